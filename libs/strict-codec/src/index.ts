@@ -1,0 +1,2 @@
+// Public surface of @kpm/strict-codec.
+export {};
