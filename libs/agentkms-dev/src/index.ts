@@ -1,2 +1,2 @@
 // Public surface of @kpm/agentkms-dev.
-export {};
+export { DevError, type DevErrorCode } from "./errors.ts";
