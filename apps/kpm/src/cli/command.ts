@@ -1,0 +1,34 @@
+// Command definitions: citty's CommandDef for metadata, args and lazy subcommands; our own parser
+// (flags.ts) fills `args`, and `data` carries the KpmContext. `run` returns the exit code.
+import { type ArgsDef, type CommandContext, type CommandDef, defineCommand } from "citty";
+import type { KpmContext } from "../context.ts";
+
+export interface KpmCommandContext<T extends ArgsDef> extends CommandContext<T> {
+  data: KpmContext;
+}
+
+export type KpmCommand<T extends ArgsDef = ArgsDef> = Omit<CommandDef<T>, "run"> & {
+  /** Text after `kpm <name>` in the usage line, e.g. "<service/name> [flags]". */
+  usage?: string;
+  /** Extra usage lines printed after the flag list (examples, install lines). */
+  notes?: string[];
+  /** `run`: flags end at `--` or the first positional (§3.2). */
+  stopAtFirstPositional?: boolean;
+  run?: (context: KpmCommandContext<T>) => number | Promise<number>;
+};
+
+export function defineKpmCommand<const T extends ArgsDef>(definition: KpmCommand<T>): KpmCommand<T> {
+  return defineCommand(definition as CommandDef<T>) as KpmCommand<T>;
+}
+
+/** Global flags (§3.3), accepted before or after the command. */
+export const globalArgs = {
+  config: { type: "string", description: "Config file", valueHint: "path" },
+  server: { type: "string", description: "AgentKMS server URL", valueHint: "url" },
+  cert: { type: "string", description: "Client certificate", valueHint: "path" },
+  key: { type: "string", description: "Client private key", valueHint: "path" },
+  ca: { type: "string", description: "CA certificate", valueHint: "path" },
+  verbose: { type: "boolean", alias: "v", description: "Debug output (never prints secrets)" },
+} as const satisfies ArgsDef;
+
+export const GLOBAL_FLAG_NAMES = Object.keys(globalArgs) as Array<keyof typeof globalArgs>;

@@ -1,0 +1,16 @@
+// Command name → lazy loader, so `--version` and `--help` load almost nothing.
+import type { KpmCommand } from "../cli/command.ts";
+
+type Loader = () => Promise<KpmCommand>;
+const load =
+  <M extends { default: unknown }>(importer: () => Promise<M>): Loader =>
+  () =>
+    importer().then((module) => module.default as KpmCommand);
+
+export const commands: Record<string, Loader> = {
+  version: load(() => import("./version.ts")),
+  init: load(() => import("./init.ts")),
+};
+
+/** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */
+export const aliases: Record<string, string> = { export: "env" };

@@ -1,0 +1,100 @@
+// What every command receives: global flags, environment, resolved directories, config and
+// (lazily) the AgentKMS client. Everything is computed at most once per process.
+import type { AgentKmsClient } from "@kpm/agentkms-client";
+import { CliError } from "./cli/errors.ts";
+import type { Logger } from "./cli/logger.ts";
+import type { KpmConfig } from "./config.ts";
+import { type Dirs, type Env, expandPath, resolveDirs } from "./paths.ts";
+
+export interface GlobalFlags {
+  config?: string;
+  server?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  verbose: boolean;
+}
+
+export interface ClientSettings {
+  server: string;
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export class KpmContext {
+  private dirsCache?: Dirs;
+  private configCache?: KpmConfig;
+  private clientCache?: AgentKmsClient;
+
+  constructor(
+    readonly commandName: string,
+    readonly globals: GlobalFlags,
+    readonly env: Env,
+    readonly cwd: string,
+    readonly log: Logger,
+  ) {}
+
+  get dirs(): Dirs {
+    this.dirsCache ??= resolveDirs(this.env);
+    return this.dirsCache;
+  }
+
+  /** `~` expansion and cwd-relative resolution for path flags (§3.3). */
+  flagPath(value: string): string {
+    return expandPath(value, this.dirs.home, this.cwd);
+  }
+
+  /** The effective config file path (§4.3). */
+  get configPath(): string {
+    return this.globals.config ? this.flagPath(this.globals.config) : `${this.dirs.configDir}/config.yaml`;
+  }
+
+  async config(): Promise<KpmConfig> {
+    if (!this.configCache) {
+      const { loadConfig } = await import("./config.ts");
+      const config = loadConfig(this.configPath, this.dirs.home);
+      for (const key of config.unknownKeys)
+        this.log.debug(`kpm: config ${config.path}: unknown key "${key}" ignored`);
+      this.configCache = config;
+    }
+    return this.configCache;
+  }
+
+  /** Server settings from flags over config; all four are required (§4.3). */
+  async clientSettings(): Promise<ClientSettings> {
+    const config = await this.config();
+    const pick = (flag: string | undefined, fromConfig: string | undefined, isPath: boolean) =>
+      flag && flag.length > 0 ? (isPath ? this.flagPath(flag) : flag) : fromConfig;
+    const server = pick(this.globals.server, config.server, false);
+    const cert = pick(this.globals.cert, config.cert, true);
+    const key = pick(this.globals.key, config.key, true);
+    const ca = pick(this.globals.ca, config.ca, true);
+    if (!server || !cert || !key || !ca) {
+      throw new CliError([
+        "error: server, cert, key, and ca are required (set via config or flags)",
+        "run: kpm quickstart (or kpm init to configure an existing AgentKMS)",
+      ]);
+    }
+    return { server, cert, key, ca };
+  }
+
+  async client(): Promise<AgentKmsClient> {
+    if (!this.clientCache) {
+      const settings = await this.clientSettings();
+      const { createClient, AgentKmsError } = await import("@kpm/agentkms-client");
+      const { version } = await import("./version.ts");
+      try {
+        this.clientCache = createClient({ ...settings, userAgent: `kpm/${version}` });
+      } catch (error) {
+        if (error instanceof AgentKmsError) throw new CliError(`error creating client: ${error.message}`);
+        throw error;
+      }
+    }
+    return this.clientCache;
+  }
+
+  close(): void {
+    this.clientCache?.close();
+  }
+}
