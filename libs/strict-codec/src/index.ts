@@ -1,2 +1,14 @@
-// Public surface of @kpm/strict-codec.
-export {};
+// Public surface of @kpm/strict-codec: session ids and keys, ENC blobs and strict blobs (§7.1–7.2).
+
+export {
+  type DecryptedBlob,
+  decryptBlob,
+  decryptData,
+  encryptValue,
+  type ParsedBlob,
+  parseBlob,
+} from "./blob.ts";
+export { type BlobKind, blobKind } from "./blob-kind.ts";
+export { CodecError, type CodecErrorCode } from "./codec-error.ts";
+export { generateSessionId, generateSessionKey, generateStrictSessionId } from "./session-id.ts";
+export { formatStrictBlob, type ParsedStrictBlob, parseStrictBlob, type StrictRef } from "./strict-blob.ts";
