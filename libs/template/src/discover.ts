@@ -1,0 +1,23 @@
+// Auto-discovery of `<tool>.template` for `kpm run` (spec §5.5).
+
+import { basename, join, resolve } from "node:path";
+import { isRegularFile } from "./include.ts";
+
+/** Sub-folders of `<TemplatesDir>` searched after the folder itself, in this order. */
+const userSubdirectories = ["", "ai", "infra", "db", "customers"];
+
+export function discoveryDirectories(ctx: { cwd: string; templatesDir: string }): string[] {
+  const user = resolve(ctx.cwd, ctx.templatesDir);
+  return [join(resolve(ctx.cwd), ".kpm", "templates"), ...userSubdirectories.map((sub) => join(user, sub))];
+}
+
+/** The first regular file `<tool>.template` in discovery order, or null. `tool` is argv[0] as typed. */
+export function discoverTemplate(tool: string, ctx: { cwd: string; templatesDir: string }): string | null {
+  const name = basename(tool);
+  if (name === "" || name === "." || name === "..") return null;
+  for (const dir of discoveryDirectories(ctx)) {
+    const candidate = join(dir, `${name}.template`);
+    if (isRegularFile(candidate)) return candidate;
+  }
+  return null;
+}

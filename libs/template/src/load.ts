@@ -1,0 +1,180 @@
+// Loads a template with its includes (spec §5.1–§5.4): profile expansion, reference
+// parsing, include resolution with cycle and depth checks, and de-duplication.
+
+import { realpathSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { TemplateError } from "./error.ts";
+import { findIncludeTarget, isValidIncludePath, maxIncludeDepth, withTemplateSuffix } from "./include.ts";
+import { parseLine } from "./line.ts";
+import { expandProfile, type ProfileValues } from "./profile-expand.ts";
+import { type KmsRef, parseReference, validateReferencePath } from "./reference.ts";
+import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
+
+export type TemplateEntry =
+  | { kind: "plain"; key: string; value: string; file: string; line: number }
+  /** `raw` is the reference text after profile expansion, as parsed into `ref`. */
+  | { kind: "kms"; key: string; ref: KmsRef; raw: string; file: string; line: number };
+
+export interface TemplateContext {
+  /** Project templates live in `<cwd>/.kpm/templates`. */
+  cwd: string;
+  /** The user's `<TemplatesDir>`. */
+  templatesDir: string;
+  profile: ProfileValues;
+}
+
+interface Frame {
+  realPath: string;
+  /** How the cycle message names this file: the top level by its file name, includes by logical path. */
+  name: string;
+}
+
+interface Loader {
+  ctx: TemplateContext;
+  includeDirs: string[];
+  stack: Frame[];
+}
+
+/** Entries in output order: each included file's entries before the file's own, de-duplicated. */
+export function loadTemplate(path: string, ctx: TemplateContext): TemplateEntry[] {
+  const file = resolve(ctx.cwd, path);
+  const loader: Loader = {
+    ctx,
+    includeDirs: [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)],
+    stack: [],
+  };
+  return loadFile(loader, file, basename(file));
+}
+
+function loadFile(loader: Loader, file: string, name: string): TemplateEntry[] {
+  const bytes = readTemplateBytes(file);
+  loader.stack.push({ realPath: realPathOf(file), name });
+  const included: TemplateEntry[] = [];
+  const own: TemplateEntry[] = [];
+  for (const { number, text } of splitTemplateLines(bytes, file)) {
+    const parsed = parseLine(text, file, number);
+    switch (parsed.kind) {
+      case "skip":
+        break;
+      case "include":
+        included.push(...loadInclude(loader, parsed.text, file, number));
+        break;
+      case "plain": {
+        const value = expandEntry(parsed.value, loader.ctx.profile, file, number, parsed.key);
+        own.push({ kind: "plain", key: parsed.key, value, file, line: number });
+        break;
+      }
+      case "kms": {
+        const raw = expandEntry(parsed.text, loader.ctx.profile, file, number, parsed.key);
+        own.push({
+          kind: "kms",
+          key: parsed.key,
+          ref: parseEntryReference(raw, parsed.key, file, number),
+          raw,
+          file,
+          line: number,
+        });
+        break;
+      }
+    }
+  }
+  loader.stack.pop();
+  return dedupe([...included, ...own]);
+}
+
+function loadInclude(loader: Loader, directive: string, file: string, line: number): TemplateEntry[] {
+  let expanded: string;
+  try {
+    expanded = expandProfile(directive, loader.ctx.profile);
+  } catch (error) {
+    throw profileError(error, `${file}:${line}: include`);
+  }
+  const ref = parseReference(expanded);
+  if (ref === null || ref.type !== "include" || ref.key !== undefined || ref.default !== undefined) {
+    throw new TemplateError(
+      "include",
+      `${file}:${line}: invalid include directive: expected \${kms:include/<path>}`,
+    );
+  }
+  if (!isValidIncludePath(ref.path)) {
+    throw new TemplateError("include", `${file}:${line}: invalid include path "${ref.path}"`);
+  }
+  const logical = withTemplateSuffix(ref.path);
+  // The stack holds the top level (depth 0) and every open include, so its length is the new depth.
+  if (loader.stack.length > maxIncludeDepth) {
+    throw new TemplateError("include", `${file}:${line}: include depth limit (${maxIncludeDepth}) exceeded`);
+  }
+  const target = findIncludeTarget(logical, loader.includeDirs);
+  if (target === null) {
+    throw new TemplateError(
+      "include",
+      `${file}:${line}: include target "${logical}" not found (checked ${loader.includeDirs.join(", ")})`,
+    );
+  }
+  const realPath = realPathOf(target);
+  const onStack = loader.stack.findIndex((frame) => frame.realPath === realPath);
+  if (onStack !== -1) {
+    const cycle = [...loader.stack.slice(onStack).map((frame) => frame.name), logical];
+    throw new TemplateError("include", `${file}:${line}: circular include detected: ${cycle.join(" → ")}`);
+  }
+  return loadFile(loader, target, logical);
+}
+
+function expandEntry(text: string, profile: ProfileValues, file: string, line: number, key: string): string {
+  try {
+    return expandProfile(text, profile);
+  } catch (error) {
+    throw profileError(error, `${file}:${line}: entry "${key}"`);
+  }
+}
+
+function profileError(error: unknown, where: string): unknown {
+  if (!(error instanceof TemplateError)) return error;
+  return new TemplateError("profile", `error resolving profile variables: ${where}: ${error.message}`);
+}
+
+function parseEntryReference(raw: string, key: string, file: string, line: number): KmsRef {
+  const ref = parseReference(raw);
+  if (ref === null) {
+    throw new TemplateError(
+      "parse",
+      `${file}:${line}: invalid reference in "${key}": expected \${kms:<type>/<path>[#key][:-default]}`,
+    );
+  }
+  const reason = validateReferencePath(ref.path);
+  if (reason !== null)
+    throw new TemplateError("parse", `${file}:${line}: invalid reference path "${ref.path}": ${reason}`);
+  // `include` is reserved for directives; a profile value must not smuggle one into an entry.
+  if (ref.type === "include") {
+    throw new TemplateError(
+      "parse",
+      `${file}:${line}: "${key}": \${kms:include/…} is only allowed as an include directive`,
+    );
+  }
+  return ref;
+}
+
+function realPathOf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    // The file was just read, so this only happens in a race; the resolved path still identifies it.
+    return file;
+  }
+}
+
+/** Position of the first occurrence, content of the last (spec §5.1 rule 5). */
+export function dedupe(entries: readonly TemplateEntry[]): TemplateEntry[] {
+  const result: TemplateEntry[] = [];
+  const positions = new Map<string, number>();
+  for (const entry of entries) {
+    const position = positions.get(entry.key);
+    if (position === undefined) {
+      positions.set(entry.key, result.length);
+      result.push(entry);
+    } else {
+      result[position] = entry;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,33 @@
+// Template path resolution for `--from` and `default_template` (spec §5.5).
+
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export interface ResolvePathContext {
+  cwd: string;
+  templatesDir: string;
+  home: string;
+}
+
+/**
+ * `~`/`~/` expanded, then relative to the current directory. A bare name that is not
+ * there is also looked for in `<cwd>/.kpm/templates` and `<TemplatesDir>`, so the default
+ * `.env.template` finds the file quickstart writes. Returns the first candidate that
+ * exists, else the cwd-relative path (whose open error then names what was asked for).
+ */
+export function resolveTemplatePath(value: string, ctx: ResolvePathContext): string {
+  const direct = resolve(ctx.cwd, expandHome(value, ctx.home));
+  if (existsSync(direct) || value.includes("/")) return direct;
+  for (const dir of [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)]) {
+    const candidate = join(dir, value);
+    if (existsSync(candidate)) return candidate;
+  }
+  return direct;
+}
+
+/** Expands a leading `~` or `~/` (never `~user`). */
+export function expandHome(value: string, home: string): string {
+  if (value === "~") return home;
+  if (value.startsWith("~/")) return join(home, value.slice(2));
+  return value;
+}

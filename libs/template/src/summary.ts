@@ -1,0 +1,148 @@
+// Per-file summaries of a templates directory for `kpm tree` (spec §12.1). Nothing is
+// resolved: includes are not followed and `{{profile:…}}` is shown as written.
+
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { TemplateError } from "./error.ts";
+import { describeFsError, errorCode } from "./fs-reason.ts";
+import { isRegularFile, isValidIncludePath } from "./include.ts";
+import { parseLine } from "./line.ts";
+import { formatReference, parseReference, validateReferencePath } from "./reference.ts";
+import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
+
+export type TemplateSummary =
+  | { name: string; count: number; refs: string[] }
+  | { name: string; error: string };
+
+export type TemplateDirSummary = { entries: TemplateSummary[] } | { missing: true } | { error: string };
+
+export function summarizeTemplateDir(dir: string): TemplateDirSummary {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.name.endsWith(".template"))
+      .filter((entry) => entry.isFile() || (entry.isSymbolicLink() && isRegularFile(join(dir, entry.name))))
+      .map((entry) => entry.name);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return { missing: true };
+    return { error: `open ${dir}: ${describeFsError(error)}` };
+  }
+  names.sort(compareCodePoints);
+  return { entries: names.map((name) => summarizeTemplate(join(dir, name), name)) };
+}
+
+function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+interface Item {
+  /** Entries are de-duplicated by key (spec §5.1 rule 5); include directives have none. */
+  key: string | null;
+  ref: string | null;
+}
+
+export function summarizeTemplate(file: string, name: string): TemplateSummary {
+  try {
+    const items: Item[] = [];
+    const positions = new Map<string, number>();
+    for (const { number, text } of splitTemplateLines(readTemplateBytes(file), file)) {
+      const parsed = parseLine(text, file, number);
+      let item: Item;
+      if (parsed.kind === "skip") continue;
+      if (parsed.kind === "include") item = { key: null, ref: describeInclude(parsed.text, file, number) };
+      else if (parsed.kind === "kms")
+        item = { key: parsed.key, ref: describeReference(parsed.text, parsed.key, file, number) };
+      else item = { key: parsed.key, ref: null };
+
+      const position = item.key === null ? undefined : positions.get(item.key);
+      if (position !== undefined) items[position] = item;
+      else {
+        if (item.key !== null) positions.set(item.key, items.length);
+        items.push(item);
+      }
+    }
+    const refs = items.flatMap((item) => (item.ref === null ? [] : [item.ref]));
+    return { name, count: refs.length, refs };
+  } catch (error) {
+    if (error instanceof TemplateError) return { name, error: error.message };
+    throw error;
+  }
+}
+
+/**
+ * `{{profile:…}}` is swapped for private-use placeholders before parsing, so text such as
+ * `:-dev}}` inside a variable cannot be mistaken for reference syntax, then put back.
+ */
+interface Masked {
+  text: string;
+  variables: string[];
+}
+
+function maskProfileVariables(text: string, where: string): Masked {
+  const variables: string[] = [];
+  let masked = "";
+  let rest = text;
+  for (;;) {
+    const start = rest.indexOf("{{profile:");
+    if (start === -1) break;
+    const end = rest.indexOf("}}", start + 10);
+    if (end === -1) {
+      throw new TemplateError(
+        "profile",
+        `error resolving profile variables: ${where}: unterminated profile variable in "${text}"`,
+      );
+    }
+    masked += `${rest.slice(0, start)}\uE000${variables.length}\uE001`;
+    variables.push(rest.slice(start, end + 2));
+    rest = rest.slice(end + 2);
+  }
+  return { text: masked + rest, variables };
+}
+
+function unmask(text: string, variables: readonly string[]): string {
+  return text.replace(/\uE000(\d+)\uE001/g, (_, index: string) => variables[Number(index)] ?? "");
+}
+
+function describeReference(text: string, key: string, file: string, line: number): string {
+  const masked = maskProfileVariables(text, `${file}:${line}: entry "${key}"`);
+  const ref = parseReference(masked.text);
+  if (masked.variables.length === 0) {
+    // Without profile variables the text is final: report what loading it would report.
+    if (ref === null) {
+      throw new TemplateError(
+        "parse",
+        `${file}:${line}: invalid reference in "${key}": expected \${kms:<type>/<path>[#key][:-default]}`,
+      );
+    }
+    const reason = validateReferencePath(ref.path);
+    if (reason !== null)
+      throw new TemplateError("parse", `${file}:${line}: invalid reference path "${ref.path}": ${reason}`);
+  }
+  if (ref === null) return unmask(withoutDefault(masked.text), masked.variables);
+  return unmask(formatReference(ref), masked.variables);
+}
+
+function describeInclude(text: string, file: string, line: number): string {
+  const masked = maskProfileVariables(text, `${file}:${line}: include`);
+  const ref = parseReference(masked.text);
+  if (masked.variables.length === 0) {
+    if (ref === null || ref.key !== undefined || ref.default !== undefined) {
+      throw new TemplateError(
+        "include",
+        `${file}:${line}: invalid include directive: expected \${kms:include/<path>}`,
+      );
+    }
+    if (!isValidIncludePath(ref.path)) {
+      throw new TemplateError("include", `${file}:${line}: invalid include path "${ref.path}"`);
+    }
+  }
+  if (ref === null) return unmask(withoutDefault(masked.text), masked.variables);
+  return unmask(`include/${ref.path}`, masked.variables);
+}
+
+/** Best-effort display of a reference that only parses once profiles are known. */
+function withoutDefault(masked: string): string {
+  const inner = masked.slice("${kms:".length, masked.endsWith("}") ? -1 : undefined);
+  const fallback = inner.indexOf(":-");
+  return fallback === -1 ? inner : inner.slice(0, fallback);
+}
