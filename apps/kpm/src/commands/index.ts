@@ -10,6 +10,14 @@ const load =
 export const commands: Record<string, Loader> = {
   version: load(() => import("./version.ts")),
   init: load(() => import("./init.ts")),
+  tree: load(() => import("./tree.ts")),
+  profile: load(() => import("./profile.ts")),
+  get: load(() => import("./get.ts")),
+  add: load(() => import("./add.ts")),
+  list: load(() => import("./list.ts")),
+  describe: load(() => import("./describe.ts")),
+  history: load(() => import("./history.ts")),
+  remove: load(() => import("./remove.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */

@@ -1,0 +1,47 @@
+// Argument fragments and helpers shared by the registry commands.
+import type { AgentKmsClient, SecretMetadata } from "@kpm/agentkms-client";
+import type { ArgsDef } from "citty";
+import { CliError } from "../cli/errors.ts";
+
+export const jsonArg = {
+  json: { type: "boolean", description: "Print JSON" },
+} as const satisfies ArgsDef;
+
+/** The JSON shape of `list --json` and `describe --json` (§11.2): optional fields omitted when empty. */
+export function metadataJson(meta: SecretMetadata): Record<string, unknown> {
+  const out: Record<string, unknown> = { path: meta.path, service: meta.service };
+  if (meta.name) out.name = meta.name;
+  if (meta.description) out.description = meta.description;
+  if (meta.tags && meta.tags.length > 0) out.tags = meta.tags;
+  if (meta.type) out.type = meta.type;
+  if (meta.expires) out.expires = meta.expires;
+  out.created = meta.created ?? "";
+  out.updated = meta.updated ?? "";
+  out.version = meta.version;
+  out.deleted = meta.deleted === true;
+  return out;
+}
+
+export function requirePath(positionals: string[], command: string): string {
+  const path = positionals[0];
+  if (!path) throw new CliError(`kpm ${command}: path required`);
+  return path;
+}
+
+/** Runs a client call and turns its mapped error into `error: <message>`. */
+export async function call<T>(
+  work: (client: AgentKmsClient) => Promise<T>,
+  client: AgentKmsClient,
+): Promise<T> {
+  try {
+    return await work(client);
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+export function asCliError(error: unknown): unknown {
+  if (error instanceof CliError) return error;
+  if (error instanceof Error && "code" in error) return new CliError(`error: ${error.message}`);
+  return error;
+}

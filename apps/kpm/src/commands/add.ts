@@ -1,0 +1,149 @@
+// `kpm add <service/name>` (§11.1): store a secret from a masked prompt, a pipe or a file.
+import { readFileSync } from "node:fs";
+import { defineKpmCommand } from "../cli/command.ts";
+import { CliError } from "../cli/errors.ts";
+import { confirm, readMaskedValue, stdinIsTerminal } from "../cli/prompt.ts";
+import { describeIoError } from "../config.ts";
+import { detectSecretType } from "../secret-type.ts";
+
+const MAX_VALUE_BYTES = 1_000_000;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+export default defineKpmCommand({
+  meta: { name: "add", description: "Store a secret (prompt, stdin or --from-file)" },
+  usage: "<service/name> [flags]",
+  args: {
+    service: { type: "string", description: "Service part of the path", valueHint: "service" },
+    name: { type: "string", description: "Name part of the path", valueHint: "name" },
+    "from-file": {
+      type: "string",
+      description: "Read the value from a file (bytes verbatim)",
+      valueHint: "path",
+    },
+    description: { type: "string", description: "Description", valueHint: "text" },
+    tags: { type: "string", description: "Comma-separated tags", valueHint: "a,b" },
+    type: { type: "string", description: "Secret type (default: auto-detected)", valueHint: "type" },
+    expires: { type: "string", description: "Expiry: RFC 3339 or YYYY-MM-DD", valueHint: "date" },
+    force: { type: "boolean", description: "Overwrite an existing secret without asking" },
+  },
+  run: async ({ args, data: ctx }) => {
+    const path = args._[0] ?? (args.service && args.name ? `${args.service}/${args.name}` : undefined);
+    if (!path) {
+      throw new CliError([
+        "kpm add: path required (e.g. kpm add cloudflare/dns-token)",
+        "  or use: kpm add --service cloudflare --name dns-token",
+      ]);
+    }
+    if (!path.includes("/"))
+      throw new CliError("error: path must be service/name (e.g. cloudflare/dns-token)");
+    const expires = normaliseExpires(args.expires);
+    const tags = (args.tags ?? "")
+      .split(",")
+      .map((tag) => tag.trim())
+      .filter((tag) => tag.length > 0);
+
+    const client = await ctx.client();
+    const fromFile = args["from-file"];
+    const interactive = !fromFile && stdinIsTerminal();
+    let existing: Awaited<ReturnType<typeof client.getMetadata>> = null;
+    try {
+      existing = await client.getMetadata(path);
+    } catch (error) {
+      ctx.log.debug(`warning: could not check whether ${path} exists: ${(error as Error).message}`);
+    }
+    if (existing && !existing.deleted && !args.force) {
+      if (!interactive) {
+        throw new CliError(
+          `error: ${path} exists (v${existing.version}); use --force to overwrite when input is non-interactive`,
+        );
+      }
+      const next = existing.version + 1;
+      if (!(await confirm(`${path} exists (v${existing.version}). Update to v${next}? [y/N] `))) {
+        throw new CliError("error: cancelled");
+      }
+    }
+
+    const value = await readValue(fromFile ? ctx.flagPath(fromFile) : undefined, interactive);
+    const type = args.type && args.type.length > 0 ? args.type : detectSecretType(value);
+    let written: Awaited<ReturnType<typeof client.writeSecret>>;
+    try {
+      written = await client.writeSecret(path, { value });
+    } catch (error) {
+      throw new CliError(`error: store secret: ${(error as Error).message}`);
+    }
+
+    const wantsMetadata =
+      Boolean(args.description) ||
+      tags.length > 0 ||
+      Boolean(args.type) ||
+      type !== "generic" ||
+      Boolean(expires);
+    if (wantsMetadata) {
+      try {
+        await client.writeMetadata(path, {
+          ...(args.description ? { description: args.description } : {}),
+          ...(tags.length > 0 ? { tags } : {}),
+          type,
+          ...(expires ? { expires } : {}),
+        });
+      } catch (error) {
+        ctx.log.warn(`warning: metadata not saved: ${(error as Error).message}`);
+      }
+    }
+    const tagged = tags.length > 0 ? ` (tagged: ${tags.join(", ")})` : "";
+    ctx.log.info(`Stored ${written.path} v${written.version}${tagged} [${type}]`);
+    return 0;
+  },
+});
+
+function normaliseExpires(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (DATE_ONLY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return `${value}T00:00:00Z`;
+  if (RFC3339.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  throw new CliError(
+    `error: invalid --expires "${value}": use RFC 3339 (2026-12-31T00:00:00Z) or YYYY-MM-DD`,
+  );
+}
+
+async function readValue(fromFile: string | undefined, interactive: boolean): Promise<string> {
+  let bytes: Uint8Array;
+  if (fromFile) {
+    try {
+      bytes = readFileSync(fromFile);
+    } catch (error) {
+      throw new CliError(`error: read file: ${fromFile}: ${describeIoError(error)}`);
+    }
+  } else if (interactive) {
+    try {
+      bytes = await readMaskedValue("Value: ");
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`error: read value: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      bytes = await Bun.stdin.bytes();
+    } catch (error) {
+      throw new CliError(`error: read stdin: ${(error as Error).message}`);
+    }
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] === 0x0a) end--;
+    bytes = bytes.subarray(0, end);
+  }
+  if (bytes.length === 0) throw new CliError("error: empty value");
+  if (bytes.length > MAX_VALUE_BYTES) {
+    throw new CliError(
+      `error: value too large (${bytes.length} bytes; AgentKMS accepts at most 1 MiB per request)`,
+    );
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new CliError(
+      "error: value is not valid UTF-8; encode binary secrets (for example base64) before storing",
+    );
+  } finally {
+    if (!fromFile) bytes.fill(0);
+  }
+}

@@ -1,0 +1,91 @@
+// `kpm list [service] [--tag t] [--type t] [--include-deleted] [--json]` (§11.2): metadata only.
+import type { SecretMetadata } from "@kpm/agentkms-client";
+import { defineKpmCommand } from "../cli/command.ts";
+import { writeStdout } from "../cli/io.ts";
+import { byCodePoint, padChars, truncateChars } from "../cli/text.ts";
+import { call, jsonArg, metadataJson } from "./_shared.ts";
+
+const DAY_MS = 86_400_000;
+
+export default defineKpmCommand({
+  meta: { name: "list", description: "List secrets (metadata only)" },
+  usage: "[service] [flags]",
+  args: {
+    tag: { type: "string", description: "Only secrets with this tag", valueHint: "tag" },
+    "type-filter": {
+      type: "string",
+      alias: "type",
+      description: "Only secrets of this type",
+      valueHint: "type",
+    },
+    "include-deleted": { type: "boolean", description: "Include soft-deleted secrets" },
+    ...jsonArg,
+  },
+  run: async ({ args, data: ctx }) => {
+    const client = await ctx.client();
+    const all = await call(
+      (c) => c.listMetadata({ includeDeleted: args["include-deleted"] === true }),
+      client,
+    );
+    const service = args._[0];
+    const tag = args.tag;
+    const type = args["type-filter"];
+    const matches = all.filter(
+      (meta) =>
+        (!service || meta.service === service) &&
+        (!tag || (meta.tags ?? []).includes(tag)) &&
+        (!type || (meta.type ?? "") === type),
+    );
+    if (args.json) {
+      await writeStdout(`${JSON.stringify(matches.map(metadataJson), null, 2)}\n`);
+      return 0;
+    }
+    if (all.length === 0) {
+      await writeStdout("No secrets found. Add one with: kpm add service/name\n");
+      return 0;
+    }
+    if (matches.length === 0) {
+      await writeStdout("No secrets match the filter.\n");
+      return 0;
+    }
+    await writeStdout(renderTable(matches, Date.now()));
+    return 0;
+  },
+});
+
+export function renderTable(secrets: SecretMetadata[], now: number): string {
+  const byService = new Map<string, SecretMetadata[]>();
+  for (const meta of secrets) {
+    const group = byService.get(meta.service) ?? [];
+    group.push(meta);
+    byService.set(meta.service, group);
+  }
+  const lines: string[] = [];
+  const services = [...byService.keys()].sort(byCodePoint);
+  for (const service of services) {
+    lines.push(`${service}/`);
+    const group = (byService.get(service) ?? []).sort((a, b) => byCodePoint(a.name ?? "", b.name ?? ""));
+    for (const meta of group) {
+      const tags = meta.tags && meta.tags.length > 0 ? `[${meta.tags.join(", ")}]` : "";
+      const description = meta.description ? `"${truncateChars(meta.description, 30)}"` : "";
+      const extra = extraColumn(meta, now);
+      const line =
+        `  ${padChars(meta.name ?? "", 28)} ${padChars(meta.type || "generic", 14)} ${padChars(tags, 18)} ` +
+        `${padChars(description, 30)} v${meta.version}${extra ? ` ${extra}` : ""}`;
+      lines.push(line.trimEnd());
+    }
+    lines.push("");
+  }
+  lines.push(`${secrets.length} secrets across ${services.length} services`);
+  return `${lines.join("\n")}\n`;
+}
+
+function extraColumn(meta: SecretMetadata, now: number): string {
+  if (meta.deleted) return "DELETED";
+  if (!meta.expires) return "";
+  const expires = Date.parse(meta.expires);
+  if (Number.isNaN(expires)) return "";
+  if (expires <= now) return "EXPIRED";
+  const days = Math.floor((expires - now) / DAY_MS);
+  return days < 30 ? `EXPIRES ${days}d` : "";
+}

@@ -1,0 +1,51 @@
+// `kpm tree` (§12.1): the three template levels and what each template references.
+import { resolve } from "node:path";
+import { summarizeTemplateDir } from "@kpm/template";
+import { defineKpmCommand } from "../cli/command.ts";
+import { writeStdout } from "../cli/io.ts";
+
+const ENTERPRISE_DIR = "/etc/catalyst9/.kpm/templates";
+
+export default defineKpmCommand({
+  meta: { name: "tree", description: "Show the template hierarchy" },
+  run: async ({ data: ctx }) => {
+    const levels: Array<[string, string]> = [
+      ["Enterprise", ENTERPRISE_DIR],
+      ["User", ctx.dirs.templatesDir],
+      ["Project", `${ctx.cwd}/.kpm/templates`],
+    ];
+    const seen = new Set<string>();
+    const blocks: string[] = [];
+    for (const [label, dir] of levels) {
+      const absolute = resolve(dir);
+      if (seen.has(absolute)) continue;
+      seen.add(absolute);
+      blocks.push(renderLevel(label, absolute));
+    }
+    await writeStdout(`${blocks.join("\n")}`);
+    return 0;
+  },
+});
+
+function renderLevel(label: string, dir: string): string {
+  const lines = [`${label}: ${dir}`];
+  const summary = summarizeTemplateDir(dir);
+  if ("missing" in summary) {
+    lines.push("  (no templates found)");
+  } else if ("error" in summary) {
+    lines.push(`  (error: ${summary.error})`);
+  } else if (summary.entries.length === 0) {
+    lines.push("  (no templates found)");
+  } else {
+    for (const entry of summary.entries) {
+      const name = entry.name.padEnd(25);
+      if ("error" in entry) {
+        lines.push(`  ${name} (invalid: ${entry.error})`);
+      } else {
+        const noun = entry.count === 1 ? "secret" : "secrets";
+        lines.push(`  ${name} ${entry.count} ${noun} [${entry.refs.join(", ")}]`);
+      }
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

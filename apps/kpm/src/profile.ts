@@ -1,0 +1,38 @@
+// Profile loading shared by `profile`, `show --profile`, `env`, `run` and `get` (§5.6).
+import { loadProfiles, type ProfileValues, TemplateError } from "@kpm/template";
+import { CliError } from "./cli/errors.ts";
+import type { KpmContext } from "./context.ts";
+
+/** Loads the config (a broken global config is fatal, §5.6), then the walk-up profiles; warns on skipped files. */
+export async function loadMergedProfile(ctx: KpmContext): Promise<ProfileValues> {
+  const config = await ctx.config();
+  try {
+    const { values, warnings } = loadProfiles({ cwd: ctx.cwd, globalConfigPath: config.path });
+    for (const warning of warnings) ctx.log.warn(warning);
+    return values;
+  } catch (error) {
+    if (error instanceof TemplateError) throw new CliError(`error: ${error.message}`);
+    throw error;
+  }
+}
+
+export function renderProfileLines(values: ProfileValues): string[] {
+  const keys = [...values.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const width = Math.max(...keys.map((key) => key.length));
+  return keys.map((key) => {
+    const entry = values.get(key);
+    return `${key.padEnd(width)}: ${entry?.value ?? ""}\t← ${entry?.source ?? ""}`;
+  });
+}
+
+/** `{{profile:…}}` expansion of one text (used by `get`); errors become one `error:` line. */
+export async function expandProfileText(ctx: KpmContext, text: string): Promise<string> {
+  if (!text.includes("{{profile:")) return text;
+  const { expandProfile } = await import("@kpm/template");
+  const profile = await loadMergedProfile(ctx);
+  try {
+    return expandProfile(text, profile);
+  } catch (error) {
+    throw new CliError(`error: ${(error as Error).message}`);
+  }
+}
