@@ -1,0 +1,36 @@
+// Where the allow-list lives (§9.1.1): a project file, then the user's; the first regular file
+// wins and files are never merged.
+
+import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { AllowlistError } from "./allowlist-error.ts";
+
+export const ALLOWLIST_FILE_NAME = "secure-allowlist.yaml";
+
+export interface AllowlistLookup {
+  /** $KPM_PROJECT_DIR; unset or empty means "use cwd" (no directory walking). */
+  projectDir?: string | undefined;
+  cwd: string;
+  configDir: string;
+}
+
+export function allowlistCandidates(opts: AllowlistLookup): [string, string] {
+  const projectRoot = opts.projectDir ? resolve(opts.cwd, opts.projectDir) : opts.cwd;
+  return [join(projectRoot, ".kpm", ALLOWLIST_FILE_NAME), join(opts.configDir, ALLOWLIST_FILE_NAME)];
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    // Missing, unreadable parent or ENOTDIR: the candidate does not exist for our purposes.
+    return false;
+  }
+}
+
+export function findAllowlist(opts: AllowlistLookup): string {
+  const [project, user] = allowlistCandidates(opts);
+  if (isRegularFile(project)) return project;
+  if (isRegularFile(user)) return user;
+  throw new AllowlistError("not_found", `kpm: --secure requires an allow-list; create ${project} or ${user}`);
+}
