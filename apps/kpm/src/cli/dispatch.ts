@@ -43,16 +43,19 @@ function toGlobals(values: Record<string, string | boolean>): GlobalFlags {
   };
 }
 
-async function resolveSubcommands(command: KpmCommand): Promise<Record<string, KpmCommand> | undefined> {
+type SubcommandTable = Record<string, unknown>;
+
+async function subcommandTable(command: KpmCommand): Promise<SubcommandTable | undefined> {
   const sub = command.subCommands;
   if (!sub) return undefined;
-  const table = typeof sub === "function" ? await sub() : await sub;
-  const result: Record<string, KpmCommand> = {};
-  for (const [name, entry] of Object.entries(table)) {
-    const resolved = typeof entry === "function" ? await (entry as () => unknown)() : await entry;
-    result[name] = resolved as KpmCommand;
-  }
-  return result;
+  return (typeof sub === "function" ? await sub() : await sub) as SubcommandTable;
+}
+
+/** Loads only the named subcommand (the others stay unloaded). */
+async function loadSubcommand(table: SubcommandTable, name: string): Promise<KpmCommand | undefined> {
+  if (!Object.hasOwn(table, name)) return undefined;
+  const entry = table[name];
+  return (typeof entry === "function" ? await (entry as () => unknown)() : await entry) as KpmCommand;
 }
 
 export async function runCli(argv: readonly string[], env: Env = process.env): Promise<number> {
@@ -96,7 +99,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
 
   // Groups (`dev`, `config`): global flags may precede the subcommand word.
   for (;;) {
-    const subcommands = await resolveSubcommands(command);
+    const subcommands = await subcommandTable(command);
     if (!subcommands) break;
     let head: ReturnType<typeof parseLeadingGlobals>;
     try {
@@ -111,7 +114,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
       return 0;
     }
     const subName = rest[head.commandIndex];
-    const next = subName === undefined ? undefined : subcommands[subName];
+    const next = subName === undefined ? undefined : await loadSubcommand(subcommands, subName);
     if (!next || subName === undefined) {
       // The group's own run prints its "subcommand required" / "unknown subcommand" text.
       rest = subName === undefined ? [] : [subName];

@@ -18,6 +18,7 @@ export const commands: Record<string, Loader> = {
   describe: load(() => import("./describe.ts")),
   history: load(() => import("./history.ts")),
   remove: load(() => import("./remove.ts")),
+  dev: load(() => import("./dev/index.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */

@@ -1,0 +1,24 @@
+// `kpm dev …` (§15): the embedded AgentKMS dev server. Subcommands load lazily.
+import { defineKpmCommand, type KpmCommand } from "../../cli/command.ts";
+import { CliError } from "../../cli/errors.ts";
+
+const lazy = (importer: () => Promise<{ default: unknown }>) => () =>
+  importer().then((module) => module.default as KpmCommand);
+
+export default defineKpmCommand({
+  meta: { name: "dev", description: "Embedded AgentKMS dev server (serve, enroll, secrets, stop, status)" },
+  usage: "<serve|enroll|secrets|stop|status> [flags]",
+  subCommands: {
+    serve: lazy(() => import("./serve.ts")),
+    enroll: lazy(() => import("./enroll.ts")),
+    secrets: lazy(() => import("./secrets.ts")),
+    status: lazy(() => import("./status.ts")),
+    stop: lazy(() => import("./stop.ts")),
+  },
+  run: ({ args }) => {
+    const name = args._[0];
+    if (name === undefined)
+      throw new CliError("kpm dev: subcommand required (serve, enroll, secrets, stop or status)");
+    throw new CliError(`kpm dev: unknown subcommand "${name}"`);
+  },
+});

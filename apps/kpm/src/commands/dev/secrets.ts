@@ -1,0 +1,82 @@
+// `kpm dev secrets set|list|delete` (§15.2): write the dev store directly (credential namespaces).
+import { deleteDevSecret, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
+import { defineKpmCommand, type KpmCommand } from "../../cli/command.ts";
+import { CliError } from "../../cli/errors.ts";
+import { writeStdout } from "../../cli/io.ts";
+import { asCli, devDir, dirArg } from "./shared.ts";
+
+const set = defineKpmCommand({
+  meta: {
+    name: "set",
+    description: "Store fields at a KV path (a single <field> reads its value from stdin)",
+  },
+  usage: "[--dir D] <path> <field>=<value>… | <field>",
+  args: { ...dirArg },
+  run: async ({ args, data: ctx }) => {
+    const [path, ...pairs] = args._;
+    if (!path || pairs.length === 0) {
+      throw new CliError("kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>");
+    }
+    const fields: Record<string, string> = {};
+    if (pairs.length === 1 && !(pairs[0] as string).includes("=")) {
+      const text = await Bun.stdin.text();
+      fields[pairs[0] as string] = text.replace(/\n+$/, "");
+    } else {
+      for (const pair of pairs) {
+        const eq = pair.indexOf("=");
+        if (eq <= 0)
+          throw new CliError(`error: invalid field "${pair.split("=")[0]}": expected <field>=<value>`);
+        fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+    }
+    try {
+      const count = await setDevSecret(devDir(ctx, args.dir), path, fields);
+      ctx.log.info(`✓ Stored ${path} (${count} fields)`);
+    } catch (error) {
+      throw asCli(error);
+    }
+    return 0;
+  },
+});
+
+const list = defineKpmCommand({
+  meta: { name: "list", description: "List stored KV paths" },
+  usage: "[--dir D]",
+  args: { ...dirArg },
+  run: async ({ args, data: ctx }) => {
+    let paths: string[];
+    try {
+      paths = listDevSecrets(devDir(ctx, args.dir));
+    } catch (error) {
+      throw asCli(error);
+    }
+    if (paths.length > 0) await writeStdout(`${paths.join("\n")}\n`);
+    return 0;
+  },
+});
+
+const remove = defineKpmCommand({
+  meta: { name: "delete", description: "Delete a KV path" },
+  usage: "[--dir D] <path>",
+  args: { ...dirArg },
+  run: async ({ args, data: ctx }) => {
+    const path = args._[0];
+    if (!path) throw new CliError("kpm dev secrets delete: path required");
+    try {
+      await deleteDevSecret(devDir(ctx, args.dir), path);
+    } catch (error) {
+      throw asCli(error);
+    }
+    ctx.log.info(`✓ Deleted ${path}`);
+    return 0;
+  },
+});
+
+export default defineKpmCommand({
+  meta: { name: "secrets", description: "Manage the dev store's credential paths" },
+  usage: "<set|list|delete> [flags]",
+  subCommands: { set: set as KpmCommand, list: list as KpmCommand, delete: remove as KpmCommand },
+  run: () => {
+    throw new CliError("kpm dev secrets: subcommand required (set, list or delete)");
+  },
+});

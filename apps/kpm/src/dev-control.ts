@@ -1,0 +1,107 @@
+// Starting, probing and stopping a detached `kpm dev serve` (spec §14 steps 2–3, §15.2).
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { isPidAlive, readServerState, type ServerState } from "@kpm/agentkms-dev";
+import { selfCommand } from "./self.ts";
+
+const PROBE_INTERVAL_MS = 100;
+const PROBE_TIMEOUT_MS = 2_000;
+const HEALTH_DEADLINE_MS = 10_000;
+
+export function clientFiles(devDir: string, cn = "forge-gateway") {
+  const base = join(devDir, "clients", cn);
+  return { cert: join(base, "client.crt"), key: join(base, "client.key"), ca: join(base, "ca.crt") };
+}
+
+/** GET /healthz over mTLS with the dev client certificate; false on any failure. */
+export async function probeHealth(
+  devDir: string,
+  addr: string,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<boolean> {
+  try {
+    const { createClient } = await import("@kpm/agentkms-client");
+    const client = createClient({ server: `https://${addr}`, ...clientFiles(devDir), timeoutMs });
+    try {
+      return await client.healthz();
+    } finally {
+      client.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+export function runningServer(devDir: string): ServerState | null {
+  const state = readServerState(devDir);
+  return state && isPidAlive(state.pid) ? state : null;
+}
+
+export interface DetachOptions {
+  devDir: string;
+  addr: string;
+  extraArgs?: string[];
+}
+
+/**
+ * Starts `kpm dev serve` in a new session with stdin closed and output appended to server.log,
+ * then waits for its server.json and a healthy /healthz. Returns the state, or an error text.
+ */
+export async function startDetached(
+  opts: DetachOptions,
+): Promise<{ ok: true; state: ServerState } | { ok: false; pid?: number; reason: string }> {
+  const log = openSync(join(opts.devDir, "server.log"), "a", 0o600);
+  let child: ReturnType<typeof Bun.spawn>;
+  try {
+    child = Bun.spawn(
+      [
+        ...selfCommand(),
+        "dev",
+        "serve",
+        "--dir",
+        opts.devDir,
+        "--addr",
+        opts.addr,
+        ...(opts.extraArgs ?? []),
+      ],
+      { stdin: "ignore", stdout: log, stderr: log, detached: true, env: process.env },
+    );
+  } finally {
+    closeSync(log);
+  }
+  child.unref();
+  const deadline = Date.now() + HEALTH_DEADLINE_MS;
+  let exited = false;
+  void child.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) return { ok: false, reason: "the dev server exited during startup" };
+    const state = readServerState(opts.devDir);
+    if (state && state.pid === child.pid && (await probeHealth(opts.devDir, state.addr))) {
+      return { ok: true, state };
+    }
+    await Bun.sleep(PROBE_INTERVAL_MS);
+  }
+  try {
+    process.kill(child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+  return { ok: false, pid: child.pid, reason: "server did not become healthy within 10 seconds" };
+}
+
+/** SIGTERM and wait up to 10 s for the process to exit. */
+export async function stopProcess(pid: number, waitMs = 10_000): Promise<boolean> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return !isPidAlive(pid);
+  }
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (!isPidAlive(pid)) return true;
+    await Bun.sleep(50);
+  }
+  return !isPidAlive(pid);
+}
