@@ -1,2 +1,15 @@
-// Public surface of @kpm/agentkms-client.
-export {};
+// Public surface of @kpm/agentkms-client: the AgentKMS mTLS client and the reference-resolution rules.
+export {
+  type AgentKmsClient,
+  type ClientConfig,
+  createClient,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_USER_AGENT,
+  type HistoryEntry,
+  MAX_IN_FLIGHT,
+  type SecretHistory,
+} from "./client.ts";
+export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./errors.ts";
+export type { MetadataUpdate, SecretMetadata } from "./metadata.ts";
+export { validatePath } from "./path.ts";
+export { type KmsRefLike, type RefResult, resolveBatch, resolveOne, resolveReference } from "./resolve.ts";

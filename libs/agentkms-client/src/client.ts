@@ -1,0 +1,307 @@
+// The AgentKMS mTLS client (kpm-cli.md §6.1, §6.5, §11.7): one keep-alive TLS 1.3 session, lazy
+// single-flight authentication with one re-auth on 401, at most 8 requests in flight, no redirects.
+import { constants } from "node:crypto";
+import type { z } from "zod";
+import { AgentKmsError } from "./errors.ts";
+import { httpError, redirectError } from "./http-error.ts";
+import {
+  type MetadataUpdate,
+  metadataUpdateBody,
+  type SecretMetadata,
+  toSecretMetadata,
+} from "./metadata.ts";
+import { encodePath, validatePath } from "./path.ts";
+import { Semaphore } from "./semaphore.ts";
+import { loadTlsMaterial } from "./tls-material.ts";
+import { isUnreachable, transportError } from "./transport-error.ts";
+
+type Schemas = typeof import("./schemas.ts");
+
+export interface ClientConfig {
+  /** Base URL, `https://…`; one trailing "/" is removed. */
+  server: string;
+  /** Paths to PEM files. */
+  cert: string;
+  key: string;
+  ca: string;
+  /** Per-request timeout; 10 s by default. */
+  timeoutMs?: number;
+  /** `kpm/<version>`; the CLI passes its own version. */
+  userAgent?: string;
+}
+
+export interface HistoryEntry {
+  version: number;
+  created?: string;
+  caller?: string;
+}
+
+export interface SecretHistory {
+  path: string;
+  versions: HistoryEntry[] | null;
+}
+
+export interface AgentKmsClient {
+  fetchLLM(provider: string): Promise<{ provider: string; api_key?: string }>;
+  fetchGeneric(path: string): Promise<Record<string, string>>;
+  fetchRegistrySecret(path: string): Promise<Record<string, string>>;
+  writeSecret(path: string, fields: Record<string, string>): Promise<SecretMetadata>;
+  writeMetadata(path: string, metadata: MetadataUpdate): Promise<SecretMetadata>;
+  getMetadata(path: string): Promise<SecretMetadata | null>;
+  listMetadata(options?: { includeDeleted?: boolean }): Promise<SecretMetadata[]>;
+  history(path: string): Promise<SecretHistory>;
+  deleteSecret(path: string, options?: { purge?: boolean }): Promise<void>;
+  /** true on 200; false when the server answers otherwise, refuses, or is too slow; throws on TLS faults. */
+  healthz(): Promise<boolean>;
+  /** Creates a new session now (joining one already in flight); `kpm env --strict` uses it to check config. */
+  authenticate(): Promise<void>;
+  /** Closes idle connections. */
+  close(): void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_USER_AGENT = "kpm/unknown";
+export const MAX_IN_FLIGHT = 8;
+
+const tls13Only = constants.SSL_OP_NO_TLSv1 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1_2;
+
+interface Call {
+  op: string;
+  method: "GET" | "POST" | "DELETE";
+  /** Route plus encoded path and fixed query, e.g. `/metadata?include_deleted=true`. */
+  route: string;
+  body?: Uint8Array;
+  /** Statuses that count as success. */
+  ok: readonly number[];
+  /** Answer status 0 instead of throwing when nothing listens or nothing answers (health probes). */
+  unreachableIsAnswer?: boolean;
+}
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+function normalizeServer(server: string): string {
+  if (!server.startsWith("https://")) {
+    throw new AgentKmsError("config", `server URL must start with https:// (got ${JSON.stringify(server)})`);
+  }
+  const trimmed = server.endsWith("/") ? server.slice(0, -1) : server;
+  if (!URL.canParse(trimmed)) {
+    throw new AgentKmsError("config", `invalid server URL ${JSON.stringify(server)}`);
+  }
+  return trimmed;
+}
+
+function jsonBody(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+export function createClient(config: ClientConfig): AgentKmsClient {
+  const server = normalizeServer(config.server);
+  const material = loadTlsMaterial(config);
+  const host = new URL(server).hostname;
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const userAgent = config.userAgent ?? DEFAULT_USER_AGENT;
+  const session = new Bun.FetchSession({
+    tls: { ca: material.ca, cert: material.cert, key: material.key, secureOptions: tls13Only },
+    proxy: false,
+  });
+  // Bun copied the key into the session's TLS context; this copy is no longer needed.
+  material.key.fill(0);
+  // Start parsing zod now; it overlaps with the TLS handshake of the first request.
+  const schemas: Promise<Schemas> = import("./schemas.ts");
+  schemas.catch(() => {});
+  const slots = new Semaphore(MAX_IN_FLIGHT);
+  let answeredBefore = false;
+  let token: string | undefined;
+  let authInFlight: Promise<string> | undefined;
+
+  async function send(call: Call, bearer?: string): Promise<Answer> {
+    const headers: Record<string, string> = { "User-Agent": userAgent };
+    if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
+    if (call.body !== undefined) headers["Content-Type"] = "application/json";
+    const release = await slots.acquire();
+    let answer: Answer;
+    try {
+      const response = await session.fetch(server + call.route, {
+        method: call.method,
+        headers,
+        body: call.body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      answer = { status: response.status, text: await response.text() };
+      answeredBefore = true;
+    } catch (error) {
+      if (call.unreachableIsAnswer && isUnreachable(error)) return { status: 0, text: "" };
+      throw transportError(call.op, error, { server, host, caPath: config.ca, timeoutMs, answeredBefore });
+    } finally {
+      release();
+    }
+    if (answer.status >= 300 && answer.status < 400) throw redirectError(call.op, answer.status);
+    return answer;
+  }
+
+  async function decode<T>(op: string, text: string, pick: (all: Schemas) => z.ZodType<T>): Promise<T> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // The parser's message can quote the body, which may hold a secret.
+      throw new AgentKmsError("decode", `${op}: decode response: invalid JSON`);
+    }
+    const all = await schemas;
+    const result = pick(all).safeParse(parsed);
+    if (!result.success) {
+      throw new AgentKmsError("decode", `${op}: decode response: ${all.describeIssue(result.error)}`);
+    }
+    return result.data;
+  }
+
+  function startSession(): Promise<string> {
+    authInFlight ??= (async () => {
+      const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200] };
+      const answer = await send(call);
+      if (answer.status !== 200) throw httpError(call.op, answer.status, answer.text);
+      const created = await decode(call.op, answer.text, (all) => all.sessionSchema);
+      token = created.token;
+      return created.token;
+    })().finally(() => {
+      authInFlight = undefined;
+    });
+    return authInFlight;
+  }
+
+  async function api(call: Call): Promise<Answer> {
+    const first = token ?? (await startSession());
+    let answer = await send(call, first);
+    if (answer.status === 401) {
+      // Tokens expire (15 min) and die with a server restart: renew once, unless another call already did.
+      const renewed = token !== undefined && token !== first ? token : await startSession();
+      answer = await send(call, renewed);
+    }
+    if (!call.ok.includes(answer.status)) throw httpError(call.op, answer.status, answer.text);
+    return answer;
+  }
+
+  async function getMetadata(path: string): Promise<SecretMetadata | null> {
+    const op = "request";
+    try {
+      const answer = await api({ op, method: "GET", route: `/metadata/${encodePath(path)}`, ok: [200] });
+      return toSecretMetadata(await decode(op, answer.text, (all) => all.metadataSchema));
+    } catch (error) {
+      if (error instanceof AgentKmsError && error.notFound) return null;
+      throw error;
+    }
+  }
+
+  return {
+    async fetchLLM(provider) {
+      const op = `fetch LLM ${provider}`;
+      const reason = validatePath(provider);
+      if (reason !== null) {
+        throw new AgentKmsError("invalid_path", `invalid path ${JSON.stringify(provider)}: ${reason}`);
+      }
+      // One segment: the route takes a single `{provider}`.
+      const answer = await api({
+        op,
+        method: "GET",
+        route: `/credentials/llm/${encodeURIComponent(provider)}`,
+        ok: [200],
+      });
+      return decode(op, answer.text, (all) => all.llmCredentialSchema);
+    },
+
+    async fetchGeneric(path) {
+      const op = `fetch generic/${path}`;
+      const answer = await api({
+        op,
+        method: "GET",
+        route: `/credentials/generic/${encodePath(path)}`,
+        ok: [200],
+      });
+      return (await decode(op, answer.text, (all) => all.genericCredentialSchema)).secrets;
+    },
+
+    async fetchRegistrySecret(path) {
+      const op = `fetch ${path}`;
+      let answer: Answer;
+      try {
+        answer = await api({ op, method: "GET", route: `/secrets/${encodePath(path)}`, ok: [200] });
+      } catch (error) {
+        if (error instanceof AgentKmsError && error.notFound) {
+          // Kept from kpm v0.2.1 (kpm-cli.md §6.5).
+          throw new AgentKmsError("http", `secret not found: ${path}`, {
+            status: 404,
+            notFound: true,
+            ...(error.serverCode !== undefined ? { serverCode: error.serverCode } : {}),
+          });
+        }
+        throw error;
+      }
+      return decode(op, answer.text, (all) => all.secretFieldsSchema);
+    },
+
+    async writeSecret(path, fields) {
+      const op = `write ${path}`;
+      const route = `/secrets/${encodePath(path)}`;
+      const body = jsonBody(fields);
+      try {
+        const answer = await api({ op, method: "POST", route, body, ok: [200, 201] });
+        return toSecretMetadata(await decode(op, answer.text, (all) => all.metadataSchema));
+      } finally {
+        body.fill(0);
+      }
+    },
+
+    async writeMetadata(path, metadata) {
+      const op = "request";
+      const route = `/metadata/${encodePath(path)}`;
+      const body = jsonBody(metadataUpdateBody(metadata));
+      const answer = await api({ op, method: "POST", route, body, ok: [200, 201] });
+      return toSecretMetadata(await decode(op, answer.text, (all) => all.metadataSchema));
+    },
+
+    getMetadata,
+
+    async listMetadata(options = {}) {
+      const op = "request";
+      const route = options.includeDeleted ? "/metadata?include_deleted=true" : "/metadata";
+      const answer = await api({ op, method: "GET", route, ok: [200] });
+      return (await decode(op, answer.text, (all) => all.metadataListSchema)).secrets.map(toSecretMetadata);
+    },
+
+    async history(path) {
+      const op = "request";
+      const route = `/secrets/${encodePath(path)}?action=history`;
+      const answer = await api({ op, method: "GET", route, ok: [200] });
+      return decode(op, answer.text, (all) => all.historySchema);
+    },
+
+    async deleteSecret(path, options = {}) {
+      const route = `/secrets/${encodePath(path)}${options.purge ? "?purge=true" : ""}`;
+      await api({ op: "request", method: "DELETE", route, ok: [200, 204] });
+    },
+
+    async healthz() {
+      // "Not up yet" is an answer for a health probe; a TLS fault or a redirect is not.
+      const call: Call = {
+        op: "health check",
+        method: "GET",
+        route: "/healthz",
+        ok: [200],
+        unreachableIsAnswer: true,
+      };
+      return (await send(call)).status === 200;
+    },
+
+    async authenticate() {
+      await startSession();
+    },
+
+    close() {
+      session.close();
+    },
+  };
+}

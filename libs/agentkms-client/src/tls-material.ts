@@ -1,0 +1,94 @@
+// Reads and checks the client's PEM files when the client is built, so a bad file is reported with the
+// kpm-cli.md §4.3 texts instead of surfacing as an opaque socket error at the first request.
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { AgentKmsError } from "./errors.ts";
+
+export interface TlsMaterial {
+  /** Only the CA certificates that parsed, as PEM. */
+  ca: string;
+  cert: string;
+  /** The private key PEM; bytes, so the caller can zero it. */
+  key: Uint8Array;
+}
+
+const fileErrorReasons: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+  ELOOP: "too many levels of symbolic links",
+};
+
+function tlsConfigError(detail: string): AgentKmsError {
+  return new AgentKmsError("config", `TLS config: ${detail}`);
+}
+
+function readPemFile(label: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+    throw tlsConfigError(`read ${label} ${path}: ${fileErrorReasons[code] ?? code}`);
+  }
+}
+
+const certificateBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+function parseCertificates(pem: string): { pem: string; certificate: X509Certificate }[] {
+  const parsed: { pem: string; certificate: X509Certificate }[] = [];
+  for (const match of pem.matchAll(certificateBlock)) {
+    try {
+      parsed.push({ pem: match[0], certificate: new X509Certificate(match[0]) });
+    } catch {
+      // Like Go's AppendCertsFromPEM: skip blocks that do not parse, fail only when none does.
+    }
+  }
+  return parsed;
+}
+
+function keyPairError(reason: string): AgentKmsError {
+  return tlsConfigError(`tlsutil: parse client key pair: ${reason}`);
+}
+
+function parseKeyPair(certPem: string, keyBytes: Uint8Array): void {
+  const [leaf] = parseCertificates(certPem);
+  if (leaf === undefined) {
+    throw keyPairError(
+      certPem.includes("-----BEGIN")
+        ? "x509: malformed certificate"
+        : "tls: failed to find any PEM data in certificate input",
+    );
+  }
+  // A view, not a copy: the key bytes should exist once so zeroing them means something.
+  const keyView = Buffer.from(keyBytes.buffer, keyBytes.byteOffset, keyBytes.byteLength);
+  if (!keyView.includes("-----BEGIN")) {
+    throw keyPairError("tls: failed to find any PEM data in key input");
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyView);
+  } catch {
+    throw keyPairError("tls: failed to parse private key");
+  }
+  if (!leaf.certificate.checkPrivateKey(key)) {
+    throw keyPairError("tls: private key does not match public key");
+  }
+}
+
+/** Reads CA, cert and key (in that order, as kpm v0.2.1 did) and checks they form a usable identity. */
+export function loadTlsMaterial(paths: { ca: string; cert: string; key: string }): TlsMaterial {
+  const caPem = readPemFile("CA", paths.ca).toString("utf8");
+  const certPem = readPemFile("cert", paths.cert).toString("utf8");
+  const key: Uint8Array = readPemFile("key", paths.key);
+  try {
+    const roots = parseCertificates(caPem);
+    if (roots.length === 0) throw tlsConfigError("tlsutil: failed to parse root CA certificates");
+    parseKeyPair(certPem, key);
+    return { ca: roots.map((root) => root.pem).join("\n"), cert: certPem, key };
+  } catch (error) {
+    key.fill(0);
+    throw error;
+  }
+}
