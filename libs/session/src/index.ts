@@ -1,2 +1,13 @@
-// Public surface of @kpm/session.
-export {};
+// Public surface of @kpm/session: the runtime directory, session records, the decrypt
+// listener (default and strict), how it is launched, and its socket client (spec §7).
+export { type DecryptResult, type PingResult, pingListener, requestDecrypt } from "./client.ts";
+export { SessionError, type SessionErrorCode } from "./error.ts";
+export { findListenerSocket } from "./find-listener.ts";
+export { type LaunchOptions, launchListener } from "./launch.ts";
+export { type RunListenerOptions, runListener } from "./listener.ts";
+export { checkRuntimeDir, ensureRuntimeDir, resolveRuntimeDir } from "./runtime-dir.ts";
+export { cleanupStaleSessions, readSessionRecord, type SessionRecord } from "./session-record.ts";
+export { checkSocketPath, MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
+export type { IssuedRef, ListenerStart } from "./start-message.ts";
+export { stopListener } from "./stop-listener.ts";
+export type { StrictClientConfig, StrictResolution, StrictResolver } from "./strict-resolver.ts";
