@@ -86,7 +86,7 @@ function readProfile(path: string): Map<string, string> | ProfileProblem | null 
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return null;
-    return new ProfileProblem(`read ${path}: ${describeFsError(error)}`);
+    return new ProfileProblem(describeFsError(error));
   }
   return parseProfile(text);
 }
@@ -111,10 +111,9 @@ export function parseProfile(text: string): Map<string, string> | ProfileProblem
   const values = new Map<string, string>();
   for (const item of profile.items) {
     const key = isScalar(item.key) ? String(item.key.value) : null;
-    if (key === null || (item.value !== null && !isScalar(item.value))) {
-      return new ProfileProblem(
-        `profile value ${key === null ? "with a non-scalar key" : `"${key}"`} is not a scalar`,
-      );
+    if (key === null) return new ProfileProblem("profile has a key that is not a scalar");
+    if (item.value !== null && !isScalar(item.value)) {
+      return new ProfileProblem(`profile value "${key}" is not a scalar`);
     }
     const value = item.value === null ? null : scalarText(item.value);
     if (value !== null) values.set(key, value);
