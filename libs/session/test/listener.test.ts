@@ -329,7 +329,7 @@ describe("strict-mode requests", () => {
     expect(resolver.calls).toEqual([{ Type: "kv", Path: "db/prod", Key: "password", Default: null }]);
     await requestDecrypt(socket, blobFor({ Type: "kv", Path: "db/prod", Key: "user", Default: "admin" }));
     await requestDecrypt(socket, blobFor({ Type: "llm", Path: "anthropic", Key: "", Default: "" }));
-    expect(resolver.calls.slice(1)).toEqual([issued[1], issued[2]]);
+    expect(resolver.calls.slice(1)).toEqual(issued.slice(1));
     listener.stop();
     await listener.exit;
   });
