@@ -138,6 +138,32 @@ describe("Masker", () => {
   });
 });
 
+test("equals the oracle on arbitrary bytes with real secrets and their encodings embedded", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ minLength: 6, maxLength: 20, unit: "grapheme" }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }), fc.nat()), { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
+      (secrets, segments, cuts) => {
+        const needles = buildNeedles(secrets);
+        const parts: Uint8Array[] = [];
+        for (const [filler, pick] of segments) parts.push(filler, needles[pick % needles.length] ?? filler);
+        const input = new Uint8Array(Buffer.concat(parts));
+        const chunks: Uint8Array[] = [];
+        for (let offset = 0, k = 0; offset < input.length; k++) {
+          const size = cuts[k % cuts.length] ?? 1;
+          chunks.push(input.subarray(offset, offset + size));
+          offset += size;
+        }
+        expect(Buffer.from(maskChunks(needles, chunks)).equals(Buffer.from(maskWhole(input, needles)))).toBe(
+          true,
+        );
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
 describe("pipeMasked", () => {
   test("pumps a stream through the masker and flushes the held tail at the end", async () => {
     const parts = ["id=s3cr", "3t-value; next=s3cr3t"];
