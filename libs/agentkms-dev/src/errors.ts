@@ -16,3 +16,18 @@ export class DevError extends Error {
     this.code = code;
   }
 }
+
+/** Wraps a filesystem or crypto failure with the operation that failed, as `<operation>: <reason>`. */
+export function ioError(operation: string, error: unknown): DevError {
+  if (error instanceof DevError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DevError("io", `${operation}: ${reason}`, { cause: error });
+}
+
+/** The `code` of a Node system error (ENOENT, EEXIST, …), if any. */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}

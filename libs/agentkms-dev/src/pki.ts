@@ -28,7 +28,7 @@ import {
   X509Certificate,
   X509CertificateGenerator,
 } from "@peculiar/x509";
-import { DevError } from "./errors.ts";
+import { DevError, ioError } from "./errors.ts";
 
 export const DEFAULT_CLIENT_CN = "forge-gateway";
 const DEFAULT_TEAM = "AgentKMS Dev";
@@ -379,8 +379,6 @@ async function io<T>(operation: string, fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof DevError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DevError("io", `${operation}: ${reason}`, { cause: error });
+    throw ioError(operation, error);
   }
 }
