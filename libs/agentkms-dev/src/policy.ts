@@ -1,0 +1,465 @@
+// The AgentKMS policy engine (wire §3): ordered rules, first match wins, deny by default, per-rule sliding
+// rate windows and UTC time windows. Files use the §3.2 YAML format with strict decoding.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { DevError } from "./errors.ts";
+
+export const KNOWN_OPERATIONS = [
+  "sign",
+  "encrypt",
+  "decrypt",
+  "list_keys",
+  "rotate_key",
+  "credential_vend",
+  "credential_refresh",
+  "auth",
+  "secret_write",
+  "secret_delete",
+  "secret_purge",
+  "metadata_write",
+  "metadata_list",
+  "secret_history",
+] as const;
+
+const ROLES = ["developer", "service", "agent"] as const;
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+const ruleSchema = z.strictObject({
+  id: z.string(),
+  description: z.string().optional(),
+  match: z
+    .strictObject({
+      identity: z
+        .strictObject({
+          team_id: z.string().optional(),
+          caller_id_pattern: z.string().optional(),
+          roles: z.array(z.string()).optional(),
+        })
+        .optional(),
+      operations: z.array(z.string()).optional(),
+      key_ids: z.array(z.string()).optional(),
+      key_prefix: z.string().optional(),
+    })
+    .optional(),
+  effect: z.string(),
+  rate_limit: z.strictObject({ max_requests: z.number().int(), window: z.string() }).optional(),
+  time_window: z
+    .strictObject({
+      days: z.array(z.string()).optional(),
+      start_utc: z.number().int(),
+      end_utc: z.number().int(),
+    })
+    .optional(),
+  bounds: z
+    .strictObject({
+      kind: z.string().optional(),
+      max_params: z.record(z.string(), z.unknown()).optional(),
+      max_ttl: z.string().optional(),
+    })
+    .optional(),
+});
+
+const policySchema = z.strictObject({
+  version: z.string(),
+  rules: z.array(ruleSchema),
+});
+
+type RuleFile = z.infer<typeof ruleSchema>;
+
+export interface PolicyRule {
+  id: string;
+  description: string;
+  effect: "allow" | "deny";
+  teamId: string;
+  callerIdPattern: string;
+  roles: string[];
+  operations: string[];
+  keyIds: string[];
+  keyPrefix: string;
+  rateLimit?: { maxRequests: number; windowMs: number; windowText: string };
+  timeWindow?: { days: number[]; startUtc: number; endUtc: number };
+}
+
+export interface Policy {
+  version: string;
+  rules: PolicyRule[];
+  /** Sliding-window timestamps per "<rule id>\0<CN>"; engine state, so it lives with the rules. */
+  windows: Map<string, number[]>;
+}
+
+export interface PolicySubject {
+  callerId: string;
+  teamId: string;
+  role: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  ruleId?: string;
+  reason?: string;
+}
+
+// ---- path.Match globs ----------------------------------------------------------------------------
+
+interface GlobToken {
+  kind: "star" | "any" | "literal" | "class";
+  literal?: string;
+  negated?: boolean;
+  ranges?: Array<[number, number]>;
+}
+
+/** Tokenises a Go path.Match pattern; throws a message on a malformed one (ErrBadPattern, reversed range). */
+function tokenizeGlob(pattern: string): GlobToken[] {
+  const chars = Array.from(pattern);
+  const tokens: GlobToken[] = [];
+  let i = 0;
+  const escaped = (): string => {
+    let c = chars[i];
+    if (c === "\\") {
+      i++;
+      c = chars[i];
+      if (c === undefined) throw new Error("trailing backslash");
+    } else if (c === undefined || c === "-" || c === "]") throw new Error("malformed character class");
+    i++;
+    return c;
+  };
+  while (i < chars.length) {
+    const c = chars[i] as string;
+    if (c === "*") {
+      tokens.push({ kind: "star" });
+      i++;
+    } else if (c === "?") {
+      tokens.push({ kind: "any" });
+      i++;
+    } else if (c === "\\") {
+      i++;
+      const next = chars[i];
+      if (next === undefined) throw new Error("trailing backslash");
+      tokens.push({ kind: "literal", literal: next });
+      i++;
+    } else if (c === "[") {
+      i++;
+      const negated = chars[i] === "^";
+      if (negated) i++;
+      const ranges: Array<[number, number]> = [];
+      while (true) {
+        if (chars[i] === "]" && ranges.length > 0) {
+          i++;
+          break;
+        }
+        if (i >= chars.length) throw new Error("unterminated character class");
+        const lo = escaped();
+        let hi = lo;
+        if (chars[i] === "-") {
+          i++;
+          hi = escaped();
+        }
+        const loCode = lo.codePointAt(0) ?? 0;
+        const hiCode = hi.codePointAt(0) ?? 0;
+        if (loCode > hiCode) throw new Error(`reversed range ${lo}-${hi}`);
+        ranges.push([loCode, hiCode]);
+      }
+      tokens.push({ kind: "class", negated, ranges });
+    } else {
+      tokens.push({ kind: "literal", literal: c });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+function matchTokens(tokens: GlobToken[], t: number, name: string[], n: number): boolean {
+  while (t < tokens.length) {
+    const token = tokens[t] as GlobToken;
+    if (token.kind === "star") {
+      // `*` never crosses a `/` (path.Match treats it as the separator).
+      for (let k = n; k <= name.length; k++) {
+        if (matchTokens(tokens, t + 1, name, k)) return true;
+        if (name[k] === "/" || k === name.length) return false;
+      }
+      return false;
+    }
+    const c = name[n];
+    if (c === undefined) return false;
+    if (token.kind === "any") {
+      if (c === "/") return false;
+    } else if (token.kind === "literal") {
+      if (c !== token.literal) return false;
+    } else {
+      const code = c.codePointAt(0) ?? 0;
+      const inClass = (token.ranges ?? []).some(([lo, hi]) => code >= lo && code <= hi);
+      if (inClass === token.negated) return false;
+    }
+    t++;
+    n++;
+  }
+  return n === name.length;
+}
+
+/** Why a glob is invalid, or null. */
+export function globProblem(pattern: string): string | null {
+  try {
+    tokenizeGlob(pattern);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Go path.Match; a malformed pattern matches nothing. */
+export function matchGlob(pattern: string, name: string): boolean {
+  let tokens: GlobToken[];
+  try {
+    tokens = tokenizeGlob(pattern);
+  } catch {
+    return false;
+  }
+  return matchTokens(tokens, 0, Array.from(name), 0);
+}
+
+// ---- Go durations --------------------------------------------------------------------------------
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Go time.ParseDuration, in milliseconds; null when malformed. */
+export function parseGoDuration(text: string): number | null {
+  const match = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(text);
+  if (text === "0") return 0;
+  if (!match) return null;
+  let total = 0;
+  for (const part of text.replace(/^[+-]/, "").matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+    total += Number(part[1]) * (DURATION_UNITS[part[2] as string] ?? 0);
+  }
+  return match[1] === "-" ? -total : total;
+}
+
+/** Go time.Duration.String() for whole milliseconds and up, e.g. 3600000 → "1h0m0s". */
+export function formatGoDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}
+
+// ---- loading -------------------------------------------------------------------------------------
+
+function fail(file: string, where: string, problem: string): never {
+  throw new DevError("policy", `${file}: ${where ? `${where}: ` : ""}${problem}`);
+}
+
+function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const part of path) out += typeof part === "number" ? `[${part}]` : `${out ? "." : ""}${String(part)}`;
+  return out;
+}
+
+function compileRule(file: string, rule: RuleFile, index: number, seen: Set<string>): PolicyRule {
+  const at = `rules[${index}]`;
+  if (!rule.id.trim()) fail(file, `${at}.id`, "is required");
+  if (seen.has(rule.id)) fail(file, `${at}.id`, `duplicate rule id "${rule.id}"`);
+  seen.add(rule.id);
+  if (rule.effect !== "allow" && rule.effect !== "deny")
+    fail(file, `${at}.effect`, `must be "allow" or "deny", got "${rule.effect}"`);
+  const match = rule.match ?? {};
+  const identity = match.identity ?? {};
+  for (const [i, role] of (identity.roles ?? []).entries()) {
+    if (!(ROLES as readonly string[]).includes(role.toLowerCase()))
+      fail(file, `${at}.match.identity.roles[${i}]`, `unknown role "${role}" (developer, service or agent)`);
+  }
+  const pattern = identity.caller_id_pattern ?? "";
+  const problem = pattern ? globProblem(pattern) : null;
+  if (problem !== null) fail(file, `${at}.match.identity.caller_id_pattern`, `invalid glob: ${problem}`);
+  for (const [i, op] of (match.operations ?? []).entries()) {
+    if (!(KNOWN_OPERATIONS as readonly string[]).includes(op))
+      fail(file, `${at}.match.operations[${i}]`, `unknown operation "${op}"`);
+  }
+  const keyIds = match.key_ids ?? [];
+  const keyPrefix = match.key_prefix ?? "";
+  if (keyIds.length > 0 && keyPrefix)
+    fail(file, `${at}.match`, "key_ids and key_prefix are mutually exclusive");
+  let rateLimit: PolicyRule["rateLimit"];
+  if (rule.rate_limit) {
+    if (rule.rate_limit.max_requests <= 0) fail(file, `${at}.rate_limit.max_requests`, "must be positive");
+    const windowMs = parseGoDuration(rule.rate_limit.window);
+    if (windowMs === null || windowMs <= 0)
+      fail(file, `${at}.rate_limit.window`, `invalid duration "${rule.rate_limit.window}"`);
+    rateLimit = {
+      maxRequests: rule.rate_limit.max_requests,
+      windowMs,
+      windowText: formatGoDuration(windowMs),
+    };
+  }
+  let timeWindow: PolicyRule["timeWindow"];
+  if (rule.time_window) {
+    const { start_utc: start, end_utc: end } = rule.time_window;
+    if (start < 0 || start > 23) fail(file, `${at}.time_window.start_utc`, "must be 0..23");
+    if (end < 1 || end > 24) fail(file, `${at}.time_window.end_utc`, "must be 1..24");
+    if (start >= end) fail(file, `${at}.time_window`, "start_utc must be before end_utc");
+    const days = (rule.time_window.days ?? []).map((day, i) => {
+      const d = (DAYS as readonly string[]).indexOf(day.toLowerCase());
+      if (d < 0) fail(file, `${at}.time_window.days[${i}]`, `unknown day "${day}" (sun..sat)`);
+      return d;
+    });
+    timeWindow = { days, startUtc: start, endUtc: end };
+  }
+  if (rule.bounds) {
+    // Validated so typos surface, but never enforced by this server (cli §15.3).
+    if (rule.effect !== "allow") fail(file, `${at}.bounds`, "only allowed on allow rules");
+    const ttl = rule.bounds.max_ttl;
+    if (ttl !== undefined) {
+      const ms = parseGoDuration(ttl);
+      if (ms === null || ms <= 0) fail(file, `${at}.bounds.max_ttl`, `invalid duration "${ttl}"`);
+    }
+  }
+  return {
+    id: rule.id,
+    description: rule.description ?? "",
+    effect: rule.effect,
+    teamId: identity.team_id ?? "",
+    callerIdPattern: pattern,
+    roles: (identity.roles ?? []).map((r) => r.toLowerCase()),
+    operations: match.operations ?? [],
+    keyIds,
+    keyPrefix,
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(timeWindow ? { timeWindow } : {}),
+  };
+}
+
+/** Parses and validates a policy from YAML text; `file` names it in errors. */
+export function parsePolicy(text: string, file: string): Policy {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true });
+  } catch (error) {
+    fail(file, "", `invalid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const parsed = policySchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (!issue) fail(file, "", "invalid policy");
+    const where = issuePath(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      const keys = issue.keys.map((k) => `"${k}"`).join(", ");
+      fail(file, where, `unknown field ${keys}`);
+    }
+    if (issue.code === "invalid_type" && issue.input === undefined) fail(file, where, "is required");
+    fail(file, where, issue.message);
+  }
+  if (parsed.data.version !== "1") fail(file, "version", `must be "1", got "${parsed.data.version}"`);
+  const seen = new Set<string>();
+  return {
+    version: parsed.data.version,
+    rules: parsed.data.rules.map((rule, i) => compileRule(file, rule, i, seen)),
+    windows: new Map(),
+  };
+}
+
+export function loadPolicy(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new DevError("policy", `${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  return parsePolicy(text, path);
+}
+
+/** The hard-coded dev policy of agentkms-dev (wire §3.4): every operation, every key, for every role. */
+export function defaultPolicy(): Policy {
+  return {
+    version: "1.0",
+    rules: [
+      {
+        id: "dev-allow-all",
+        description: "Allow all operations in dev",
+        effect: "allow",
+        teamId: "",
+        callerIdPattern: "",
+        roles: ["developer", "service", "agent"],
+        operations: [],
+        keyIds: [],
+        keyPrefix: "",
+      },
+    ],
+    windows: new Map(),
+  };
+}
+
+// ---- evaluation ----------------------------------------------------------------------------------
+
+function ruleMatches(
+  rule: PolicyRule,
+  who: PolicySubject,
+  operation: string,
+  keyId: string,
+  now: Date,
+): boolean {
+  if (rule.teamId && rule.teamId !== who.teamId) return false;
+  if (rule.callerIdPattern && !matchGlob(rule.callerIdPattern, who.callerId)) return false;
+  if (rule.roles.length > 0 && !rule.roles.includes(who.role.toLowerCase())) return false;
+  if (rule.operations.length > 0 && !rule.operations.includes(operation)) return false;
+  if (rule.keyIds.length > 0) {
+    if (!rule.keyIds.includes(keyId)) return false;
+  } else if (rule.keyPrefix && !keyId.startsWith(rule.keyPrefix)) return false;
+  if (rule.timeWindow) {
+    const { days, startUtc, endUtc } = rule.timeWindow;
+    if (days.length > 0 && !days.includes(now.getUTCDay())) return false;
+    const hour = now.getUTCHours();
+    if (hour < startUtc || hour >= endUtc) return false;
+  }
+  return true;
+}
+
+export function evaluate(
+  policy: Policy,
+  who: PolicySubject,
+  operation: string,
+  keyId: string,
+  now: Date,
+): Decision {
+  for (const rule of policy.rules) {
+    if (!ruleMatches(rule, who, operation, keyId, now)) continue;
+    if (rule.effect === "deny") {
+      return {
+        allowed: false,
+        ruleId: rule.id,
+        reason: `policy: denied by rule "${rule.id}": ${rule.description}`,
+      };
+    }
+    if (rule.rateLimit) {
+      const slot = `${rule.id}\u0000${who.callerId}`;
+      const nowMs = now.getTime();
+      const recent = (policy.windows.get(slot) ?? []).filter(
+        (t) => nowMs - t < (rule.rateLimit?.windowMs ?? 0),
+      );
+      if (recent.length >= rule.rateLimit.maxRequests) {
+        policy.windows.set(slot, recent);
+        // A rate-limited match is final: it does not fall through to later rules.
+        return {
+          allowed: false,
+          ruleId: rule.id,
+          reason: `policy: rate limit exceeded for rule "${rule.id}" (max ${rule.rateLimit.maxRequests} per ${rule.rateLimit.windowText} for caller "${who.callerId}")`,
+        };
+      }
+      recent.push(nowMs);
+      policy.windows.set(slot, recent);
+    }
+    return { allowed: true, ruleId: rule.id };
+  }
+  return { allowed: false, reason: "policy: no rule allows this operation (deny by default)" };
+}
