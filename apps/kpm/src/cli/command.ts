@@ -32,3 +32,13 @@ export const globalArgs = {
 } as const satisfies ArgsDef;
 
 export const GLOBAL_FLAG_NAMES = Object.keys(globalArgs) as Array<keyof typeof globalArgs>;
+
+/** A lazily imported subcommand, in the shape citty's `subCommands` expects. */
+export function lazyCommand(importer: () => Promise<{ default: unknown }>): () => Promise<CommandDef> {
+  return () => importer().then((module) => module.default as CommandDef);
+}
+
+/** An inline subcommand for citty's `subCommands` table. */
+export function asSubcommand<T extends ArgsDef>(command: KpmCommand<T>): CommandDef {
+  return command as unknown as CommandDef;
+}

@@ -19,6 +19,12 @@ export const commands: Record<string, Loader> = {
   history: load(() => import("./history.ts")),
   remove: load(() => import("./remove.ts")),
   dev: load(() => import("./dev/index.ts")),
+  env: load(() => import("./env.ts")),
+  run: load(() => import("./run.ts")),
+  decrypt: load(() => import("./decrypt.ts")),
+  show: load(() => import("./show.ts")),
+  "shell-init": load(() => import("./shell-init.ts")),
+  _listen: load(() => import("./listen.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */

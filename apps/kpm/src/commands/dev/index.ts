@@ -1,9 +1,6 @@
 // `kpm dev …` (§15): the embedded AgentKMS dev server. Subcommands load lazily.
-import { defineKpmCommand, type KpmCommand } from "../../cli/command.ts";
+import { defineKpmCommand, lazyCommand as lazy } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
-
-const lazy = (importer: () => Promise<{ default: unknown }>) => () =>
-  importer().then((module) => module.default as KpmCommand);
 
 export default defineKpmCommand({
   meta: { name: "dev", description: "Embedded AgentKMS dev server (serve, enroll, secrets, stop, status)" },

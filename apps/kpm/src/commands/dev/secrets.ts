@@ -1,6 +1,6 @@
 // `kpm dev secrets set|list|delete` (§15.2): write the dev store directly (credential namespaces).
 import { deleteDevSecret, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
-import { defineKpmCommand, type KpmCommand } from "../../cli/command.ts";
+import { asSubcommand, defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { writeStdout } from "../../cli/io.ts";
 import { asCli, devDir, dirArg } from "./shared.ts";
@@ -75,7 +75,7 @@ const remove = defineKpmCommand({
 export default defineKpmCommand({
   meta: { name: "secrets", description: "Manage the dev store's credential paths" },
   usage: "<set|list|delete> [flags]",
-  subCommands: { set: set as KpmCommand, list: list as KpmCommand, delete: remove as KpmCommand },
+  subCommands: { set: asSubcommand(set), list: asSubcommand(list), delete: asSubcommand(remove) },
   run: () => {
     throw new CliError("kpm dev secrets: subcommand required (set, list or delete)");
   },

@@ -1,0 +1,59 @@
+// `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
+
+import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session";
+import { blobKind } from "@kpm/strict-codec";
+import { defineKpmCommand } from "../cli/command.ts";
+import { CliError } from "../cli/errors.ts";
+import { writeStdout } from "../cli/io.ts";
+import { runtimeDirFor } from "../listener-client.ts";
+import { sessionIdOf } from "../managed-env.ts";
+import { WINDOWS_LISTENER_ERROR } from "./env.ts";
+
+const REQUEST_ERRORS: Record<string, string> = {
+  no_listener: "error connecting to decrypt socket",
+  connect: "error connecting to decrypt socket",
+  send: "error sending request",
+  read: "error reading response",
+};
+
+export default defineKpmCommand({
+  meta: { name: "decrypt", description: "Decrypt one ENC[...] value via the session listener" },
+  usage: "[--env VAR | <blob>]",
+  args: {
+    env: { type: "string", description: "Read the blob from this environment variable", valueHint: "VAR" },
+  },
+  run: async ({ args, data: ctx }) => {
+    let blob: string | undefined;
+    if (args.env !== undefined) {
+      blob = ctx.env[args.env];
+      if (!blob) throw new CliError(`kpm decrypt: environment variable ${args.env} is not set`);
+    } else {
+      blob = args._[0];
+    }
+    if (!blob) throw new CliError("kpm decrypt: provide a ciphertext blob or --env VAR_NAME");
+    if (process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
+
+    const kind = blobKind(blob);
+    const socket = kind
+      ? findListenerSocket(sessionIdOf(blob, kind), ctx.env, runtimeDirFor(ctx.env))
+      : (ctx.env.KPM_DECRYPT_SOCK ?? null);
+    if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
+    try {
+      checkSocketPath(socket);
+    } catch (error) {
+      if (!(error instanceof SessionError) || error.code !== "no_listener") {
+        throw new CliError(`error: ${(error as Error).message}`);
+      }
+    }
+    let result: Awaited<ReturnType<typeof requestDecrypt>>;
+    try {
+      result = await requestDecrypt(socket, blob);
+    } catch (error) {
+      const prefix = error instanceof SessionError ? REQUEST_ERRORS[error.code] : undefined;
+      throw new CliError(`${prefix ?? "error connecting to decrypt socket"}: ${(error as Error).message}`);
+    }
+    if (!result.ok) throw new CliError(`decrypt error: ${result.error}`);
+    await writeStdout(result.plaintext);
+    return 0;
+  },
+});

@@ -1,0 +1,105 @@
+// `kpm run [flags] [--] <cmd> [args…]` (§8.2, §9, §10): give one process the plaintext it is
+// entitled to, for its lifetime only — from a template, or by decrypting the shell's blobs
+// through their listeners — then mirror its exit status.
+import { basename } from "node:path";
+import type { TemplateEntry } from "@kpm/template";
+import { defineKpmCommand } from "../cli/command.ts";
+import { CliError } from "../cli/errors.ts";
+import type { KpmContext } from "../context.ts";
+import { hasActiveSession } from "../managed-env.ts";
+import type { ChildPlan } from "../run/plan.ts";
+import { spawnChild } from "../run/spawn.ts";
+import { existingDefaultTemplate, loadEntries, templatePath } from "../template-load.ts";
+
+export const runArgs = {
+  from: { type: "string", description: "Template file", valueHint: "path" },
+  //blog:part-2
+  plaintext: { type: "boolean", description: "Accepted; the child always receives plaintext" },
+  //blog:part-2
+  strict: {
+    type: "boolean",
+    description: "One policy-checked AgentKMS request per variable, no session key",
+  },
+  //blog:part-4
+  secure: { type: "boolean", description: "Filter secrets through the per-tool allow-list" },
+  mask: { type: "boolean", description: "Mask secrets in the child's output even on a terminal" },
+  "no-masking": { type: "boolean", description: "Never mask the child's output" },
+} as const;
+
+export default defineKpmCommand({
+  meta: { name: "run", description: "Run a command with its secrets injected" },
+  usage: "[flags] [--] <cmd> [args…]",
+  stopAtFirstPositional: true,
+  args: runArgs,
+  run: async ({ args, data: ctx }) => {
+    const [command, ...childArgs] = args._;
+    if (!command) throw new CliError("kpm run: no command specified");
+    if (args.secure && args.plaintext)
+      throw new CliError("kpm: --secure and --plaintext are mutually exclusive");
+    if (args.strict && args.plaintext) {
+      throw new CliError(
+        "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
+      );
+    }
+    if (args.mask && args["no-masking"])
+      throw new CliError("kpm: --mask and --no-masking are mutually exclusive");
+
+    const tool = basename(command);
+    const template = await selectTemplate(ctx, tool, args.from, args.secure === true);
+    let plan: ChildPlan;
+    if (template) {
+      const { planTemplateRun } = await import("../run/template-mode.ts");
+      const entries: TemplateEntry[] = await loadEntries(ctx, template);
+      plan = await planTemplateRun(ctx, {
+        tool,
+        entries,
+        strict: args.strict === true,
+        secure: args.secure === true,
+      });
+    } else {
+      const { planEnvScanRun } = await import("../run/env-scan-mode.ts");
+      plan = await planEnvScanRun(ctx);
+    }
+    ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
+    return spawnChild(ctx, {
+      command,
+      args: childArgs,
+      plan,
+      mask: args.mask === true ? "force" : args["no-masking"] === true ? "off" : "auto",
+    });
+  },
+});
+
+/** Mode selection (§8.2): the template path, or null for env-scan mode. */
+async function selectTemplate(
+  ctx: KpmContext,
+  tool: string,
+  from: string | undefined,
+  secure: boolean,
+): Promise<string | null> {
+  if (from !== undefined) return templatePath(ctx, from);
+  const discover = async () => {
+    const { discoverTemplate } = await import("@kpm/template");
+    const found = discoverTemplate(tool, { cwd: ctx.cwd, templatesDir: ctx.dirs.templatesDir });
+    if (found) {
+      ctx.log.debug(`✓ Auto-discovered template: ${found}`);
+      return found;
+    }
+    const fallback = await existingDefaultTemplate(ctx);
+    return fallback.exists ? fallback.path : null;
+  };
+  if (secure) {
+    const found = await discover();
+    if (found) return found;
+    const fallback = await existingDefaultTemplate(ctx);
+    throw new CliError(
+      `kpm: --secure requires a template file (no --from, no ${tool}.template found, default template "${fallback.path}" not found)`,
+    );
+  }
+  if (hasActiveSession(ctx.env)) return null;
+  const found = await discover();
+  if (found) return found;
+  throw new CliError(
+    "error: no template specified and no active KPM session found (no KPM_SESSION env var and no ENC[kpm:...] blobs in environment)",
+  );
+}

@@ -1,0 +1,46 @@
+// Decrypting a blob through its session's listener (§7.6, §8.2 reasons), for `run` env-scan
+// mode and `decrypt`. Env-scan never uses key material of its own (§18.12).
+import {
+  checkSocketPath,
+  findListenerSocket,
+  requestDecrypt,
+  resolveRuntimeDir,
+  SessionError,
+} from "@kpm/session";
+import type { Env } from "./paths.ts";
+
+export type ListenerDecrypt = { ok: true; plaintext: string } | { ok: false; reason: string };
+
+export function runtimeDirFor(env: Env): string {
+  return resolveRuntimeDir(env, process.getuid?.() ?? 0);
+}
+
+export function noListenerReason(sessionId: string): string {
+  return `no decrypt listener for session ${sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"`;
+}
+
+export async function decryptViaListener(
+  env: Env,
+  blob: string,
+  sessionId: string,
+): Promise<ListenerDecrypt> {
+  const socket = findListenerSocket(sessionId, env, runtimeDirFor(env));
+  if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
+  try {
+    checkSocketPath(socket);
+  } catch (error) {
+    if (error instanceof SessionError && error.code === "no_listener") {
+      return { ok: false, reason: noListenerReason(sessionId) };
+    }
+    return { ok: false, reason: (error as Error).message };
+  }
+  try {
+    const result = await requestDecrypt(socket, blob);
+    return result.ok ? result : { ok: false, reason: result.error };
+  } catch (error) {
+    if (error instanceof SessionError && (error.code === "no_listener" || error.code === "connect")) {
+      return { ok: false, reason: noListenerReason(sessionId) };
+    }
+    return { ok: false, reason: (error as Error).message };
+  }
+}

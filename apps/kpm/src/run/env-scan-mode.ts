@@ -1,0 +1,56 @@
+// Env-scan mode (§8.2): every blob in kpm's environment is decrypted through its session's
+// listener; what cannot be decrypted is unset in the child, and the child still runs.
+import { blobKind, parseBlob, parseStrictBlob } from "@kpm/strict-codec";
+import type { KpmContext } from "../context.ts";
+import { decryptViaListener } from "../listener-client.ts";
+import { blobLikeVariables, sessionIdOf } from "../managed-env.ts";
+import { type ChildPlan, unsetLine } from "./plan.ts";
+
+function parseFailure(value: string): string {
+  try {
+    if (value.startsWith("ENC[kpm-strict:")) parseStrictBlob(value);
+    else parseBlob(value);
+    return "invalid blob";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
+  if (process.platform === "win32") {
+    const { WINDOWS_LISTENER_ERROR } = await import("../commands/env.ts");
+    const { CliError } = await import("../cli/errors.ts");
+    throw new CliError(WINDOWS_LISTENER_ERROR);
+  }
+  const env: Record<string, string | undefined> = { ...ctx.env };
+  const variables = blobLikeVariables(ctx.env);
+  const outcomes = await Promise.all(
+    variables.map(async ({ name, value }) => {
+      const kind = blobKind(value);
+      if (!kind) return { name, ok: false as const, reason: parseFailure(value) };
+      const result = await decryptViaListener(ctx.env, value, sessionIdOf(value, kind));
+      return result.ok
+        ? { name, ok: true as const, plaintext: result.plaintext, sessionId: sessionIdOf(value, kind) }
+        : { name, ok: false as const, reason: result.reason };
+    }),
+  );
+  const secrets: string[] = [];
+  const sessions = new Set<string>();
+  let injected = 0;
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      env[outcome.name] = outcome.plaintext;
+      secrets.push(outcome.plaintext);
+      sessions.add(outcome.sessionId);
+      injected++;
+    } else {
+      delete env[outcome.name];
+      ctx.log.warn(unsetLine(outcome.name, outcome.reason));
+    }
+  }
+  for (const sessionId of sessions) {
+    const count = outcomes.filter((outcome) => outcome.ok && outcome.sessionId === sessionId).length;
+    ctx.log.debug(`✓ Decrypted ${count} secrets from session ${sessionId}`);
+  }
+  return { env, secrets, injected };
+}

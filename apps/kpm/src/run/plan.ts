@@ -1,0 +1,13 @@
+// What `kpm run` hands the child: its environment and the injected secret values (for masking).
+export interface ChildPlan {
+  env: Record<string, string | undefined>;
+  /** Values that came from AgentKMS or a listener (masking needles; not plain entries or defaults). */
+  secrets: string[];
+  /** Number of template/blob variables set as plaintext. */
+  injected: number;
+}
+
+/** `kpm: unset <VAR>: <reason>` — the variable is absent from the child (§8.2). */
+export function unsetLine(variable: string, reason: string): string {
+  return `kpm: unset ${variable}: ${reason}`;
+}

@@ -1,0 +1,130 @@
+// Spawning `kpm run`'s child (§8.2 "Spawning", §10): PATH lookup with 126/127, signal forwarding
+// installed before spawn, optional output masking, and the child's exit status mirrored.
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { CliError } from "../cli/errors.ts";
+import { isatty } from "../cli/io.ts";
+import type { KpmContext } from "../context.ts";
+import type { ChildPlan } from "./plan.ts";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+type Forwarded = (typeof FORWARDED)[number];
+
+export interface SpawnRequest {
+  command: string;
+  args: string[];
+  plan: ChildPlan;
+  mask: "auto" | "force" | "off";
+}
+
+function resolveExecutable(command: string, pathVariable: string | undefined): string {
+  if (command.includes("/")) {
+    let isFile = false;
+    try {
+      isFile = statSync(command).isFile();
+    } catch {
+      throw new CliError(`error: run ${command}: executable file not found in $PATH`, 127);
+    }
+    try {
+      if (!isFile) throw new Error("not a file");
+      accessSync(command, fsConstants.X_OK);
+    } catch {
+      throw new CliError(`error: run ${command}: permission denied`, 126);
+    }
+    return command;
+  }
+  const found = Bun.which(command, { PATH: pathVariable ?? "" });
+  if (!found) throw new CliError(`error: run ${command}: executable file not found in $PATH`, 127);
+  return found;
+}
+
+function signalNumber(signal: string | number | null | undefined): number {
+  if (typeof signal === "number") return signal;
+  if (!signal) return 0;
+  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promise<number> {
+  const { plan } = request;
+  const executable = resolveExecutable(request.command, plan.env.PATH);
+  const stdinTty = isatty(0);
+  const stdoutTty = isatty(1);
+  const stderrTty = isatty(2);
+  const wantMask = (tty: boolean) => request.mask === "force" || (request.mask === "auto" && !tty);
+  let needles: Uint8Array[] = [];
+  if (request.mask !== "off" && plan.secrets.length > 0) {
+    const { buildNeedles } = await import("@kpm/masker");
+    needles = buildNeedles(plan.secrets);
+  }
+  const maskOut = needles.length > 0 && wantMask(stdoutTty);
+  const maskErr = needles.length > 0 && wantMask(stderrTty);
+  ctx.log.debug(`✓ Output masking: stdout ${maskOut ? "on" : "off"}, stderr ${maskErr ? "on" : "off"}`);
+  // Without any terminal the child gets its own process group, and signals go to the group.
+  const ownGroup = !stdinTty && !stdoutTty && !stderrTty;
+
+  // Handlers exist before the child does (§18.26): a signal in between is held, then forwarded.
+  let child: ReturnType<typeof Bun.spawn> | undefined;
+  const pending: Forwarded[] = [];
+  const forward = (signal: Forwarded) => {
+    if (!child) {
+      pending.push(signal);
+      return;
+    }
+    // On a terminal the foreground group already got SIGINT/SIGQUIT from the tty driver.
+    if (stdinTty && !ownGroup && (signal === "SIGINT" || signal === "SIGQUIT")) return;
+    try {
+      if (ownGroup) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // the child is already gone
+    }
+  };
+  const handlers = FORWARDED.map((signal) => {
+    const handler = () => forward(signal);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+
+  try {
+    child = Bun.spawn([executable, ...request.args], {
+      argv0: request.command,
+      env: plan.env,
+      stdin: "inherit",
+      stdout: maskOut ? "pipe" : "inherit",
+      stderr: maskErr ? "pipe" : "inherit",
+      detached: ownGroup,
+    });
+  } catch (error) {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES") throw new CliError(`error: run ${request.command}: permission denied`, 126);
+    if (code === "ENOENT")
+      throw new CliError(`error: run ${request.command}: executable file not found in $PATH`, 127);
+    throw new CliError(`error: run ${request.command}: ${(error as Error).message}`, 126);
+  }
+  for (const signal of pending.splice(0)) forward(signal);
+
+  const pumps: Promise<void>[] = [];
+  if (maskOut || maskErr) {
+    const { pipeMasked } = await import("@kpm/masker");
+    const pump = async (stream: ReadableStream<Uint8Array>, sink: Bun.FileSink) => {
+      await pipeMasked(
+        stream,
+        async (bytes) => {
+          sink.write(bytes);
+          await sink.flush();
+        },
+        needles,
+      );
+      await sink.flush();
+    };
+    if (maskOut) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, Bun.stdout.writer()));
+    if (maskErr) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, Bun.stderr.writer()));
+  }
+
+  const exitCode = await child.exited;
+  await Promise.all(pumps);
+  for (const [signal, handler] of handlers) process.off(signal, handler);
+  if (child.signalCode) return 128 + signalNumber(child.signalCode);
+  return exitCode;
+}

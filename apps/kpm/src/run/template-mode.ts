@@ -1,0 +1,154 @@
+// Template mode (§8.2, §9): filter with the allow-list first (--secure), then fetch only the
+// survivors — batched by default, one uncached request per variable with --strict — and build
+// the child's environment with plaintext values.
+import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
+import type { TemplateEntry } from "@kpm/template";
+import { CliError } from "../cli/errors.ts";
+import { describeIoError } from "../config.ts";
+import type { KpmContext } from "../context.ts";
+import { managedBlobs } from "../managed-env.ts";
+import { type ChildPlan, unsetLine } from "./plan.ts";
+
+type KmsEntry = Extract<TemplateEntry, { kind: "kms" }>;
+
+interface TemplateRun {
+  tool: string;
+  entries: TemplateEntry[];
+  strict: boolean;
+  secure: boolean;
+}
+
+interface AuditSink {
+  record(variable: string, outcome: "allowed" | "denied" | "unavailable"): void;
+}
+
+export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promise<ChildPlan> {
+  const mode = run.strict ? "strict" : "default";
+  let entries = run.entries;
+  let audit: AuditSink | null = null;
+  const filtered = new Set<string>();
+
+  if (run.secure) {
+    const secured = await applyAllowlist(ctx, run.tool, entries);
+    entries = secured.kept;
+    for (const name of secured.denied) filtered.add(name);
+    audit = await openAudit(ctx, run.tool, mode);
+    for (const decision of secured.decisions) {
+      if (decision.outcome === "denied") audit?.record(decision.variable, "denied");
+    }
+  }
+
+  const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
+  const env: Record<string, string | undefined> = { ...ctx.env };
+  if (run.secure) {
+    // §9.1.4: no inherited blob, KPM_SESSION or KPM_DECRYPT_SOCK reaches a --secure child.
+    for (const blob of managedBlobs(env)) delete env[blob.name];
+    delete env.KPM_SESSION;
+    delete env.KPM_DECRYPT_SOCK;
+    for (const name of filtered) delete env[name];
+  }
+  for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;
+
+  const secrets: string[] = [];
+  let injected = entries.length - kms.length;
+  if (kms.length > 0) {
+    const client = await ctx.client();
+    const agentkms = await import("@kpm/agentkms-client");
+    const results = run.strict
+      ? await Promise.all(kms.map((entry) => agentkms.resolveOne(client, entry.ref)))
+      : await agentkms.resolveBatch(
+          client,
+          kms.map((entry) => entry.ref),
+        );
+    if (run.strict)
+      ctx.log.debug(`✓ Strict mode: ${kms.length} per-variable AgentKMS round-trips (no session key)`);
+    else ctx.log.debug(`✓ Resolved ${results.filter((result) => result.ok).length} secrets from AgentKMS`);
+    kms.forEach((entry, index) => {
+      const result = results[index];
+      if (result?.ok) {
+        env[entry.key] = result.value;
+        if (!result.fromDefault) secrets.push(result.value);
+        injected++;
+        audit?.record(entry.key, "allowed");
+      } else {
+        delete env[entry.key];
+        const reason = result
+          ? strictReason(result.error.message, result.denied, run.strict)
+          : "not resolved";
+        ctx.log.warn(unsetLine(entry.key, reason));
+        audit?.record(entry.key, "unavailable");
+      }
+    });
+  }
+  return { env, secrets, injected };
+}
+
+/** Under --strict a denial reads as the listener's would (§8.2 example). */
+function strictReason(message: string, denied: boolean, strict: boolean): string {
+  if (!strict) return message;
+  return denied ? `strict decrypt denied by policy: ${message}` : `strict decrypt failed: ${message}`;
+}
+
+async function applyAllowlist(
+  ctx: KpmContext,
+  tool: string,
+  entries: TemplateEntry[],
+): Promise<{
+  kept: TemplateEntry[];
+  denied: string[];
+  decisions: Array<{ variable: string; outcome: "allowed" | "denied" }>;
+}> {
+  const allowlist = await import("@kpm/allowlist");
+  let list: ReturnType<typeof allowlist.loadAllowlist>;
+  try {
+    const path = allowlist.findAllowlist({
+      projectDir: ctx.env.KPM_PROJECT_DIR || undefined,
+      cwd: ctx.cwd,
+      configDir: ctx.dirs.configDir,
+    });
+    list = allowlist.loadAllowlist(path);
+  } catch (error) {
+    if (error instanceof allowlist.AllowlistError) throw new CliError(error.message);
+    throw error;
+  }
+  const result = allowlist.filterEntries(
+    list,
+    tool,
+    entries.map((entry) => ({ entry, key: entry.key, kms: entry.kind === "kms" })),
+  );
+  if (result.status === "not_listed")
+    ctx.log.warn(`kpm: --secure: tool "${tool}" not in allow-list; all secrets filtered`);
+  if (result.allowsEverything) ctx.log.warn(`kpm: --secure: tool "${tool}" is allowed every secret ("*")`);
+  for (const decision of result.decisions) ctx.log.debug(allowlist.formatAuditLine(decision, tool));
+  return {
+    kept: result.kept.map((item) => item.entry),
+    denied: result.decisions.filter((d) => d.outcome === "denied").map((d) => d.variable),
+    decisions: result.decisions,
+  };
+}
+
+/** The NDJSON audit log of --secure decisions (§9.4); unopenable → hard error before any fetch. */
+async function openAudit(
+  ctx: KpmContext,
+  tool: string,
+  mode: "default" | "strict",
+): Promise<AuditSink | null> {
+  const config = await ctx.config();
+  const fromEnv = ctx.env.KPM_AUDIT_LOG;
+  const path = fromEnv && fromEnv.length > 0 ? ctx.flagPath(fromEnv) : config.auditLog;
+  if (!path) return null;
+  try {
+    const fd = openSync(path, "a", 0o600);
+    closeSync(fd);
+    chmodSync(path, 0o600);
+  } catch (error) {
+    throw new CliError(`kpm: cannot open audit log ${path}: ${describeIoError(error)}`);
+  }
+  return {
+    record(variable, outcome) {
+      const action = outcome === "denied" ? "secure_filter" : "secure_allow";
+      const line = { ts: new Date().toISOString(), action, tool, var: variable, outcome, mode };
+      appendFileSync(path, `${JSON.stringify(line)}\n`);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Creating `kpm env` sessions (§7.1, §7.4): a fresh key and id, the blobs, and the listener that
+// will decrypt them. A session id whose files already exist is never reused: pick another.
+
+import { type ListenerStart, launchListener, resolveRuntimeDir, SessionError } from "@kpm/session";
+import {
+  encryptValue,
+  formatStrictBlob,
+  generateSessionId,
+  generateSessionKey,
+  generateStrictSessionId,
+} from "@kpm/strict-codec";
+import type { KmsRef } from "@kpm/template";
+import { CliError } from "./cli/errors.ts";
+import type { KpmContext } from "./context.ts";
+import { selfCommand } from "./self.ts";
+
+const SESSION_ID_ATTEMPTS = 5;
+
+export interface StartedSession {
+  sessionId: string;
+  socket: string;
+  blobs: string[];
+}
+
+function runtimeDir(ctx: KpmContext): string {
+  return resolveRuntimeDir(ctx.env, process.getuid?.() ?? 0);
+}
+
+async function launch(
+  ctx: KpmContext,
+  build: () => ListenerStart,
+): Promise<{ start: ListenerStart; socket: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const start = build();
+    try {
+      const { socket } = await launchListener({
+        command: selfCommand(),
+        runtimeDir: runtimeDir(ctx),
+        start,
+        env: ctx.env,
+      });
+      return { start, socket };
+    } catch (error) {
+      if (error instanceof SessionError && error.code === "sid_taken" && attempt < SESSION_ID_ATTEMPTS)
+        continue;
+      if (error instanceof SessionError) throw new CliError(`error: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
+export async function startDefaultSession(
+  ctx: KpmContext,
+  values: readonly string[],
+): Promise<StartedSession> {
+  const config = await ctx.config();
+  let blobs: string[] = [];
+  const { start, socket } = await launch(ctx, () => {
+    const sessionId = generateSessionId();
+    const sessionKey = generateSessionKey();
+    blobs = values.map((value) => encryptValue(sessionKey, sessionId, value));
+    return { mode: "default", sessionId, ttlSeconds: config.sessionKeyTtl, sessionKey };
+  });
+  return { sessionId: start.sessionId, socket, blobs };
+}
+
+export async function startStrictSession(ctx: KpmContext, refs: readonly KmsRef[]): Promise<StartedSession> {
+  const config = await ctx.config();
+  const settings = await ctx.clientSettings();
+  let blobs: string[] = [];
+  const { start, socket } = await launch(ctx, () => {
+    const sessionId = generateStrictSessionId();
+    blobs = refs.map((ref) =>
+      formatStrictBlob(sessionId, {
+        Type: ref.type,
+        Path: ref.path,
+        Key: ref.key ?? "",
+        Default: ref.default ?? "",
+      }),
+    );
+    return {
+      mode: "strict",
+      sessionId,
+      idleTimeoutSeconds: config.strictIdleTimeout,
+      server: settings.server.replace(/\/$/, ""),
+      clientCert: settings.cert,
+      clientKey: settings.key,
+      ca: settings.ca,
+      refs: refs.map((ref) => ({
+        Type: ref.type,
+        Path: ref.path,
+        Key: ref.key ?? "",
+        Default: ref.default ?? null,
+      })),
+    };
+  });
+  return { sessionId: start.sessionId, socket, blobs };
+}
