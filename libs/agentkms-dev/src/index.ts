@@ -1,7 +1,11 @@
 // Public surface of @kpm/agentkms-dev.
 
+export { type AuditEventInput, AuditLog } from "./audit.ts";
 export { resolveDevDir } from "./dev-dir.ts";
+export { deleteDevSecret, listDevSecrets, setDevSecret, validateKvPath } from "./dev-secrets.ts";
 export { DevError, type DevErrorCode } from "./errors.ts";
+export { type Identity, identityFromCertificate } from "./identity.ts";
+export { type StoreLockOptions, storeLockPath, withStoreLock } from "./lock.ts";
 export {
   type ClientOptions,
   certificateNotAfter,
@@ -14,3 +18,15 @@ export {
   pkiPaths,
   renew,
 } from "./pki.ts";
+export { type Decision, defaultPolicy, evaluate, loadPolicy, type Policy, parsePolicy } from "./policy.ts";
+export { type RunningServer, type ServerOptions, startDevServer } from "./server.ts";
+export {
+  isPidAlive,
+  readServerState,
+  removeServerState,
+  type ServerState,
+  serverStatePath,
+  writeServerState,
+} from "./server-state.ts";
+export { SecretStore } from "./store.ts";
+export { decryptStore, deriveStoreKey, encodeStorePlaintext, encryptStore, type KV } from "./store-crypto.ts";

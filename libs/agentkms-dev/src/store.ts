@@ -68,6 +68,8 @@ export class SecretStore {
    * changed. If `mutate` throws, or the store cannot be decrypted, nothing is written.
    */
   async update<T>(mutate: (kv: KV) => T): Promise<T> {
+    // Fail with "run enroll" rather than a lock-file error when the data dir is not set up.
+    this.storeKey();
     return withStoreLock(this.dir, () => {
       const current = this.read();
       const next = copyKV(current);
