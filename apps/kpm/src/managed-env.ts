@@ -18,7 +18,7 @@ export function sessionIdOf(value: string, kind: "encrypted" | "strict"): string
 export function managedBlobs(env: Env): ManagedBlob[] {
   const blobs: ManagedBlob[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!value || !value.startsWith("ENC[")) continue;
+    if (!value?.startsWith("ENC[")) continue;
     const kind = blobKind(value);
     if (!kind) continue;
     blobs.push({ name, value, kind, sessionId: sessionIdOf(value, kind) });
