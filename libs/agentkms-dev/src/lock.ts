@@ -1,6 +1,6 @@
 // The cross-process lock around every read-modify-write of secrets.enc (cli §15.1, §15.3): an
 // exclusively created secrets.enc.lock holding the owner's PID. agentkms-dev has none and loses updates.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DevError, ioError, systemErrorCode } from "./errors.ts";
 
@@ -31,7 +31,9 @@ export async function withStoreLock<T>(
   fn: () => Promise<T> | T,
   opts: StoreLockOptions = {},
 ): Promise<T> {
-  const lockFile = resolve(storeLockPath(dir));
+  // The real path, so two spellings of one dir (symlinks, relative) share one in-process queue:
+  // a caller that bypassed the queue would see its own PID in the file and take the lock over.
+  const lockFile = storeLockPath(canonicalDir(dir));
   const previous = inProcessQueues.get(lockFile) ?? Promise.resolve();
   const run = previous.then(async () => {
     const held = await acquire(lockFile, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -47,6 +49,15 @@ export async function withStoreLock<T>(
     return await run;
   } finally {
     if (inProcessQueues.get(lockFile) === tail) inProcessQueues.delete(lockFile);
+  }
+}
+
+function canonicalDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    // A missing dir fails with a clear message when the lock file is created.
+    return resolve(dir);
   }
 }
 

@@ -54,7 +54,7 @@ export class SecretStore {
   read(): KV {
     const stat = statSync(this.file, { throwIfNoEntry: false });
     if (!stat) {
-      this.index = new Map();
+      if (this.indexStamp !== null || this.index.size > 0) this.index = new Map();
       this.indexStamp = null;
       return this.index;
     }

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -86,6 +87,27 @@ describe("withStoreLock", () => {
     );
     expect(maxActive).toBe(1);
     expect(order).toEqual(Array.from({ length: 20 }, (_, index) => index));
+  });
+
+  test("two spellings of one dir (a symlink) share the in-process queue", async () => {
+    const dir = tempDir();
+    const link = `${dir}-link`;
+    roots.push(link);
+    symlinkSync(dir, link);
+    let active = 0;
+    let maxActive = 0;
+    const work = async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await Bun.sleep(1);
+      active -= 1;
+    };
+    await Promise.all([
+      withStoreLock(dir, work),
+      withStoreLock(link, work),
+      withStoreLock(`${link}/.`, work),
+    ]);
+    expect(maxActive).toBe(1);
   });
 
   test("a lock held by a dead PID is taken over", async () => {
