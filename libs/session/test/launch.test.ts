@@ -4,17 +4,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encryptValue, formatStrictBlob } from "@kpm/strict-codec";
 import {
   cleanupStaleSessions,
-  launchListener,
   type ListenerStart,
+  launchListener,
   pingListener,
   readSessionRecord,
   requestDecrypt,
   SessionError,
   stopListener,
 } from "@kpm/session";
+import { encryptValue, formatStrictBlob } from "@kpm/strict-codec";
 import { LISTEN_COMMAND, makePrivateDir, removeCreatedDirs, testKey } from "./helpers/fixtures.ts";
 
 const launched: number[] = [];
@@ -63,7 +63,12 @@ function makeWorld() {
   return { base, home, tmp, xdg, env, runtimeDir: join(xdg, "kpm") };
 }
 
-async function launchDefault(world: ReturnType<typeof makeWorld>, sessionId: string, key: Uint8Array, ttl = 3600) {
+async function launchDefault(
+  world: ReturnType<typeof makeWorld>,
+  sessionId: string,
+  key: Uint8Array,
+  ttl = 3600,
+) {
   const result = await launchListener({
     command: LISTEN_COMMAND,
     runtimeDir: world.runtimeDir,
@@ -92,7 +97,8 @@ describe("default-mode listener process", () => {
     expect(argv).toEqual([...LISTEN_COMMAND, "_listen", "--session", "s12345678"]);
     const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
     const names = environ.map((line) => line.slice(0, line.indexOf("=")));
-    for (const name of names) expect(["HOME", "USER", "PATH", "TMPDIR", "XDG_RUNTIME_DIR", "LANG", "LC_ALL"]).toContain(name);
+    for (const name of names)
+      expect(["HOME", "USER", "PATH", "TMPDIR", "XDG_RUNTIME_DIR", "LANG", "LC_ALL"]).toContain(name);
     expect(names).toContain("XDG_RUNTIME_DIR");
     // setsid: the listener leads its own session, away from the terminal.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -127,7 +133,10 @@ describe("default-mode listener process", () => {
     const key = testKey(11);
     const marker = "PLAINTEXT-MARKER-4f1c9a";
     const { socket, pid } = await launchDefault(world, "s0badf00", key);
-    expect(await requestDecrypt(socket, encryptValue(key, "s0badf00", marker))).toEqual({ ok: true, plaintext: marker });
+    expect(await requestDecrypt(socket, encryptValue(key, "s0badf00", marker))).toEqual({
+      ok: true,
+      plaintext: marker,
+    });
 
     const needles = [
       Buffer.from(key),
@@ -154,7 +163,9 @@ describe("default-mode listener process", () => {
     const key = testKey(5);
     const { socket } = await launchDefault(world, "s00000500", key);
     const results = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => requestDecrypt(socket, encryptValue(key, "s00000500", `value-${i}`))),
+      Array.from({ length: 500 }, (_, i) =>
+        requestDecrypt(socket, encryptValue(key, "s00000500", `value-${i}`)),
+      ),
     );
     results.forEach((result, i) => {
       expect(result).toEqual({ ok: true, plaintext: `value-${i}` });
@@ -236,14 +247,34 @@ describe("strict listener process", () => {
       start: start(),
     });
     launched.push(pid);
-    expect(readSessionRecord(world.runtimeDir, "strict-0badcafe")).toMatchObject({ strict: true, idle_timeout: 3600 });
-    const forged = formatStrictBlob("strict-0badcafe", { Type: "kv", Path: "db/other", Key: "password", Default: "" });
-    expect(await requestDecrypt(socket, forged)).toEqual({ ok: false, error: "reference not issued for this session" });
+    expect(readSessionRecord(world.runtimeDir, "strict-0badcafe")).toMatchObject({
+      strict: true,
+      idle_timeout: 3600,
+    });
+    const forged = formatStrictBlob("strict-0badcafe", {
+      Type: "kv",
+      Path: "db/other",
+      Key: "password",
+      Default: "",
+    });
+    expect(await requestDecrypt(socket, forged)).toEqual({
+      ok: false,
+      error: "reference not issued for this session",
+    });
     expect(readFileSync(calls, "utf8")).toBe("");
-    const issued = formatStrictBlob("strict-0badcafe", { Type: "kv", Path: "db/prod", Key: "password", Default: "" });
+    const issued = formatStrictBlob("strict-0badcafe", {
+      Type: "kv",
+      Path: "db/prod",
+      Key: "password",
+      Default: "",
+    });
     expect(await requestDecrypt(socket, issued)).toEqual({ ok: true, plaintext: "pw-from-kms" });
     expect(readFileSync(calls, "utf8").trim().split("\n")).toHaveLength(1);
-    expect(await pingListener(socket)).toEqual({ session: "strict-0badcafe", expires_at: null, strict: true });
+    expect(await pingListener(socket)).toEqual({
+      session: "strict-0badcafe",
+      expires_at: null,
+      strict: true,
+    });
   });
 
   test("a client that cannot be built fails the launch with the listener's reason", async () => {
@@ -292,9 +323,12 @@ describe("launch failures", () => {
     mkdirSync(longDir, { mode: 0o700 });
     const runtimeDir = join(longDir, "kpm");
     const socketPath = join(runtimeDir, "s0000cccc.sock");
-    const failure = await launchListener({ command: LISTEN_COMMAND, runtimeDir, env: world.env, start: start() }).catch(
-      (error: unknown) => error,
-    );
+    const failure = await launchListener({
+      command: LISTEN_COMMAND,
+      runtimeDir,
+      env: world.env,
+      start: start(),
+    }).catch((error: unknown) => error);
     expect((failure as SessionError).code).toBe("socket_path_too_long");
     expect((failure as SessionError).message).toBe(
       `socket path too long (${socketPath.length} bytes, max 103): ${socketPath}; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`,
@@ -322,7 +356,9 @@ describe("launch failures", () => {
       env: world.env,
       start: start(),
     }).catch((error: unknown) => error);
-    expect((failure as SessionError).message).toBe("decrypt listener failed to start: unexpected status output");
+    expect((failure as SessionError).message).toBe(
+      "decrypt listener failed to start: unexpected status output",
+    );
   });
 
   test("a listener that never reports ready is terminated after 3 s", async () => {
@@ -345,11 +381,14 @@ describe("launch failures", () => {
     const world = makeWorld();
     mkdirSync(world.runtimeDir, { mode: 0o700 });
     const staleSocket = join(world.runtimeDir, "s0000dead.sock");
-    const binder = Bun.spawn([
-      process.execPath,
-      "-e",
-      `Bun.listen({ unix: ${JSON.stringify(staleSocket)}, socket: { data() {} } }); console.log("bound"); await Bun.sleep(60000);`,
-    ], { stdout: "pipe" });
+    const binder = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `Bun.listen({ unix: ${JSON.stringify(staleSocket)}, socket: { data() {} } }); console.log("bound"); await Bun.sleep(60000);`,
+      ],
+      { stdout: "pipe" },
+    );
     const reader = binder.stdout.getReader();
     await reader.read();
     binder.kill("SIGKILL");
