@@ -58,6 +58,25 @@ describe("requestDecrypt", () => {
     expect(server.requests.join("")).toBe('{"ciphertext":"ENC[kpm:s1:AAAA]"}\n');
   });
 
+  test("sends a request larger than the socket buffer completely", async () => {
+    const socket = join(makePrivateDir(), "big.sock");
+    let received = 0;
+    servers.push(
+      Bun.listen({
+        unix: socket,
+        socket: {
+          data(connection, chunk) {
+            received += chunk.byteLength;
+            if (chunk.includes(10)) connection.end(`{"plaintext":"${received}"}\n`);
+          },
+        },
+      }),
+    );
+    const blob = "b".repeat(4 * 1024 * 1024);
+    const expected = JSON.stringify({ ciphertext: blob }).length + 1;
+    expect(await requestDecrypt(socket, blob)).toEqual({ ok: true, plaintext: String(expected) });
+  });
+
   test("treats a response with neither field as the empty value", async () => {
     const server = serve(() => ["{}\n"]);
     expect(await requestDecrypt(server.socket, "b")).toEqual({ ok: true, plaintext: "" });

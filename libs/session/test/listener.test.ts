@@ -394,6 +394,15 @@ describe("strict-mode requests", () => {
     await listener.exit;
   });
 
+  test("delivers a value larger than the socket buffer in full", async () => {
+    const big = "v".repeat(3 * 1024 * 1024);
+    const { listener, socket } = await startStrict(recordingResolver(async () => ({ ok: true, value: big })));
+    const blob = blobFor({ Type: "kv", Path: "db/prod", Key: "password", Default: "" });
+    expect(await requestDecrypt(socket, blob)).toEqual({ ok: true, plaintext: big });
+    listener.stop();
+    await listener.exit;
+  });
+
   test("never answers session expired and pings with a null expiry", async () => {
     const { listener, socket } = await startStrict();
     expect(await pingListener(socket)).toEqual({ session: STRICT_SID, expires_at: null, strict: true });
