@@ -1,0 +1,269 @@
+// Shared end-to-end harness: an isolated HOME/TMPDIR per test file, the real CLI spawned from
+// source (or the compiled dist/kpm), and a real `kpm dev serve` child on an ephemeral port.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { enroll, setDevSecret } from "@kpm/agentkms-dev";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+export const KPM_ENTRY = join(REPO_ROOT, "apps/kpm/src/main.ts");
+export const KPM_BINARY = join(REPO_ROOT, "dist/kpm");
+
+/** A throwaway HOME and TMPDIR under a short /tmp path (listener sockets must stay ≤ 103 bytes). */
+export interface Sandbox {
+  root: string;
+  home: string;
+  tmp: string;
+  /** `<tmp>/kpm-<uid>`: where listeners put their sockets and session records. */
+  runtimeDir: string;
+  /** The minimal environment every kpm process of this sandbox starts from. */
+  env: Record<string, string>;
+  cleanup(): void;
+}
+
+export function createSandbox(): Sandbox {
+  const root = mkdtempSync("/tmp/kt-");
+  const home = join(root, "h");
+  const tmp = join(root, "t");
+  mkdirSync(home, { mode: 0o700 });
+  mkdirSync(tmp, { mode: 0o700 });
+  const runtimeDir = join(tmp, `kpm-${process.getuid?.() ?? 0}`);
+  const env: Record<string, string> = {
+    HOME: home,
+    TMPDIR: tmp,
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    USER: process.env.USER ?? "root",
+    LANG: "C.UTF-8",
+  };
+  return {
+    root,
+    home,
+    tmp,
+    runtimeDir,
+    env,
+    cleanup() {
+      stopListeners(runtimeDir);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface KpmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface KpmRunOptions {
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string;
+  /** Run the compiled dist/kpm instead of the sources. */
+  binary?: boolean;
+}
+
+/** The argv prefix that starts kpm (from source under this Bun, or the compiled binary). */
+export function kpmCommand(binary = false): string[] {
+  return binary ? [KPM_BINARY] : [process.execPath, KPM_ENTRY];
+}
+
+/** Runs kpm to completion with exactly `opts.env` (nothing inherited from the test runner). */
+export async function runKpmProcess(args: string[], opts: KpmRunOptions): Promise<KpmResult> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.env)) if (value !== undefined) env[name] = value;
+  const child = Bun.spawn([...kpmCommand(opts.binary), ...args], {
+    env,
+    cwd: opts.cwd ?? env.HOME ?? REPO_ROOT,
+    stdin: opts.input === undefined ? "ignore" : new TextEncoder().encode(opts.input),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+export interface ClientFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export interface DevServerOptions {
+  /** AgentKMS policy YAML (wire §3.2); omitted → the built-in dev-allow-all policy. */
+  policy?: string;
+  /** Fixed port (restarts reuse the bound one); default 0 = ephemeral. */
+  port?: number;
+  /** Reuse an enrolled data dir instead of creating one. */
+  dir?: string;
+  /** Seconds of session-token lifetime (`--token-ttl`). */
+  tokenTtl?: number;
+}
+
+export interface TestDevServer {
+  dir: string;
+  /** `https://127.0.0.1:<port>` */
+  addr: string;
+  port: number;
+  clientFiles: ClientFiles;
+  auditPath: string;
+  stop(): Promise<void>;
+  /** Stops the server and starts a new process on the same dir and port (new token key). */
+  restart(opts?: { policy?: string }): Promise<void>;
+}
+
+const LISTENING = /listening on https:\/\/127\.0\.0\.1:(\d+)/;
+
+/** A fresh enrolled dir and a `kpm dev serve` child (from source) on 127.0.0.1. */
+export async function startDevServerForTest(opts: DevServerOptions = {}): Promise<TestDevServer> {
+  const dir = opts.dir ?? mkdtempSync("/tmp/kd-");
+  if (!existsSync(join(dir, "ca.crt"))) await enroll(dir);
+  let child = await spawnServer(dir, opts.port ?? 0, opts.policy, opts.tokenTtl);
+  const server: TestDevServer = {
+    dir,
+    addr: `https://127.0.0.1:${child.port}`,
+    port: child.port,
+    clientFiles: {
+      cert: join(dir, "clients/forge-gateway/client.crt"),
+      key: join(dir, "clients/forge-gateway/client.key"),
+      ca: join(dir, "clients/forge-gateway/ca.crt"),
+    },
+    auditPath: join(dir, "audit.ndjson"),
+    async stop() {
+      child.process.kill("SIGTERM");
+      await child.process.exited;
+    },
+    async restart(next = {}) {
+      await server.stop();
+      child = await spawnServer(dir, server.port, next.policy, opts.tokenTtl);
+    },
+  };
+  return server;
+}
+
+interface ServerChild {
+  process: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+}
+
+async function spawnServer(
+  dir: string,
+  port: number,
+  policy: string | undefined,
+  tokenTtl: number | undefined,
+): Promise<ServerChild> {
+  const args = ["dev", "serve", "--dir", dir, "--addr", `127.0.0.1:${port}`];
+  if (policy !== undefined) {
+    const policyPath = join(dir, `policy-${Date.now()}-${Math.random().toString(16).slice(2)}.yaml`);
+    writeFileSync(policyPath, policy, { mode: 0o600 });
+    args.push("--policy", policyPath);
+  }
+  if (tokenTtl !== undefined) args.push("--token-ttl", String(tokenTtl));
+  const child = Bun.spawn([...kpmCommand(false), ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" },
+    cwd: dir,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      throw new Error(`kpm dev serve exited before listening: ${seen}${await stderr}`);
+    }
+    seen += decoder.decode(value, { stream: true });
+    const match = LISTENING.exec(seen);
+    if (match?.[1]) {
+      // Keep draining the per-request log so a full pipe never stalls the server.
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })();
+      return { process: child, port: Number(match[1]) };
+    }
+  }
+}
+
+/** `<home>/.config/kpm/config.yaml` naming the server and its client files, plus extra lines. */
+export function writeKpmConfig(
+  home: string,
+  server: { addr: string; clientFiles: ClientFiles },
+  extra: Record<string, string | number> = {},
+): string {
+  const configDir = join(home, ".config/kpm");
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  const lines = [
+    `server: ${server.addr}`,
+    `cert: ${server.clientFiles.cert}`,
+    `key: ${server.clientFiles.key}`,
+    `ca: ${server.clientFiles.ca}`,
+    ...Object.entries(extra).map(([name, value]) => `${name}: ${value}`),
+  ];
+  const path = join(configDir, "config.yaml");
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** Stores a credential-namespace secret (`llm/<provider>`, `generic/<path>`) in the dev store. */
+export async function seedCredential(
+  dir: string,
+  path: string,
+  fields: Record<string, string>,
+): Promise<void> {
+  await setDevSecret(dir, path, fields);
+}
+
+export interface AuditEvent {
+  operation: string;
+  key_id?: string;
+  outcome: string;
+  rule_id?: string;
+  deny_reason?: string;
+  [field: string]: unknown;
+}
+
+/** Every event of the server's audit log so far (written before each response, wire §4.1). */
+export function readAuditEvents(server: { auditPath: string }): AuditEvent[] {
+  if (!existsSync(server.auditPath)) return [];
+  return readFileSync(server.auditPath, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as AuditEvent);
+}
+
+/** SIGTERM every listener that has a session record in `runtimeDir` (test cleanup). */
+export function stopListeners(runtimeDir: string): void {
+  if (!existsSync(runtimeDir)) return;
+  for (const name of readdirSync(runtimeDir)) {
+    if (!name.endsWith(".json")) continue;
+    try {
+      const record = JSON.parse(readFileSync(join(runtimeDir, name), "utf8")) as { pid?: number };
+      if (typeof record.pid === "number") process.kill(record.pid, "SIGTERM");
+    } catch {
+      // Already gone, or a half-written record: nothing left to stop.
+    }
+  }
+}
+
+/** Parses `export NAME='value'` lines of `kpm env --output shell` into an environment map. */
+export function parseShellExports(output: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of output.split("\n")) {
+    const match = /^export ([A-Za-z_][A-Za-z0-9_]*)='(.*)'$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) env[match[1]] = match[2].replaceAll("'\\''", "'");
+  }
+  return env;
+}
