@@ -1,10 +1,11 @@
 // Starting a session's listener from `kpm env` (spec §7.4 steps 1, 2 and 4): a detached kpm
 // process with a minimal environment; the key travels only over its stdin pipe.
+import { resolve } from "node:path";
 import { z } from "zod";
 import { withDeadline } from "./deadline.ts";
 import { SessionError } from "./error.ts";
 import { pathExists } from "./path-exists.ts";
-import { ensureRuntimeDir } from "./runtime-dir.ts";
+import { currentUid, ensureRuntimeDir, resolveRuntimeDir } from "./runtime-dir.ts";
 import { cleanupStaleSessions, sessionRecordPath } from "./session-record.ts";
 import { socketPathFor } from "./socket-path.ts";
 import { encodeStartMessage, type ListenerStart } from "./start-message.ts";
@@ -47,6 +48,15 @@ export interface LaunchOptions {
  */
 export async function launchListener(options: LaunchOptions): Promise<{ pid: number; socket: string }> {
   const { runtimeDir, start } = options;
+  const childEnv = minimalEnvironment(options.env);
+  // The listener resolves <RuntimeDir> itself and refuses (silently) any other socket path.
+  const childRuntimeDir = resolveRuntimeDir(childEnv, currentUid());
+  if (childRuntimeDir !== runtimeDir) {
+    throw new SessionError(
+      "listener_start",
+      `decrypt listener failed to start: its runtime directory would be ${childRuntimeDir}, not ${runtimeDir}`,
+    );
+  }
   ensureRuntimeDir(runtimeDir);
   const socketPath = socketPathFor(runtimeDir, start.sessionId);
   cleanupStaleSessions(runtimeDir);
@@ -56,7 +66,7 @@ export async function launchListener(options: LaunchOptions): Promise<{ pid: num
 
   const child = Bun.spawn([...options.command, "_listen", "--session", start.sessionId], {
     cwd: runtimeDir,
-    env: minimalEnvironment(options.env),
+    env: childEnv,
     stdin: "pipe",
     stdout: "pipe",
     stderr: "ignore",
@@ -93,7 +103,8 @@ function minimalEnvironment(env: Record<string, string | undefined>): Record<str
   const minimal: Record<string, string> = {};
   for (const name of INHERITED_VARIABLES) {
     const value = env[name];
-    if (value !== undefined) minimal[name] = value;
+    if (value === undefined) continue;
+    minimal[name] = name === "TMPDIR" && value !== "" ? resolve(value) : value;
   }
   return minimal;
 }

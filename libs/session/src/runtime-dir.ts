@@ -2,14 +2,15 @@
 // It must stay private to the user, so it is verified with lstat on every use.
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { SessionError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-error.ts";
 
 export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: number): string {
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg && isAbsolute(xdg)) return join(xdg, "kpm");
-  return join(env.TMPDIR || tmpdir(), `kpm-${uid}`);
+  // Absolute even for a relative TMPDIR: the listener runs with another working directory.
+  return resolve(env.TMPDIR || tmpdir(), `kpm-${uid}`);
 }
 
 /** Creates the directory (0700) when missing — never its parent — then verifies it. */

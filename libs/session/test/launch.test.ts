@@ -326,12 +326,26 @@ describe("launch failures", () => {
     const failure = await launchListener({
       command: LISTEN_COMMAND,
       runtimeDir,
-      env: world.env,
+      env: { ...world.env, XDG_RUNTIME_DIR: longDir },
       start: start(),
     }).catch((error: unknown) => error);
     expect((failure as SessionError).code).toBe("socket_path_too_long");
     expect((failure as SessionError).message).toBe(
       `socket path too long (${socketPath.length} bytes, max 103): ${socketPath}; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`,
+    );
+  });
+
+  test("a runtime directory the listener would not resolve from its environment is refused up front", async () => {
+    const world = makeWorld();
+    const elsewhere = join(world.base, "elsewhere");
+    const failure = await launchListener({
+      command: LISTEN_COMMAND,
+      runtimeDir: elsewhere,
+      env: world.env,
+      start: start(),
+    }).catch((error: unknown) => error);
+    expect((failure as SessionError).message).toBe(
+      `decrypt listener failed to start: its runtime directory would be ${world.runtimeDir}, not ${elsewhere}`,
     );
   });
 

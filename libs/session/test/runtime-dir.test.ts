@@ -29,6 +29,10 @@ describe("resolveRuntimeDir", () => {
     expect(resolveRuntimeDir({ XDG_RUNTIME_DIR: "run", TMPDIR: "/var/tmp/" }, 501)).toBe("/var/tmp/kpm-501");
   });
 
+  test("makes a relative TMPDIR absolute, as the listener runs in another directory", () => {
+    expect(resolveRuntimeDir({ TMPDIR: "rel/tmp" }, 3)).toBe(join(process.cwd(), "rel/tmp/kpm-3"));
+  });
+
   test("uses the OS temporary directory when TMPDIR is unset or empty", () => {
     expect(resolveRuntimeDir({}, 7)).toBe(join(tmpdir(), "kpm-7"));
     expect(resolveRuntimeDir({ TMPDIR: "", XDG_RUNTIME_DIR: "" }, 7)).toBe(join(tmpdir(), "kpm-7"));
