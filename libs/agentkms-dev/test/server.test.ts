@@ -7,6 +7,13 @@ import { connect } from "node:tls";
 import { DevError } from "../src/errors.ts";
 import { issueClient } from "../src/pki.ts";
 import { startDevServer } from "../src/server.ts";
+import {
+  isPidAlive,
+  readServerState,
+  removeServerState,
+  serverStatePath,
+  writeServerState,
+} from "../src/server-state.ts";
 import { SecretStore } from "../src/store.ts";
 import {
   auditEvents,
@@ -802,5 +809,30 @@ describe("audit: one event per handled request (wire §4.3)", () => {
     } finally {
       await h.stop();
     }
+  });
+});
+
+describe("server.json state", () => {
+  test("write/read round-trips, removal only by the recorded pid, liveness by signal 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kpm-state-"));
+    expect(readServerState(dir)).toBeNull();
+    const state = { pid: process.pid, addr: "127.0.0.1:8443", dir, started_at: "2026-11-28T20:00:00Z" };
+    writeServerState(dir, state);
+    expect(statSync(serverStatePath(dir)).mode & 0o777).toBe(0o600);
+    expect(readServerState(dir)).toEqual(state);
+    removeServerState(dir, process.pid + 1);
+    expect(readServerState(dir)).toEqual(state);
+    removeServerState(dir, process.pid);
+    expect(readServerState(dir)).toBeNull();
+    removeServerState(dir, process.pid);
+    writeFileSync(serverStatePath(dir), "{not json");
+    expect(readServerState(dir)).toBeNull();
+    writeFileSync(serverStatePath(dir), '{"pid":"1"}');
+    expect(readServerState(dir)).toBeNull();
+    expect(isPidAlive(process.pid)).toBe(true);
+    expect(isPidAlive(1)).toBe(true);
+    expect(isPidAlive(0)).toBe(false);
+    expect(isPidAlive(2 ** 22 + 12345)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
