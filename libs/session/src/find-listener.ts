@@ -1,7 +1,7 @@
 // Which socket serves a blob's session (spec §7.6): the shell's own session first, then the
 // per-session socket in <RuntimeDir>, so blobs of a second session in one shell still work.
-import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { pathExists } from "./path-exists.ts";
 import { isValidSessionId } from "./session-id.ts";
 
 export function findListenerSocket(
@@ -14,10 +14,5 @@ export function findListenerSocket(
   if (shellSocket && (!shellSession || shellSession === sessionId)) return shellSocket;
   if (!isValidSessionId(sessionId)) return null;
   const socketPath = join(runtimeDir, `${sessionId}.sock`);
-  try {
-    lstatSync(socketPath);
-    return socketPath;
-  } catch {
-    return null;
-  }
+  return pathExists(socketPath) ? socketPath : null;
 }
