@@ -1,5 +1,5 @@
-// The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history,
-// and the request-body decoding that decides what a value is. Pure functions over a KV map.
+// The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history
+// and listing, plus the path rules of our fix (cli §15.3). Pure functions over a KV map.
 
 import type { KV } from "./store.ts";
 

@@ -668,6 +668,9 @@ describe("policy, audit failures and store faults", () => {
       message: `listen 127.0.0.1:${port}: address already in use`,
     });
     blocker.close();
+    rmSync(join(dir, "server.key"));
+    const noKey = await rejection(startDevServer({ dir, host: "127.0.0.1", port: 0 }));
+    expect(noKey.message).toBe(`cannot read ${join(dir, "server.key")} (ENOENT); run: kpm dev enroll`);
     rmSync(empty, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   });
