@@ -177,7 +177,8 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
 
   const address = tls.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
-  log("INFO", `AgentKMS dev server listening on https://${formatAddress(opts.host, port)} (dir ${opts.dir})`);
+  // The exact first line ("AgentKMS dev server listening on …") is the CLI's to print (cli §15.2):
+  // it must be the first line of the log, not a slog record after it.
 
   let closed: Promise<void> | null = null;
   const close = (graceMs = DEFAULT_GRACE_MS): Promise<void> => {
