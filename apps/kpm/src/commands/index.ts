@@ -25,6 +25,9 @@ export const commands: Record<string, Loader> = {
   show: load(() => import("./show.ts")),
   "shell-init": load(() => import("./shell-init.ts")),
   _listen: load(() => import("./listen.ts")),
+  quickstart: load(() => import("./quickstart.ts")),
+  config: load(() => import("./config.ts")),
+  completion: load(() => import("./completion.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */

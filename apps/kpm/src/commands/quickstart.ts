@@ -1,0 +1,41 @@
+// `kpm quickstart [--force] [--addr <host:port>] [--dir <DevDir>]` (§14): a working kpm on a
+// fresh machine — dev PKI, a detached dev server, demo secrets, config, certs and templates.
+import { defineKpmCommand } from "../cli/command.ts";
+import { CliError } from "../cli/errors.ts";
+import { devDir, dirArg } from "./dev/shared.ts";
+
+export default defineKpmCommand({
+  meta: { name: "quickstart", description: "Start a local AgentKMS dev server and configure kpm" },
+  usage: "[--force] [--addr <host:port>] [--dir <DevDir>]",
+  args: {
+    force: { type: "boolean", description: "Overwrite existing config, certs and templates" },
+    addr: {
+      type: "string",
+      description: "Dev server address (default 127.0.0.1:8443)",
+      valueHint: "host:port",
+    },
+    ...dirArg,
+  },
+  run: async ({ args, data: ctx }) => {
+    const { quickstart } = await import("../quickstart/quickstart.ts");
+    const dir = devDir(ctx, args.dir);
+    try {
+      await quickstart({
+        devDir: dir,
+        addr: args.addr ?? "127.0.0.1:8443",
+        force: args.force === true,
+        configPath: ctx.configPath,
+        dirs: ctx.dirs,
+        cwd: ctx.cwd,
+        // `kpm dev stop` alone finds $AGENTKMS_DIR or the default dir, but not a --dir.
+        stopHint: args.dir ? ` --dir ${dir}` : "",
+        say: (line) => ctx.log.info(line),
+      });
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new CliError(`quickstart failed: ${message.replace(/^error: /, "")}`);
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,221 @@
+// `kpm quickstart` as a library (spec §14): PKI, server, health, seed, files, summary — each step
+// idempotent, so a rerun reuses the PKI, the running server and every existing file.
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { enroll, issueClient, readServerState, SecretStore } from "@kpm/agentkms-dev";
+import { CliError } from "../cli/errors.ts";
+import { certificateWarning } from "../commands/dev/shared.ts";
+import { loadConfig } from "../config.ts";
+import { clientFiles, startDetached } from "../dev-control.ts";
+import type { Dirs } from "../paths.ts";
+import {
+  CLAUDE_TEMPLATE,
+  CODEX_TEMPLATE,
+  configYaml,
+  DEMO_CREDENTIALS,
+  DEMO_REGISTRY,
+  PROJECT_TEMPLATE,
+  SECURE_ALLOWLIST,
+  shellEnvTemplate,
+} from "./demo-data.ts";
+import { ensureDir, sameContent, writeUnlessPresent } from "./files.ts";
+import { planServer } from "./server.ts";
+
+export interface QuickstartOptions {
+  devDir: string;
+  addr: string;
+  force: boolean;
+  configPath: string;
+  dirs: Dirs;
+  cwd: string;
+  /** Extra words for "stop with: kpm dev stop" when the dev dir came from --dir. */
+  stopHint: string;
+  say: (line: string) => void;
+}
+
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+const PUBLIC_DIR = 0o755;
+const PUBLIC_FILE = 0o644;
+
+export async function quickstart(opts: QuickstartOptions): Promise<void> {
+  const plan = await planServer(opts.devDir, opts.addr);
+  await ensurePki(opts);
+  const warning = certificateWarning(opts.devDir);
+  if (warning) opts.say(warning);
+
+  let addr: string;
+  let pid: number | undefined;
+  if (plan.kind === "reuse") {
+    addr = plan.addr;
+    pid = plan.pid;
+    opts.say(`✓ AgentKMS dev server already running ${pid !== undefined ? `(PID ${pid})` : `at ${addr}`}`);
+    opts.say("  Waiting for server to be healthy...");
+  } else {
+    opts.say("  Starting AgentKMS dev server...");
+    const started = await startDetached({
+      devDir: opts.devDir,
+      addr: opts.addr,
+      extraArgs: ["--rate-limit", "0"],
+    });
+    if (!started.ok) {
+      throw new CliError([
+        `quickstart failed: ${started.reason}`,
+        `  Check the log: ${join(opts.devDir, "server.log")}`,
+      ]);
+    }
+    addr = started.state.addr;
+    pid = started.state.pid;
+    opts.say(`✓ AgentKMS dev server started (PID ${pid})`);
+    opts.say("  Waiting for server to be healthy...");
+  }
+  opts.say("✓ Server healthy");
+
+  opts.say("  Seeding demo secrets...");
+  await seedCredentials(opts.devDir);
+  await seedRegistry(opts.devDir, addr);
+  opts.say(`✓ Demo secrets loaded (${DEMO_CREDENTIALS.length} credential paths, 1 registry secret)`);
+
+  opts.say("  Setting up KPM config and templates...");
+  writeFiles(opts, addr);
+  opts.say("✓ Config, certs, and templates ready");
+
+  printSummary(opts, addr, pid ?? readServerState(opts.devDir)?.pid);
+}
+
+async function ensurePki(opts: QuickstartOptions): Promise<void> {
+  const { devDir } = opts;
+  if (!existsSync(join(devDir, "ca.crt"))) {
+    opts.say("  Generating PKI (CA + server + client certificates)...");
+    await enroll(devDir);
+    opts.say("✓ PKI generated");
+    return;
+  }
+  opts.say("✓ PKI already exists (skipping enrollment)");
+  if (!existsSync(clientFiles(devDir).cert) && existsSync(join(devDir, "ca.key"))) {
+    await issueClient(devDir, "forge-gateway");
+  }
+}
+
+/** In-process, under the store lock: the API has no write route for llm/ and generic/ paths. */
+async function seedCredentials(devDir: string): Promise<void> {
+  await new SecretStore(devDir).update((kv) => {
+    for (const [path, fields] of DEMO_CREDENTIALS) {
+      const key = `kv/data/${path}`;
+      if (!kv.has(key)) kv.set(key, { ...fields });
+    }
+  });
+}
+
+/** Through the API, so `kpm list` shows it exactly as if `kpm add` had stored it. */
+async function seedRegistry(devDir: string, addr: string): Promise<void> {
+  const { createClient } = await import("@kpm/agentkms-client");
+  const client = createClient({ server: `https://${addr}`, ...clientFiles(devDir) });
+  try {
+    const existing = await client.getMetadata(DEMO_REGISTRY.path);
+    if (existing && !existing.deleted) return;
+    await client.writeSecret(DEMO_REGISTRY.path, { value: DEMO_REGISTRY.value });
+    await client.writeMetadata(DEMO_REGISTRY.path, {
+      ...DEMO_REGISTRY.metadata,
+      tags: [...DEMO_REGISTRY.metadata.tags],
+    });
+  } finally {
+    client.close();
+  }
+}
+
+function writeFiles(opts: QuickstartOptions, addr: string): void {
+  const { force, say } = opts;
+  const { certsDir, configDir, templatesDir } = opts.dirs;
+  const put = (path: string, content: string | Uint8Array, mode: number): boolean => {
+    const outcome = writeUnlessPresent(path, content, mode, force);
+    if (outcome === "kept") say(`  kept existing ${path} (use --force to overwrite)`);
+    return outcome === "written";
+  };
+
+  ensureDir(certsDir, PRIVATE_DIR);
+  const source = clientFiles(opts.devDir);
+  let certsDiffer = false;
+  for (const [name, from] of [
+    ["ca.crt", source.ca],
+    ["client.crt", source.cert],
+    ["client.key", source.key],
+  ] as const) {
+    const bytes = new Uint8Array(readFileSync(from));
+    const target = join(certsDir, name);
+    if (!put(target, bytes, PRIVATE_FILE) && !sameContent(target, bytes)) certsDiffer = true;
+    // The key stays in memory only as long as needed.
+    bytes.fill(0);
+  }
+  if (certsDiffer) {
+    say(
+      `  warning: ${certsDir} differ from the dev server's client certificate; run: kpm quickstart --force`,
+    );
+  }
+
+  ensureDir(configDir, PRIVATE_DIR);
+  if (!put(opts.configPath, configYaml(addr, certsDir), PRIVATE_FILE)) {
+    const server = keptServer(opts.configPath, opts.dirs.home);
+    if (server !== undefined && server !== `https://${addr}`) {
+      say(`  note: existing config points at ${server}, not https://${addr}`);
+    }
+  }
+
+  const shellEnv = join(templatesDir, "shell-env.template");
+  ensureDir(join(templatesDir, "ai"), PUBLIC_DIR);
+  put(shellEnv, shellEnvTemplate(shellEnv), PUBLIC_FILE);
+  put(join(configDir, "secure-allowlist.yaml"), SECURE_ALLOWLIST, PUBLIC_FILE);
+  put(join(templatesDir, "ai", "claude.template"), CLAUDE_TEMPLATE, PUBLIC_FILE);
+  put(join(templatesDir, "ai", "codex.template"), CODEX_TEMPLATE, PUBLIC_FILE);
+
+  if (isSameDir(opts.cwd, opts.dirs.home)) return;
+  const projectTemplate = join(opts.cwd, ".kpm", "templates", ".env.template");
+  try {
+    ensureDir(join(opts.cwd, ".kpm", "templates"), PUBLIC_DIR);
+    put(projectTemplate, PROJECT_TEMPLATE, PUBLIC_FILE);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    say(`  warning: could not write ${projectTemplate}: ${reason}`);
+  }
+}
+
+/** The server of a config we kept, normalised like the client does; undefined when unreadable. */
+function keptServer(path: string, home: string): string | undefined {
+  try {
+    const server = loadConfig(path, home).server;
+    return server?.endsWith("/") ? server.slice(0, -1) : server;
+  } catch {
+    return undefined;
+  }
+}
+
+function isSameDir(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
+}
+
+function printSummary(opts: QuickstartOptions, addr: string, pid: number | undefined): void {
+  const shellEnv = join(opts.dirs.templatesDir, "shell-env.template");
+  const lines = [
+    "",
+    "KPM quickstart complete!",
+    `  Server:     https://${addr}`,
+    `  Server PID: ${pid ?? "unknown"}  (stop with: kpm dev stop${opts.stopHint})`,
+    `  Config:     ${opts.configPath}`,
+    `  Certs:      ${opts.dirs.certsDir}`,
+    "",
+    "  Try these:",
+    "    kpm tree",
+    `    kpm env --from ${shellEnv}`,
+    `    kpm env --from ${shellEnv} --plaintext`,
+    "    kpm run -- printenv DB_HOST",
+    "",
+    "  Load secrets in every new shell:",
+    '    bash/zsh:  eval "$(kpm shell-init)"',
+    "    fish:      kpm shell-init --shell fish | source",
+  ];
+  for (const line of lines) opts.say(line);
+}
