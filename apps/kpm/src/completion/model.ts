@@ -1,0 +1,107 @@
+// The command tree that completion scripts are generated from, read from the command
+// definitions themselves (every module is loaded: `kpm completion` is not a hot path).
+import type { ArgsDef } from "citty";
+import { globalArgs, type KpmCommand } from "../cli/command.ts";
+import { aliases, commands } from "../commands/index.ts";
+
+export interface FlagSpec {
+  name: string;
+  description: string;
+  takesValue: boolean;
+  /** Complete file names for the value. */
+  isPath: boolean;
+}
+
+export interface CommandSpec {
+  /** Words after `kpm`, e.g. ["dev", "secrets", "set"]. */
+  path: string[];
+  description: string;
+  /** Own flags plus the global flags. */
+  flags: FlagSpec[];
+  subcommands: CommandSpec[];
+  /** Positionals are registry paths (`service/name`), completed from `kpm list --json`. */
+  completesSecretPaths: boolean;
+  /** Positionals are directories (`config push|pull [dir]`). */
+  completesDirectory: boolean;
+}
+
+// §12.4 names these; the dev server's file flags complete the same way.
+const PATH_FLAGS = new Set(["from", "config", "cert", "key", "ca", "from-file"]);
+const PATH_HINTS = new Set(["path", "file", "dir"]);
+const SECRET_PATH_COMMANDS = new Set(["describe", "history", "get", "remove"]);
+const HIDDEN = new Set(["_listen"]);
+
+function flagSpecs(args: ArgsDef): FlagSpec[] {
+  const specs: FlagSpec[] = [];
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    const hint = "valueHint" in def ? def.valueHint : undefined;
+    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
+    // One-letter aliases (-v, -y) are for typing, not for menus; long ones (list --type) are real names.
+    for (const spelling of [name, ...aliases.filter((alias) => alias.length > 1)]) {
+      specs.push({
+        name: spelling,
+        description: def.description ?? "",
+        takesValue: def.type !== "boolean",
+        isPath:
+          def.type !== "boolean" && (PATH_FLAGS.has(name) || (hint !== undefined && PATH_HINTS.has(hint))),
+      });
+    }
+  }
+  return specs;
+}
+
+async function resolveEntry(entry: unknown): Promise<KpmCommand> {
+  return (typeof entry === "function" ? await (entry as () => unknown)() : await entry) as KpmCommand;
+}
+
+async function describeCommand(path: string[], command: KpmCommand): Promise<CommandSpec> {
+  const subcommands: CommandSpec[] = [];
+  const table = command.subCommands;
+  if (table) {
+    const resolved = (typeof table === "function" ? await table() : await table) as Record<string, unknown>;
+    for (const [name, entry] of Object.entries(resolved)) {
+      subcommands.push(await describeCommand([...path, name], await resolveEntry(entry)));
+    }
+  }
+  const own = flagSpecs((command.args ?? {}) as ArgsDef);
+  const ownNames = new Set(own.map((flag) => flag.name));
+  const globals = flagSpecs(globalArgs).filter((flag) => !ownNames.has(flag.name));
+  const meta = (command.meta ?? {}) as { description?: string };
+  const top = path[0] ?? "";
+  return {
+    path,
+    description: meta.description ?? "",
+    flags: [...own, ...globals],
+    subcommands,
+    completesSecretPaths: path.length === 1 && SECRET_PATH_COMMANDS.has(top),
+    completesDirectory: top === "config" && path.length === 2,
+  };
+}
+
+/** Every visible command (aliases included), sorted by name, with its subcommand tree. */
+export async function loadCommandTree(): Promise<CommandSpec[]> {
+  const specs: CommandSpec[] = [];
+  for (const [name, loader] of Object.entries(commands)) {
+    if (HIDDEN.has(name)) continue;
+    specs.push(await describeCommand([name], await loader()));
+  }
+  for (const [alias, target] of Object.entries(aliases)) {
+    const canonical = specs.find((spec) => spec.path[0] === target);
+    if (canonical) specs.push({ ...canonical, path: [alias] });
+  }
+  specs.push({
+    path: ["help"],
+    description: "Show usage",
+    flags: [],
+    subcommands: [],
+    completesSecretPaths: false,
+    completesDirectory: false,
+  });
+  return specs.sort((a, b) => (a.path[0] ?? "").localeCompare(b.path[0] ?? ""));
+}
+
+/** Every command node, depth first (parents before children). */
+export function flatten(specs: CommandSpec[]): CommandSpec[] {
+  return specs.flatMap((spec) => [spec, ...flatten(spec.subcommands)]);
+}
