@@ -8,7 +8,6 @@ import { type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
 import { isKmsEntry, loadEntries, templatePath } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
 
-//blog:part-2
 export const envArgs = {
   from: { type: "string", description: "Template file (default: default_template)", valueHint: "path" },
   //blog:part-2
@@ -24,6 +23,7 @@ export const envArgs = {
 export const WINDOWS_LISTENER_ERROR =
   "error: the decrypt listener is not supported on Windows yet; use --plaintext or kpm run --from <template>";
 
+//blog:part-2
 export default defineKpmCommand({
   meta: { name: "env", description: "Print env lines for a template (alias: export)" },
   usage: "[--from <template>] [--output dotenv|shell|json] [--plaintext | --strict] [--unload]",

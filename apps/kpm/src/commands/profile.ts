@@ -3,6 +3,7 @@ import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
 import { loadMergedProfile, renderProfileLines } from "../profile.ts";
 
+//blog:part-3
 export default defineKpmCommand({
   meta: { name: "profile", description: "Show merged profile variables" },
   run: async ({ data: ctx }) => {

@@ -30,11 +30,11 @@ export function shellHook(shell: string, template: string): string {
   ].join("\n");
 }
 
+//blog:part-1 //blog:part-2
 export default defineKpmCommand({
   meta: { name: "shell-init", description: "Print the shell hook that loads encrypted secrets" },
   usage: "[--shell bash|zsh|fish|sh]",
   args: {
-    //blog:part-1 //blog:part-2
     shell: { type: "string", description: "Shell (default: basename of $SHELL)", valueHint: "name" },
   },
   run: async ({ args, data: ctx }) => {

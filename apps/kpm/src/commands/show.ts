@@ -33,7 +33,6 @@ export function formatDuration(seconds: number): string {
 
 const marker = (blob: ManagedBlob) => (blob.kind === "strict" ? "● strict" : "● encrypted");
 
-//blog:part-3
 export default defineKpmCommand({
   meta: { name: "show", description: "Show kpm-managed variables (never values)" },
   usage: "[VAR_NAME] [--profile] [--json]",
