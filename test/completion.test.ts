@@ -1,0 +1,273 @@
+// `kpm completion bash|zsh|fish` (spec §12.4): the generated bash script is sourced in a real bash
+// and its function called with COMP_WORDS/COMP_CWORD; every flag of every command definition must
+// complete, and registry paths come from `kpm list --json` (silently nothing when that fails).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@kpm/agentkms-client";
+import type { ArgsDef } from "citty";
+import type { KpmCommand } from "../apps/kpm/src/cli/command.ts";
+import { commands } from "../apps/kpm/src/commands/index.ts";
+import {
+  createSandbox,
+  KPM_ENTRY,
+  runKpmProcess,
+  type Sandbox,
+  startDevServerForTest,
+  type TestDevServer,
+  writeKpmConfig,
+} from "./helpers/kpm-env.ts";
+
+let sandbox: Sandbox;
+let server: TestDevServer;
+let bin: string;
+let script: string;
+
+const kpm = (args: string[]) => runKpmProcess(args, { env: sandbox.env, cwd: sandbox.home });
+
+/** Runs `body` in bash after sourcing the script; `t w1 w2 …` prints the completions of the last word. */
+async function bash(
+  body: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const child = Bun.spawn(
+    [
+      "bash",
+      "--norc",
+      "-c",
+      `source <(kpm completion bash)
+t() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _kpm; printf '%s\\n' "\${COMPREPLY[*]}"; }
+${body}`,
+    ],
+    {
+      env: { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`, ...env },
+      cwd: join(sandbox.root, "work"),
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const [stdout, stderr] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  await child.exited;
+  return { stdout, stderr };
+}
+
+const words = (line: string | undefined) => (line ?? "").split(" ").filter((word) => word.length > 0);
+
+beforeAll(async () => {
+  sandbox = createSandbox();
+  bin = join(sandbox.root, "bin");
+  mkdirSync(bin);
+  // `command kpm` in the script must find this kpm (from source, with the sandbox's HOME).
+  writeFileSync(join(bin, "kpm"), `#!/bin/sh\nexec '${process.execPath}' '${KPM_ENTRY}' "$@"\n`);
+  chmodSync(join(bin, "kpm"), 0o755);
+  const work = join(sandbox.root, "work");
+  mkdirSync(join(work, "tpl-dir"), { recursive: true });
+  writeFileSync(join(work, "tpl-one.template"), "A=1\n");
+  script = (await kpm(["completion", "bash"])).stdout;
+});
+
+afterAll(async () => {
+  sandbox?.cleanup();
+  await server?.stop();
+});
+
+describe("kpm completion", () => {
+  test("no shell or an unknown shell is refused with the supported list", async () => {
+    const none = await kpm(["completion"]);
+    expect(none.stderr).toBe('kpm completion: unsupported shell "" (use bash, zsh or fish)\n');
+    expect(none.code).toBe(1);
+    const tcsh = await kpm(["completion", "tcsh"]);
+    expect(tcsh.stderr).toBe('kpm completion: unsupported shell "tcsh" (use bash, zsh or fish)\n');
+    expect(tcsh.stdout).toBe("");
+    expect(tcsh.code).toBe(1);
+  });
+
+  test("--help prints the installation lines", async () => {
+    const help = await kpm(["completion", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toContain("  bash:  echo 'source <(kpm completion bash)' >> ~/.bashrc\n");
+    expect(help.stderr).toContain("  zsh:   echo 'source <(kpm completion zsh)' >> ~/.zshrc");
+    expect(help.stderr).toContain("  fish:  kpm completion fish > ~/.config/fish/completions/kpm.fish\n");
+  });
+
+  test("each shell gets its own script on stdout", async () => {
+    expect(script).toStartWith("# kpm completion for bash");
+    const zsh = await kpm(["completion", "zsh"]);
+    expect(zsh.stdout).toStartWith("#compdef kpm\n");
+    expect(zsh.stdout).toContain("bashcompinit");
+    const fish = await kpm(["completion", "fish"]);
+    expect(fish.stdout).toContain("complete -c kpm -n '__fish_use_subcommand' -a quickstart");
+    expect(fish.stdout).toContain("-l from -r -F");
+  });
+});
+
+describe("bash completion", () => {
+  test("registers _kpm for kpm and completes commands, groups and subcommands", async () => {
+    const { stdout, stderr } = await bash(`complete -p kpm
+t kpm ''
+t kpm de
+t kpm dev ''
+t kpm dev secrets ''
+t kpm config p
+t kpm --config x li
+t kpm help qu`);
+    expect(stderr).toBe("");
+    const lines = stdout.split("\n");
+    expect(lines[0]).toBe("complete -F _kpm kpm");
+    const top = words(lines[1]);
+    for (const name of [
+      "quickstart",
+      "config",
+      "completion",
+      "dev",
+      "env",
+      "export",
+      "run",
+      "list",
+      "help",
+    ]) {
+      expect(top).toContain(name);
+    }
+    expect(top).not.toContain("_listen");
+    expect(words(lines[2])).toEqual(["decrypt", "describe", "dev"]);
+    expect(words(lines[3]).sort()).toEqual(["enroll", "secrets", "serve", "status", "stop"]);
+    expect(words(lines[4]).sort()).toEqual(["delete", "list", "set"]);
+    expect(words(lines[5])).toEqual(["push", "pull"]);
+    expect(words(lines[6])).toEqual(["list"]);
+    expect(words(lines[7])).toEqual(["quickstart"]);
+  });
+
+  test("completes every flag of every command definition, plus the global flags", async () => {
+    const expected: Array<[string, string[]]> = [];
+    const collect = async (path: string[], command: KpmCommand) => {
+      const own = Object.entries((command.args ?? {}) as ArgsDef)
+        .filter(([, def]) => def.type !== "positional")
+        .map(([name]) => `--${name}`);
+      expected.push([
+        path.join(" "),
+        [...own, "--config", "--server", "--cert", "--key", "--ca", "--verbose"],
+      ]);
+      const table = command.subCommands;
+      const subs = (typeof table === "function" ? await table() : await table) as
+        | Record<string, unknown>
+        | undefined;
+      for (const [name, entry] of Object.entries(subs ?? {})) {
+        const sub = (typeof entry === "function" ? await (entry as () => unknown)() : entry) as KpmCommand;
+        await collect([...path, name], sub);
+      }
+    };
+    for (const [name, loader] of Object.entries(commands)) {
+      if (name !== "_listen") await collect([name], await loader());
+    }
+    const { stdout } = await bash(expected.map(([path]) => `t kpm ${path} --`).join("\n"));
+    const lines = stdout.split("\n");
+    expected.forEach(([path, flags], index) => {
+      const offered = words(lines[index]);
+      for (const flag of flags)
+        expect({ path, flag, offered: offered.includes(flag) }).toEqual({ path, flag, offered: true });
+    });
+    expect(expected.length).toBeGreaterThan(25);
+  });
+
+  test("path flags complete file names; value flags and run's child arguments complete nothing of kpm's", async () => {
+    const { stdout } = await bash(`t kpm env --from tpl-
+t kpm --config tpl-o
+t kpm env --from = tpl-o
+t kpm add --from-file tpl-o
+t kpm dev serve --addr ''
+t kpm run --secure -- printen
+t kpm run printenv --
+t kpm config push tpl-
+t kpm list --tag x --j`);
+    const lines = stdout.split("\n");
+    expect(words(lines[0]).sort()).toEqual(["tpl-dir", "tpl-one.template"]);
+    expect(words(lines[1])).toEqual(["tpl-one.template"]);
+    expect(words(lines[2])).toEqual(["tpl-one.template"]);
+    expect(words(lines[3])).toEqual(["tpl-one.template"]);
+    expect(words(lines[4])).toEqual([]);
+    expect(words(lines[5])).toContain("printenv");
+    expect(words(lines[6])).toEqual([]);
+    expect(words(lines[7])).toEqual(["tpl-dir"]);
+    expect(words(lines[8])).toEqual(["--json"]);
+  });
+
+  test("describe/history/get/remove complete registry paths from kpm list --json, silently nothing when it fails", async () => {
+    const failing = await bash("t kpm describe ''");
+    expect(failing.stdout).toBe("\n");
+    expect(failing.stderr).toBe("");
+
+    server = await startDevServerForTest();
+    writeKpmConfig(sandbox.home, server);
+    const client = createClient({ server: server.addr, ...server.clientFiles });
+    try {
+      await client.writeSecret("demo/api-key", { value: "completion-marker-value" });
+      await client.writeSecret("cloudflare/dns-token", { value: "completion-marker-value" });
+    } finally {
+      client.close();
+    }
+    const { stdout, stderr } = await bash(`t kpm describe ''
+t kpm history cl
+t kpm get ''
+t kpm remove --yes de
+t kpm list ''`);
+    expect(stderr).toBe("");
+    const lines = stdout.split("\n");
+    expect(words(lines[0]).sort()).toEqual(["cloudflare/dns-token", "demo/api-key"]);
+    expect(words(lines[1])).toEqual(["cloudflare/dns-token"]);
+    expect(words(lines[2]).sort()).toEqual(["cloudflare/dns-token", "demo/api-key"]);
+    expect(words(lines[3])).toEqual(["demo/api-key"]);
+    expect(words(lines[4])).toEqual([]);
+    expect(stdout).not.toContain("completion-marker-value");
+  });
+});
+
+describe.skipIf(!Bun.which("zsh"))("zsh completion", () => {
+  test("the script loads in zsh and registers kpm", async () => {
+    const zsh = (await kpm(["completion", "zsh"])).stdout;
+    const path = join(sandbox.root, "kpm.zsh");
+    writeFileSync(path, zsh);
+    const child = Bun.spawn(["zsh", "-f", "-c", `source ${path} && print -r -- \${_comps[kpm]}`], {
+      env: { ...sandbox.env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    expect(stderr).toBe("");
+    expect(await child.exited).toBe(0);
+    expect(stdout).toContain("_bash_complete");
+  });
+});
+
+describe.skipIf(!Bun.which("fish"))("fish completion", () => {
+  test("the script loads in fish and completes subcommands and flags", async () => {
+    const fish = (await kpm(["completion", "fish"])).stdout;
+    const path = join(sandbox.root, "kpm.fish");
+    writeFileSync(path, fish);
+    const child = Bun.spawn(
+      [
+        "fish",
+        "--no-config",
+        "-c",
+        `source ${path}; complete -C 'kpm dev '; echo ---; complete -C 'kpm list --'`,
+      ],
+      { env: { ...sandbox.env }, stdout: "pipe", stderr: "pipe" },
+    );
+    const [stdout, stderr] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    expect(stderr).toBe("");
+    const [dev = "", list = ""] = stdout.split("---\n");
+    const devWords = dev.split("\n").map((line) => line.split("\t")[0]);
+    expect(devWords).toContain("serve");
+    expect(devWords).toContain("secrets");
+    expect(list).toContain("--json");
+    expect(list).toContain("--include-deleted");
+  });
+});
