@@ -3,7 +3,7 @@
 // that env fetches nothing, every decrypt is one uncached request, and denial means absence.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates and shell scripts spell ${…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatStrictBlob, parseStrictBlob } from "@kpm/strict-codec";
 import { startRouteMissingServer } from "./helpers/fault-server.ts";
@@ -333,6 +333,36 @@ describe("strict revocation and idle exit", () => {
     const after = await runKpmProcess(["decrypt", "--env", "DB_USER"], { env: session.env });
     expect(after.code).toBe(1);
     expect(after.stdout).toBe("");
+    // Env-scan mode: the orphaned blob is unset with the reload hint, never passed through.
+    const scan = await runKpmProcess(["run", "--no-masking", "--", "sh", "-c", 'echo "${DB_USER-UNSET}"'], {
+      env: session.env,
+    });
+    expect(scan.stdout).toBe("UNSET\n");
+    expect(scan.stderr.split("\n")).toContain(
+      `kpm: unset DB_USER: no decrypt listener for session ${session.sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"`,
+    );
+    expect(scan.code).toBe(0);
+  });
+
+  test("env --strict fails closed when it cannot authenticate: nothing on stdout, no listener", async () => {
+    const sessionRecords = () =>
+      existsSync(sandbox.runtimeDir)
+        ? readdirSync(sandbox.runtimeDir).filter((name) => name.endsWith(".json"))
+        : [];
+    const before = sessionRecords();
+    const fault = await startRouteMissingServer(server.dir);
+    await fault.close();
+    const home = join(sandbox.root, "down-home");
+    writeKpmConfig(home, { addr: fault.addr, clientFiles: server.clientFiles });
+    const result = await runKpmProcess(["env", "--strict", "--from", templatePath], {
+      env: { ...sandbox.env, HOME: home },
+    });
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: authenticate: connection refused (${fault.addr}) — is AgentKMS running?\n`,
+    });
+    expect(sessionRecords()).toEqual(before);
   });
 });
 
