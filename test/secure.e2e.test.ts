@@ -86,11 +86,18 @@ interface SecureRun {
 
 /** `kpm run --secure --no-masking [flags] -- <tool>` in the project dir; the stub prints `env`. */
 async function secureRun(
-  opts: { flags?: string[]; tool?: string; env?: Record<string, string | undefined>; binary?: boolean } = {},
+  opts: {
+    flags?: string[];
+    tool?: string;
+    env?: Record<string, string | undefined>;
+    binary?: boolean;
+    masking?: boolean;
+  } = {},
 ): Promise<SecureRun> {
   const before = readAuditEvents(server).length;
+  const masking = opts.masking ? [] : ["--no-masking"];
   const result = await runKpmProcess(
-    ["run", "--secure", "--no-masking", ...(opts.flags ?? []), "--", opts.tool ?? "claude"],
+    ["run", "--secure", ...masking, ...(opts.flags ?? []), "--", opts.tool ?? "claude"],
     {
       env: { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`, ...opts.env },
       cwd: project,
@@ -153,6 +160,15 @@ describe("kpm run --secure filtering", () => {
     expect(result.code).toBe(0);
     expect(child).toEqual({ ANTHROPIC_API_KEY: SECRETS.ANTHROPIC_API_KEY, ...PLAIN });
     expect(result.stdout).not.toContain("ENC[");
+    expect(vendedKeys(events)).toEqual(["llm/anthropic"]);
+  });
+
+  test("the tool is the basename of the command as typed, and piped output masks the allowed value", async () => {
+    writeAllowlist(userAllowlist, "claude: [ANTHROPIC_API_KEY]\n");
+    const { result, child, events } = await secureRun({ tool: join(bin, "claude"), masking: true });
+    expect(result.stderr).toBe("");
+    expect(child).toEqual({ ANTHROPIC_API_KEY: "<concealed by kpm>", ...PLAIN });
+    expectNoMarkers(result.stdout);
     expect(vendedKeys(events)).toEqual(["llm/anthropic"]);
   });
 
@@ -416,6 +432,24 @@ describe("audit of --secure decisions", () => {
         "MISSING_TOKEN secure_allow unavailable",
         "OPENAI_API_KEY secure_filter denied",
       ]);
+    }
+  });
+
+  test("config audit_log is relative to the config file, and KPM_AUDIT_LOG overrides it", async () => {
+    writeAllowlist(userAllowlist, "claude: [ANTHROPIC_API_KEY]\n");
+    writeKpmConfig(sandbox.home, server, { audit_log: "logs-secure.ndjson" });
+    const configured = join(sandbox.home, ".config/kpm/logs-secure.ndjson");
+    const override = join(sandbox.root, "override.ndjson");
+    try {
+      await secureRun();
+      const lines = readFileSync(configured, "utf8").trimEnd().split("\n");
+      expect(lines).toHaveLength(KMS_NAMES.length);
+      expect(statSync(configured).mode & 0o777).toBe(0o600);
+      await secureRun({ env: { KPM_AUDIT_LOG: override } });
+      expect(readFileSync(configured, "utf8").trimEnd().split("\n")).toHaveLength(KMS_NAMES.length);
+      expect(readFileSync(override, "utf8").trimEnd().split("\n")).toHaveLength(KMS_NAMES.length);
+    } finally {
+      writeKpmConfig(sandbox.home, server);
     }
   });
 
