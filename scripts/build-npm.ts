@@ -34,8 +34,12 @@ function gitCommit(): string {
   return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
 }
 
-/** The published manifest: a bin, no dependencies, and Bun as the engine. */
+/**
+ * The published manifest: a bin, no dependencies, and Bun as the engine. `repository` comes from
+ * `$GITHUB_REPOSITORY` (set in Actions) because `npm publish --provenance` requires it to match.
+ */
 export function npmManifest(version: string, app: AppManifest = appManifest()): Record<string, unknown> {
+  const repository = process.env.GITHUB_REPOSITORY;
   return {
     name: PACKAGE_NAME,
     version,
@@ -46,6 +50,7 @@ export function npmManifest(version: string, app: AppManifest = appManifest()): 
     files: ["bin/kpm.js", "README.md", "LICENSE"],
     engines: { bun: ">=1.4.5" },
     keywords: ["secrets", "agentkms", "mtls", "dotenv", "cli", "ai-agents"],
+    ...(repository ? { repository: { type: "git", url: `git+https://github.com/${repository}.git` } } : {}),
   };
 }
 

@@ -2,9 +2,11 @@
 // executable format for its OS/arch/libc, is listed with its digest in SHA256SUMS, and the one
 // this machine runs behaves (version, x509 PKI, no .env/bunfig from the cwd). Uses dist/ as built
 // (CI builds it in a step before the tests); builds it only when it is missing or stale.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub Actions expressions are spelled literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { buildRelease, releaseVersion, TARGETS } from "../scripts/build.ts";
 import { createSandbox, REPO_ROOT, type Sandbox } from "./helpers/kpm-env.ts";
 
@@ -228,5 +230,45 @@ describe("scripts/build.ts", () => {
       if (saved === undefined) delete process.env.KPM_VERSION;
       else process.env.KPM_VERSION = saved;
     }
+  });
+});
+
+describe(".github/workflows/release.yml", () => {
+  interface Step {
+    run?: string;
+    uses?: string;
+    env?: Record<string, string>;
+    with?: Record<string, string>;
+  }
+  interface Workflow {
+    on: { push: { tags: string[] } };
+    jobs: Record<
+      string,
+      { needs?: string; steps: Step[]; strategy?: { matrix: { include: Array<{ asset: string }> } } }
+    >;
+  }
+  const workflow = parse(readFileSync(join(REPO_ROOT, ".github/workflows/release.yml"), "utf8")) as Workflow;
+  const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+  const running = (command: string) => steps.filter((step) => step.run?.includes(command));
+
+  test("runs on version tags and builds every target with the tag as version", () => {
+    expect(workflow.on.push.tags).toEqual(["v*"]);
+    const [build] = running("bun run build:all");
+    expect(build?.env?.KPM_VERSION).toBe("${{ github.ref_name }}");
+  });
+
+  test("smoke-tests every release asset on a runner of its own platform before publishing", () => {
+    const smoked = workflow.jobs.smoke?.strategy?.matrix.include.map((row) => row.asset).sort();
+    expect(smoked).toEqual(TARGETS.map((target) => target.asset).sort());
+    expect(workflow.jobs.publish?.needs).toBe("smoke");
+  });
+
+  test("verifies SHA256SUMS, uploads every asset with it, and publishes the npm package", () => {
+    expect(running("sha256sum --check --strict SHA256SUMS")).toHaveLength(1);
+    const upload = running("gh release create")[0]?.run ?? "";
+    expect(upload).toContain("dist/kpm-* dist/SHA256SUMS");
+    expect(running("bun scripts/build-npm.ts")[0]?.env?.KPM_VERSION).toBe("${{ github.ref_name }}");
+    const publish = running("npm publish")[0];
+    expect(publish?.env?.NODE_AUTH_TOKEN).toBe("${{ secrets.NPM_TOKEN }}");
   });
 });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { buildNpmPackage, SHEBANG } from "../scripts/build-npm.ts";
+import { buildNpmPackage, npmManifest, SHEBANG } from "../scripts/build-npm.ts";
 import {
   createSandbox,
   parseShellExports,
@@ -123,6 +123,23 @@ describe("npm package: contents", () => {
     expect(manifest.engines).toEqual({ bun: ">=1.4.5" });
     expect(manifest.dependencies).toBeUndefined();
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
+  });
+
+  test("the manifest names the GitHub repository (needed by npm provenance) only when Actions sets it", () => {
+    const app = { version: "1.0.0", description: "d", license: "Apache-2.0" };
+    const saved = process.env.GITHUB_REPOSITORY;
+    try {
+      delete process.env.GITHUB_REPOSITORY;
+      expect(npmManifest("1.0.0", app).repository).toBeUndefined();
+      process.env.GITHUB_REPOSITORY = "acme/kpm";
+      expect(npmManifest("1.0.0", app).repository).toEqual({
+        type: "git",
+        url: "git+https://github.com/acme/kpm.git",
+      });
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_REPOSITORY;
+      else process.env.GITHUB_REPOSITORY = saved;
+    }
   });
 
   test("the bin is one file whose first line is the exact no-.env, no-bunfig shebang", () => {
