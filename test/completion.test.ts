@@ -8,6 +8,10 @@ import { createClient } from "@kpm/agentkms-client";
 import type { ArgsDef } from "citty";
 import type { KpmCommand } from "../apps/kpm/src/cli/command.ts";
 import { commands } from "../apps/kpm/src/commands/index.ts";
+import { bashScript } from "../apps/kpm/src/completion/bash.ts";
+import { fishScript } from "../apps/kpm/src/completion/fish.ts";
+import { flatten, loadCommandTree } from "../apps/kpm/src/completion/model.ts";
+import { zshScript } from "../apps/kpm/src/completion/zsh.ts";
 import {
   createSandbox,
   KPM_ENTRY,
@@ -101,6 +105,42 @@ describe("kpm completion", () => {
     const fish = await kpm(["completion", "fish"]);
     expect(fish.stdout).toContain("complete -c kpm -n '__fish_use_subcommand' -a quickstart");
     expect(fish.stdout).toContain("-l from -r -F");
+  });
+});
+
+describe("the command tree behind every script", () => {
+  test("holds every visible command, the alias and help, with path flags and registry-path positionals marked", async () => {
+    const tree = await loadCommandTree();
+    const all = flatten(tree);
+    const byPath = new Map(all.map((spec) => [spec.path.join(" "), spec]));
+    expect(byPath.has("_listen")).toBe(false);
+    expect(byPath.get("export")?.flags).toEqual(byPath.get("env")?.flags);
+    expect(byPath.has("dev secrets set")).toBe(true);
+    expect(byPath.get("help")?.flags).toEqual([]);
+    const isPath = (path: string, flag: string) =>
+      byPath.get(path)?.flags.find((f) => f.name === flag)?.isPath;
+    expect(isPath("env", "from")).toBe(true);
+    expect(isPath("add", "from-file")).toBe(true);
+    expect(isPath("run", "config")).toBe(true);
+    expect(isPath("dev serve", "addr")).toBe(false);
+    expect(byPath.get("list")?.flags.some((f) => f.name === "type")).toBe(true);
+    expect(byPath.get("list")?.flags.some((f) => f.name === "v")).toBe(false);
+    expect(
+      all
+        .filter((spec) => spec.completesSecretPaths)
+        .map((spec) => spec.path.join(" "))
+        .sort(),
+    ).toEqual(["describe", "get", "history", "remove"]);
+    expect(all.filter((spec) => spec.completesDirectory).map((spec) => spec.path.join(" "))).toEqual([
+      "config push",
+      "config pull",
+    ]);
+    expect(bashScript(tree)).toBe(script);
+    expect(zshScript(tree)).toContain(script.split("\n").slice(2).join("\n"));
+    expect(fishScript(tree)).toContain(
+      "complete -c kpm -n '__fish_seen_subcommand_from dev; and __fish_seen_subcommand_from secrets; " +
+        "and not __fish_seen_subcommand_from set list delete' -a set",
+    );
   });
 });
 

@@ -12,8 +12,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type AgentKmsClient, createClient } from "@kpm/agentkms-client";
+import fc from "fast-check";
+import { decodeStandardBase64, safeTemplateFileName } from "../apps/kpm/src/commands/config-pull.ts";
 import {
   createSandbox,
   runKpmProcess,
@@ -230,5 +232,50 @@ describe("kpm config pull", () => {
     expect(readFileSync(join(target, "plain.template"), "utf8")).toBe("OK=1\n");
     expect(readFileSync(join(target, "noname.template"), "utf8")).toBe("OK=2\n");
     expect(readdirSync(target).filter((name) => name.startsWith("."))).toEqual([]);
+  });
+});
+
+describe("pull's file-name and content rules (properties)", () => {
+  test("any accepted name is a plain base name ending in .template that stays inside the directory", () => {
+    fc.assert(
+      fc.property(fc.option(fc.string({ unit: "binary" })), fc.string({ minLength: 1 }), (filename, name) => {
+        const file = safeTemplateFileName(filename ?? undefined, name.replaceAll("/", "_"));
+        if (file === null) return;
+        expect(file.endsWith(".template")).toBe(true);
+        expect(file).not.toBe(".template");
+        expect(basename(file)).toBe(file);
+        expect(dirname(join("/d", file))).toBe("/d");
+        expect(/[\u0000-\u001f\u007f-\u009f\\/]/.test(file)).toBe(false);
+      }),
+    );
+  });
+
+  test("names with a separator, a control character, or that are . or .. are refused, never rewritten", () => {
+    for (const bad of [
+      "../x.template",
+      "a/b.template",
+      "a\\b",
+      "x\u0000.template",
+      "x\u009b.template",
+      ".",
+      "..",
+      ".template",
+    ]) {
+      expect(safeTemplateFileName(bad, "n")).toBeNull();
+    }
+    expect(safeTemplateFileName("", "shell-env")).toBe("shell-env.template");
+    expect(safeTemplateFileName("notes", "n")).toBe("notes.template");
+  });
+
+  test("standard base64 of any bytes decodes back to them; other alphabets and broken padding are refused", () => {
+    fc.assert(
+      fc.property(fc.uint8Array(), (bytes) => {
+        const decoded = decodeStandardBase64(Buffer.from(bytes).toString("base64"));
+        expect(decoded && new Uint8Array(decoded)).toEqual(bytes);
+      }),
+    );
+    for (const bad of [undefined, "a", "abc", "ab=c", "a-_b", "YWJj\n", "YQ", "YQ==="]) {
+      expect(decodeStandardBase64(bad)).toBeNull();
+    }
   });
 });
