@@ -139,7 +139,7 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     sandbox.cleanup();
-    await server.stop();
+    await server.remove();
   }
 }
 

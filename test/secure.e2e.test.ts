@@ -144,7 +144,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sandbox.cleanup();
-  await server.stop();
+  await server.remove();
 });
 
 beforeEach(() => {

@@ -124,7 +124,7 @@ describe("kpm env --strict against an allow-all dev server", () => {
 
   afterAll(async () => {
     sandbox.cleanup();
-    await server.stop();
+    await server.remove();
   });
 
   test("env --strict authenticates once and fetches no value", () => {
@@ -292,7 +292,7 @@ describe("strict revocation and idle exit", () => {
 
   afterAll(async () => {
     sandbox.cleanup();
-    await server.stop();
+    await server.remove();
   });
 
   test("a policy change on a restarted server denies the very next strict decrypt", async () => {
@@ -382,7 +382,7 @@ describe("kpm run --strict in template mode", () => {
 
   afterAll(async () => {
     sandbox.cleanup();
-    await server.stop();
+    await server.remove();
   });
 
   const PRINT_AND_EXIT_7 = [
@@ -502,7 +502,7 @@ describe("compiled dist/kpm (smoke)", () => {
 
   afterAll(async () => {
     sandbox.cleanup();
-    await server.stop();
+    await server.remove();
   });
 
   test.skipIf(!existsSync(KPM_BINARY))(

@@ -118,6 +118,9 @@ export interface TestDevServer {
   clientFiles: ClientFiles;
   auditPath: string;
   stop(): Promise<void>;
+  /** Stops the server and deletes the data dir if this helper created it (not on stop(): tests
+   * still read the audit log or use the client files of a stopped server). */
+  remove(): Promise<void>;
   /** Stops the server and starts a new process on the same dir and port (new token key). */
   restart(opts?: { policy?: string }): Promise<void>;
 }
@@ -142,6 +145,10 @@ export async function startDevServerForTest(opts: DevServerOptions = {}): Promis
     async stop() {
       child.process.kill("SIGTERM");
       await child.process.exited;
+    },
+    async remove() {
+      await server.stop();
+      if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
     async restart(next = {}) {
       await server.stop();
