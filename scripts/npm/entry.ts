@@ -1,7 +1,0 @@
-#!/usr/bin/env -S bun --no-env-file --config=/dev/null
-// Entry of the npm bundle (scripts/build-npm.ts). Without code splitting, Bun's bundler runs a
-// lazily imported module's ESM dependencies before its CommonJS ones, so @peculiar/x509 (tsyringe)
-// would load before pki.ts's `import "reflect-metadata"`; loading the polyfill here, first, fixes
-// the order for every lazy command (spec §16.1: the entry imports reflect-metadata first).
-import "reflect-metadata";
-import "../../apps/kpm/src/main.ts";
