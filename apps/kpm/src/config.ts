@@ -1,34 +1,51 @@
 // config.yaml (spec §4.3): zod-validated, defaults applied with or without a file, paths
-// expanded relative to the file's directory.
+// expanded relative to the file's directory. A flat file of plain `key: value` lines (what init
+// and quickstart write) is read without loading yaml or zod: on `kpm get` those two cost ~10 ms
+// of a ~40 ms process. Anything else goes through the YAML parser and the schema.
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import type { z as Zod } from "zod";
 import { CliError } from "./cli/errors.ts";
 import { expandPath } from "./paths.ts";
 
 const DEFAULT_TTL = 3600;
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const positiveOrDefault = z
-  .number()
-  .int("expected an integer")
-  .transform((value) => (value > 0 ? value : DEFAULT_TTL));
+const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log"] as const;
+const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
 
-const configSchema = z.object({
-  server: z.string().optional(),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  ca: z.string().optional(),
-  default_template: z.string().optional(),
-  session_key_ttl: positiveOrDefault.optional(),
-  strict_idle_timeout: positiveOrDefault.optional(),
-  secure_mode: z.boolean().optional(),
-  profile: z.record(z.string(), scalar).nullable().optional(),
-  audit_log: z.string().optional(),
-});
+/** Built on first use only: constructing zod schemas is a measurable part of startup. */
+function buildSchema(z: typeof Zod) {
+  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+  const positiveOrDefault = z
+    .number()
+    .int("expected an integer")
+    .transform((value) => (value > 0 ? value : DEFAULT_TTL));
+  return z.object({
+    server: z.string().optional(),
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    ca: z.string().optional(),
+    default_template: z.string().optional(),
+    session_key_ttl: positiveOrDefault.optional(),
+    strict_idle_timeout: positiveOrDefault.optional(),
+    secure_mode: z.boolean().optional(),
+    profile: z.record(z.string(), scalar).nullable().optional(),
+    audit_log: z.string().optional(),
+  });
+}
 
-const KNOWN_KEYS = new Set(Object.keys(configSchema.shape));
+/** The validated keys kpm uses (profile is read by @kpm/template, secure_mode is ignored). */
+interface ConfigData {
+  server?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  default_template?: string;
+  session_key_ttl?: number;
+  strict_idle_timeout?: number;
+  audit_log?: string;
+}
 
 export interface KpmConfig {
   /** The config file's path (whether or not it exists). */
@@ -68,22 +85,15 @@ export function loadConfig(path: string, home: string): KpmConfig {
   };
   if (text === undefined || text.trim() === "") return base;
 
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    throw parseError(path, firstLine((error as Error).message));
-  }
-  if (raw === null || raw === undefined) return base;
-  if (typeof raw !== "object" || Array.isArray(raw)) throw parseError(path, "top level must be a mapping");
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.join(".") || "config";
-    throw parseError(path, `${where}: ${issue?.message ?? "invalid value"}`);
-  }
-  const data = result.data;
-  const fileDir = dirname(path);
+  const flat = parseFlatConfig(text);
+  if (flat) return toConfig(base, home, flat.data, Object.keys(flat.values));
+  const { raw, data } = parseFullConfig(path, text);
+  if (raw === undefined) return base;
+  return toConfig(base, home, data, Object.keys(raw));
+}
+
+function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: string[]): KpmConfig {
+  const fileDir = dirname(base.path);
   const filePath = (value: string | undefined) =>
     value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
   return {
@@ -97,8 +107,76 @@ export function loadConfig(path: string, home: string): KpmConfig {
       data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
     sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,
     strictIdleTimeout: data.strict_idle_timeout ?? DEFAULT_TTL,
-    unknownKeys: Object.keys(raw).filter((key) => !KNOWN_KEYS.has(key)),
+    unknownKeys: keys.filter((key) => !KNOWN_KEYS.has(key)),
   };
+}
+
+/** The YAML parser and the zod schema: every file the flat reader declines, and every error text. */
+function parseFullConfig(path: string, text: string): { raw?: object; data: ConfigData } {
+  // require, not import: keeps yaml and zod out of startup unless this path runs.
+  const { parse: parseYaml } = require("yaml") as typeof import("yaml");
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw parseError(path, firstLine((error as Error).message));
+  }
+  if (raw === null || raw === undefined) return { data: {} };
+  if (typeof raw !== "object" || Array.isArray(raw)) throw parseError(path, "top level must be a mapping");
+  const { z } = require("zod") as typeof import("zod");
+  const result = buildSchema(z).safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.join(".") || "config";
+    throw parseError(path, `${where}: ${issue?.message ?? "invalid value"}`);
+  }
+  return { raw, data: result.data };
+}
+
+const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_]*): +(\S+) *$/;
+const BLANK_OR_COMMENT = /^[ ]*(#.*)?$/;
+/** Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./` or `../` first. */
+const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/)[A-Za-z0-9_./~+:@=%-]*$/;
+const FLAT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
+const YAML_KEYWORD = /^(?:true|false|null)$/i;
+
+/**
+ * Reads a file made only of `key: value` lines, blank lines and comments, where every value is a
+ * plain string or a decimal integer of the right type for its key. Returns undefined for anything
+ * else (quotes, nesting, flow style, booleans, nulls, CRLF, duplicates, wrong types, …) so that
+ * the YAML parser and the schema decide — and word the error. Exported for the differential test.
+ */
+export function parseFlatConfig(
+  text: string,
+): { data: ConfigData; values: Record<string, string | number> } | undefined {
+  if (text.includes("\r")) return undefined;
+  const values = new Map<string, string | number>();
+  for (const line of text.split("\n")) {
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    const match = FLAT_LINE.exec(line);
+    const key = match?.[1];
+    const value = match?.[2];
+    if (key === undefined || value === undefined || values.has(key) || YAML_KEYWORD.test(key))
+      return undefined;
+    if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
+    else if (FLAT_STRING.test(value) && !value.endsWith(":") && !YAML_KEYWORD.test(value))
+      values.set(key, value);
+    else return undefined;
+  }
+  const data: ConfigData = {};
+  for (const [key, value] of values) {
+    if ((STRING_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "string") return undefined;
+      data[key as (typeof STRING_KEYS)[number]] = value;
+    } else if ((TTL_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "number") return undefined;
+      data[key as (typeof TTL_KEYS)[number]] = value > 0 ? value : DEFAULT_TTL;
+    } else if (KNOWN_KEYS.has(key)) {
+      // secure_mode must be a boolean and profile a mapping: the schema words those errors.
+      return undefined;
+    }
+  }
+  return { data, values: Object.fromEntries(values) };
 }
 
 function firstLine(text: string): string {
