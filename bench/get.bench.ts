@@ -1,0 +1,181 @@
+// Whole-process latency of the compiled kpm: `kpm get svc/name` against a floor (a ~15-line Bun
+// script compiled with the same flags that reads the same PEM files and makes the same two mTLS
+// requests), and `kpm list` over 1,000 secrets against `kpm get`. Medians of interleaved runs.
+// Imported by the bench runner; `bun bench/get.bench.ts` prints its rows.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@kpm/agentkms-client";
+import { enroll, startDevServer } from "@kpm/agentkms-dev";
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+const ROOT = join(import.meta.dir, "..");
+const RUNS = 21;
+const WARMUP = 2;
+const LIST_SECRETS = 1000;
+/** The build line of scripts/build.ts and spec §16.1, minus --define. */
+const BUILD_FLAGS = [
+  "build",
+  "--compile",
+  "--minify",
+  "--splitting",
+  "--format=esm",
+  "--bytecode",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+];
+
+/** The floor: the least a `get` can do — read three PEM files, authenticate, read, print. */
+const FLOOR_SOURCE = `import { readFileSync } from "node:fs";
+const env = process.env;
+const tls = {
+  cert: readFileSync(env.FLOOR_CERT ?? ""),
+  key: readFileSync(env.FLOOR_KEY ?? ""),
+  ca: readFileSync(env.FLOOR_CA ?? ""),
+};
+const auth = await fetch(env.FLOOR_SERVER + "/auth/session", { method: "POST", tls });
+const { token } = (await auth.json()) as { token: string };
+const read = await fetch(env.FLOOR_SERVER + "/secrets/" + env.FLOOR_PATH, {
+  headers: { Authorization: "Bearer " + token },
+  tls,
+});
+const fields = (await read.json()) as { value: string };
+await Bun.write(Bun.stdout, fields.value);
+`;
+
+async function compile(entry: string, outfile: string): Promise<void> {
+  const proc = Bun.spawn([process.execPath, ...BUILD_FLAGS, entry, "--outfile", outfile], {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  if ((await proc.exited) !== 0)
+    throw new Error(`compile ${entry}: ${await new Response(proc.stderr).text()}`);
+}
+
+/** Milliseconds from spawn to exit; fails loudly when the output is not what was expected. */
+async function timeProcess(argv: string[], env: Record<string, string>, expected: (out: string) => boolean) {
+  const started = performance.now();
+  const child = Bun.spawn(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  const elapsed = performance.now() - started;
+  if (code !== 0 || !expected(stdout)) {
+    throw new Error(`${argv.join(" ")} → exit ${code}: ${await new Response(child.stderr).text()}`);
+  }
+  return elapsed;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+export async function run(): Promise<BenchRow[]> {
+  const work = mkdtempSync(join(tmpdir(), "kpm-get-bench-"));
+  const dir = join(work, "dev");
+  const home = join(work, "home");
+  mkdirSync(join(home, ".config", "kpm"), { recursive: true, mode: 0o700 });
+  await enroll(dir);
+  const server = await startDevServer({ dir, host: "127.0.0.1", port: 0, log: () => {} });
+  try {
+    const files = {
+      server: `https://127.0.0.1:${server.port}`,
+      cert: join(dir, "clients", "forge-gateway", "client.crt"),
+      key: join(dir, "clients", "forge-gateway", "client.key"),
+      ca: join(dir, "ca.crt"),
+    };
+    writeFileSync(
+      join(home, ".config", "kpm", "config.yaml"),
+      `server: ${files.server}\ncert: ${files.cert}\nkey: ${files.key}\nca: ${files.ca}\n`,
+      { mode: 0o600 },
+    );
+    const value = "bench-value-0123456789";
+    const client = createClient(files);
+    await client.writeSecret("bench/get", { value });
+    // Seed in batches of 8 (the client's in-flight limit); metadata makes the list rows realistic.
+    for (let start = 0; start < LIST_SECRETS - 1; start += 8) {
+      const batch = Array.from({ length: Math.min(8, LIST_SECRETS - 1 - start) }, (_, offset) => {
+        const path = `svc${(start + offset) % 25}/secret-${start + offset}`;
+        return client
+          .writeSecret(path, { value: `v${start + offset}` })
+          .then(() => client.writeMetadata(path, { type: "api-token", tags: ["ci"], description: "seeded" }));
+      });
+      await Promise.all(batch);
+    }
+    client.close();
+
+    const kpm = join(work, "kpm");
+    const floor = join(work, "floor");
+    writeFileSync(join(work, "floor.ts"), FLOOR_SOURCE);
+    await compile(join(ROOT, "apps", "kpm", "src", "main.ts"), kpm);
+    await compile(join(work, "floor.ts"), floor);
+
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: work };
+    const floorEnv = {
+      ...env,
+      FLOOR_SERVER: files.server,
+      FLOOR_CERT: files.cert,
+      FLOOR_KEY: files.key,
+      FLOOR_CA: files.ca,
+      FLOOR_PATH: "bench/get",
+    };
+    const isValue = (out: string) => out === value;
+    const isTable = (out: string) => out.endsWith(`${LIST_SECRETS} secrets across 26 services\n`);
+    const samples = { get: [] as number[], floor: [] as number[], list: [] as number[] };
+    // Interleaved so that drift (other load, CPU frequency) hits every series alike.
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const get = await timeProcess([kpm, "get", "bench/get"], env, isValue);
+      const base = await timeProcess([floor], floorEnv, isValue);
+      const list = await timeProcess([kpm, "list"], env, isTable);
+      if (i < WARMUP) continue;
+      samples.get.push(get);
+      samples.floor.push(base);
+      samples.list.push(list);
+    }
+    const get = median(samples.get);
+    const base = median(samples.floor);
+    const list = median(samples.list);
+    return [
+      {
+        name: "kpm get svc/name (compiled, whole process)",
+        value: round(get),
+        unit: "ms",
+        note: `median of ${RUNS}`,
+      },
+      {
+        name: "floor: compiled Bun script, same PEMs and 2 mTLS requests",
+        value: round(base),
+        unit: "ms",
+        note: `median of ${RUNS}`,
+      },
+      { name: "kpm get / floor", value: round(get / base), unit: "x", note: "target ≤ 1.3" },
+      {
+        name: `kpm list, ${LIST_SECRETS} secrets (compiled, whole process)`,
+        value: round(list),
+        unit: "ms",
+        note: `median of ${RUNS}`,
+      },
+      { name: "kpm list (1,000) / kpm get", value: round(list / get), unit: "x", note: "target ≤ 1.5" },
+    ];
+  } finally {
+    await server.close(0);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  for (const row of await run()) {
+    console.log(`${row.name}: ${row.value} ${row.unit}${row.note ? ` (${row.note})` : ""}`);
+  }
+}
