@@ -1,0 +1,240 @@
+// `kpm run -- true` with 10 secrets (compiled dist/kpm), in template mode and in env-scan mode,
+// each against a floor: a compiled Bun program built with the same flags as scripts/build.ts
+// that does the same I/O and nothing else. Medians of ≥ 10 runs, ratio = kpm / floor.
+// Run alone: bun bench/run.bench.ts (builds dist/kpm when missing).
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} references literally
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createSandbox,
+  KPM_BINARY,
+  parseShellExports,
+  REPO_ROOT,
+  runKpmProcess,
+  seedCredential,
+  startDevServerForTest,
+  stopListeners,
+  writeKpmConfig,
+} from "../test/helpers/kpm-env.ts";
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+const SECRETS = 10;
+const WARMUP = 3;
+const RUNS = 21;
+
+/** The same build line as scripts/build.ts (§16.1), so floors pay the same startup costs. */
+export const BUILD_FLAGS = [
+  "--compile",
+  "--minify",
+  "--splitting",
+  "--format=esm",
+  "--bytecode",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+];
+
+// Template-mode floor: read the three PEM files, authenticate, GET each secret over one
+// TLS 1.3 connection (sequential requests reuse it), then spawn the child.
+const TEMPLATE_FLOOR = `
+import { readFileSync } from "node:fs";
+import { constants } from "node:crypto";
+const env = process.env;
+const session = new Bun.FetchSession({
+  tls: {
+    ca: readFileSync(env.FLOOR_CA),
+    cert: readFileSync(env.FLOOR_CERT),
+    key: readFileSync(env.FLOOR_KEY),
+    secureOptions: constants.SSL_OP_NO_TLSv1 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1_2,
+  },
+  proxy: false,
+});
+const server = env.FLOOR_SERVER;
+const auth = await session.fetch(server + "/auth/session", { method: "POST" });
+const { token } = await auth.json();
+const childEnv = { ...env };
+for (let i = 0; i < ${SECRETS}; i++) {
+  const response = await session.fetch(server + "/credentials/generic/bench/s" + i, {
+    headers: { Authorization: "Bearer " + token },
+  });
+  const body = await response.json();
+  childEnv["S" + i] = body.secrets.value;
+}
+const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdio: ["inherit", "inherit", "inherit"] });
+process.exit(await child.exited);
+`;
+
+// Env-scan floor: one Unix-socket round trip per blob in the environment (concurrently, as
+// kpm does), then spawn the child.
+const ENV_SCAN_FLOOR = `
+const env = process.env;
+const socketPath = env.KPM_DECRYPT_SOCK;
+function decrypt(blob) {
+  return new Promise((resolve, reject) => {
+    let received = "";
+    Bun.connect({
+      unix: socketPath,
+      socket: {
+        open(socket) { socket.write(JSON.stringify({ ciphertext: blob }) + "\\n"); },
+        data(socket, chunk) {
+          received += new TextDecoder().decode(chunk);
+          if (received.includes("\\n")) { socket.end(); resolve(JSON.parse(received).plaintext); }
+        },
+        error(_socket, error) { reject(error); },
+        connectError(_socket, error) { reject(error); },
+      },
+    }).catch(reject);
+  });
+}
+const childEnv = { ...env };
+const names = Object.keys(env).filter((name) => env[name].startsWith("ENC[kpm:"));
+const values = await Promise.all(names.map((name) => decrypt(env[name])));
+names.forEach((name, i) => { childEnv[name] = values[i]; });
+const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdio: ["inherit", "inherit", "inherit"] });
+process.exit(await child.exited);
+`;
+
+// Process floor: a compiled Bun program that only spawns the child.
+const SPAWN_FLOOR = `
+const child = Bun.spawn([Bun.which("true")], { stdio: ["inherit", "inherit", "inherit"] });
+process.exit(await child.exited);
+`;
+
+export function compileScript(dir: string, name: string, source: string): string {
+  const entry = join(dir, `${name}.ts`);
+  const outfile = join(dir, name);
+  writeFileSync(entry, source);
+  const built = Bun.spawnSync([process.execPath, "build", ...BUILD_FLAGS, entry, "--outfile", outfile], {
+    cwd: dir,
+  });
+  if (built.exitCode !== 0) throw new Error(`build ${name} failed: ${built.stderr.toString()}`);
+  return outfile;
+}
+
+export function ensureKpmBinary(): void {
+  if (existsSync(KPM_BINARY)) return;
+  const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts/build.ts")], { cwd: REPO_ROOT });
+  if (built.exitCode !== 0) throw new Error(`build failed: ${built.stderr.toString()}`);
+}
+
+export interface Command {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/** Wall time (ms) of one run to completion; it must exit 0. Asynchronous, so this process keeps
+ * draining the dev server's log pipe (a full pipe would stall the server). */
+async function timeOnce({ argv, env, cwd }: Command): Promise<number> {
+  const start = Bun.nanoseconds();
+  const child = Bun.spawn(argv, { env, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).arrayBuffer(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  const elapsed = (Bun.nanoseconds() - start) / 1e6;
+  if (exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${exitCode}: ${stderr}`);
+  return elapsed;
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Medians of commands run in alternation, so load drift on a shared machine hits them alike. */
+export async function medians(commands: Command[], runs = RUNS): Promise<number[]> {
+  const samples: number[][] = commands.map(() => []);
+  for (let i = 0; i < WARMUP + runs; i++) {
+    for (const [index, command] of commands.entries()) {
+      const elapsed = await timeOnce(command);
+      if (i >= WARMUP) samples[index]?.push(elapsed);
+    }
+  }
+  return samples.map(median);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  ensureKpmBinary();
+  const server = await startDevServerForTest();
+  const sandbox = createSandbox();
+  const buildDir = mkdtempSync("/tmp/kpmb-");
+  try {
+    for (let i = 0; i < SECRETS; i++) {
+      await seedCredential(server.dir, `generic/bench/s${i}`, {
+        value: `bench-secret-value-${i}-0123456789`,
+      });
+    }
+    writeKpmConfig(sandbox.home, server);
+    const template = Array.from({ length: SECRETS }, (_, i) => `S${i}=\${kms:kv/bench/s${i}}`).join("\n");
+    writeFileSync(join(sandbox.home, "bench.template"), `${template}\n`);
+    const scanCwd = join(sandbox.root, "scan");
+    mkdirSync(scanCwd);
+
+    const templateFloor = compileScript(buildDir, "template-floor", TEMPLATE_FLOOR);
+    const envScanFloor = compileScript(buildDir, "env-scan-floor", ENV_SCAN_FLOOR);
+    const spawnFloor = compileScript(buildDir, "spawn-floor", SPAWN_FLOOR);
+    const env = sandbox.env;
+
+    const floorEnv = {
+      ...env,
+      FLOOR_SERVER: server.addr,
+      FLOOR_CERT: server.clientFiles.cert,
+      FLOOR_KEY: server.clientFiles.key,
+      FLOOR_CA: server.clientFiles.ca,
+    };
+    const [kpmTemplate = 0, floorTemplate = 0] = await medians([
+      { argv: [KPM_BINARY, "run", "--from", "bench.template", "--", "true"], env, cwd: sandbox.home },
+      { argv: [templateFloor], env: floorEnv, cwd: sandbox.home },
+    ]);
+
+    const exported = await runKpmProcess(["env", "--from", "bench.template", "--output", "shell"], {
+      env,
+      cwd: sandbox.home,
+      binary: true,
+    });
+    if (exported.code !== 0) throw new Error(`kpm env failed: ${exported.stderr}`);
+    const sessionEnv = { ...env, ...parseShellExports(exported.stdout) };
+    const [kpmEnvScan = 0, floorEnvScan = 0] = await medians([
+      { argv: [KPM_BINARY, "run", "--", "true"], env: sessionEnv, cwd: scanCwd },
+      { argv: [envScanFloor], env: sessionEnv, cwd: scanCwd },
+    ]);
+
+    const [kpmNoSecrets = 0, floorSpawn = 0] = await medians([
+      { argv: [KPM_BINARY, "run", "--from", "/dev/null", "--", "true"], env, cwd: sandbox.home },
+      { argv: [spawnFloor], env, cwd: sandbox.home },
+    ]);
+
+    const note = `median of ${RUNS} alternating runs, ${SECRETS} secrets, compiled binaries`;
+    return [
+      { name: "kpm run -- true (template mode)", value: kpmTemplate, unit: "ms", note },
+      { name: "floor: mTLS fetches + spawn", value: floorTemplate, unit: "ms", note },
+      { name: "template mode / floor", value: kpmTemplate / floorTemplate, unit: "x" },
+      { name: "kpm run -- true (env-scan mode)", value: kpmEnvScan, unit: "ms", note },
+      { name: "floor: socket round trips + spawn", value: floorEnvScan, unit: "ms", note },
+      { name: "env-scan mode / floor", value: kpmEnvScan / floorEnvScan, unit: "x" },
+      { name: "kpm run --from /dev/null -- true (no secrets)", value: kpmNoSecrets, unit: "ms" },
+      { name: "floor: spawn only", value: floorSpawn, unit: "ms" },
+      { name: "no secrets / spawn floor", value: kpmNoSecrets / floorSpawn, unit: "x" },
+    ];
+  } finally {
+    stopListeners(sandbox.runtimeDir);
+    sandbox.cleanup();
+    await server.stop();
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  for (const result of await run()) {
+    console.log(
+      `${result.name}: ${result.value.toFixed(3)} ${result.unit}${result.note ? ` (${result.note})` : ""}`,
+    );
+  }
+}
