@@ -1,0 +1,223 @@
+// config.yaml loading (spec §4.3) from real files: defaults with and without a file, TTL rules,
+// the exact parse-error text, path expansion relative to the file, and unknown keys.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { CliError } from "../src/cli/errors.ts";
+import { describeIoError, loadConfig } from "../src/config.ts";
+
+let root: string;
+let home: string;
+let dir: string;
+let path: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "kpm-config-"));
+  home = join(root, "home");
+  dir = join(root, "conf");
+  mkdirSync(home);
+  mkdirSync(dir);
+  path = join(dir, "config.yaml");
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function loadText(text: string) {
+  writeFileSync(path, text);
+  return loadConfig(path, home);
+}
+
+function parseFailure(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof CliError) {
+      expect(error.exitCode).toBe(1);
+      return error.lines.join("\n");
+    }
+    throw error;
+  }
+  throw new Error("expected a CliError");
+}
+
+const DEFAULTS = {
+  defaultTemplate: ".env.template",
+  sessionKeyTtl: 3600,
+  strictIdleTimeout: 3600,
+  unknownKeys: [],
+};
+
+describe("defaults", () => {
+  test("a missing file is an empty config with every default applied", () => {
+    expect(loadConfig(path, home)).toEqual({ path, exists: false, ...DEFAULTS });
+  });
+
+  for (const [label, text] of [
+    ["an empty file", ""],
+    ["a whitespace-only file", "  \n\n"],
+    ["a comment-only file", "# nothing here\n"],
+    ["an explicit null document", "~\n"],
+  ] as const) {
+    test(`${label} exists and gets the defaults`, () => {
+      expect(loadText(text)).toEqual({ path, exists: true, ...DEFAULTS });
+    });
+  }
+
+  test("TTLs ≤ 0 mean 3600; positive TTLs are kept", () => {
+    expect(loadText("session_key_ttl: 0\nstrict_idle_timeout: -5\n")).toMatchObject({
+      sessionKeyTtl: 3600,
+      strictIdleTimeout: 3600,
+    });
+    expect(loadText("session_key_ttl: 60\nstrict_idle_timeout: 1\n")).toMatchObject({
+      sessionKeyTtl: 60,
+      strictIdleTimeout: 1,
+    });
+  });
+
+  test("any integer TTL maps to itself when positive and to 3600 otherwise", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1_000_000, max: 1_000_000 }), (ttl) => {
+        writeFileSync(path, `session_key_ttl: ${ttl}\n`);
+        expect(loadConfig(path, home).sessionKeyTtl).toBe(ttl > 0 ? ttl : 3600);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test("an empty default_template falls back to .env.template", () => {
+    expect(loadText('default_template: ""\n').defaultTemplate).toBe(".env.template");
+    expect(loadText("default_template: ci.template\n").defaultTemplate).toBe("ci.template");
+  });
+});
+
+describe("parse errors", () => {
+  test("a non-integer TTL is fatal with the exact text", () => {
+    writeFileSync(path, "session_key_ttl: 1.5\n");
+    expect(parseFailure(() => loadConfig(path, home))).toStartWith(
+      `error: config parse error: parse config ${path}: session_key_ttl: `,
+    );
+  });
+
+  test("a string TTL is fatal and names the key", () => {
+    writeFileSync(path, "strict_idle_timeout: soon\n");
+    expect(parseFailure(() => loadConfig(path, home))).toStartWith(
+      `error: config parse error: parse config ${path}: strict_idle_timeout: `,
+    );
+  });
+
+  test("a YAML syntax error is fatal, on one line, without echoing the file", () => {
+    writeFileSync(path, 'server: "https://x\nkey: [unclosed\n');
+    const message = parseFailure(() => loadConfig(path, home));
+    expect(message).toStartWith(`error: config parse error: parse config ${path}: `);
+    expect(message).not.toContain("\n");
+  });
+
+  test("a top level that is not a mapping is fatal", () => {
+    writeFileSync(path, "- a\n- b\n");
+    expect(parseFailure(() => loadConfig(path, home))).toBe(
+      `error: config parse error: parse config ${path}: top level must be a mapping`,
+    );
+    writeFileSync(path, "just text\n");
+    expect(parseFailure(() => loadConfig(path, home))).toBe(
+      `error: config parse error: parse config ${path}: top level must be a mapping`,
+    );
+  });
+
+  test("a wrong type for a path key names the key", () => {
+    writeFileSync(path, "cert: [a, b]\n");
+    expect(parseFailure(() => loadConfig(path, home))).toStartWith(
+      `error: config parse error: parse config ${path}: cert: `,
+    );
+  });
+
+  test("a config path that is a directory fails with the reason", () => {
+    expect(parseFailure(() => loadConfig(dir, home))).toBe(
+      `error: config parse error: parse config ${dir}: is a directory`,
+    );
+  });
+
+  test("a config path below a regular file fails with not a directory", () => {
+    writeFileSync(join(root, "file"), "");
+    const inside = join(root, "file", "config.yaml");
+    expect(parseFailure(() => loadConfig(inside, home))).toBe(
+      `error: config parse error: parse config ${inside}: not a directory`,
+    );
+  });
+
+  test("an unreadable file (read as nobody) fails with permission denied", () => {
+    writeFileSync(path, "server: https://x:1\n");
+    chmodSync(path, 0o600);
+    chmodSync(root, 0o755);
+    chmodSync(dir, 0o755);
+    const script = `import { loadConfig } from ${JSON.stringify(join(import.meta.dir, "../src/config.ts"))};
+try { loadConfig(${JSON.stringify(path)}, "/"); console.log("loaded"); } catch (e) { console.log(e.lines.join("\\n")); }`;
+    const scriptPath = join(root, "probe.ts");
+    writeFileSync(scriptPath, script);
+    chmodSync(scriptPath, 0o644);
+    const child = Bun.spawnSync(
+      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, scriptPath],
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/" }, cwd: "/" },
+    );
+    expect(child.stdout.toString()).toBe(
+      `error: config parse error: parse config ${path}: permission denied\n`,
+    );
+  });
+});
+
+describe("paths in the file", () => {
+  test("relative cert/key/ca/audit_log resolve against the config file's directory", () => {
+    expect(loadText("cert: c.crt\nkey: sub/k.key\nca: ../ca.crt\naudit_log: audit.ndjson\n")).toMatchObject({
+      cert: join(dir, "c.crt"),
+      key: join(dir, "sub/k.key"),
+      ca: join(root, "ca.crt"),
+      auditLog: join(dir, "audit.ndjson"),
+    });
+  });
+
+  test("~ and ~/ expand to HOME; ~user and absolute paths stay", () => {
+    expect(loadText('cert: ~/c.crt\nkey: "~"\nca: /etc/ca.crt\naudit_log: ~bob/a\n')).toMatchObject({
+      cert: join(home, "c.crt"),
+      key: home,
+      ca: "/etc/ca.crt",
+      auditLog: join(dir, "~bob/a"),
+    });
+  });
+
+  test("empty path values count as unset", () => {
+    const config = loadText('cert: ""\nserver: https://x:1\n');
+    expect(config.cert).toBeUndefined();
+    expect(config.server).toBe("https://x:1");
+  });
+
+  test("server is kept as written", () => {
+    expect(loadText("server: https://kms.example:8443/\n").server).toBe("https://kms.example:8443/");
+  });
+});
+
+describe("unknown keys", () => {
+  test("are ignored and listed", () => {
+    const config = loadText("server: https://x:1\nfoo: 1\nbar:\n  nested: true\nsecure_mode: true\n");
+    expect(config.unknownKeys).toEqual(["foo", "bar"]);
+    expect(config.server).toBe("https://x:1");
+  });
+
+  test("profile accepts a mapping of scalars or null", () => {
+    expect(() => loadText("profile:\n  team: core\n  n: 3\n  on: true\n  none: null\n")).not.toThrow();
+    expect(() => loadText("profile:\n")).not.toThrow();
+    expect(parseFailure(() => loadText("profile:\n  nested: {a: 1}\n"))).toStartWith(
+      `error: config parse error: parse config ${path}: profile.nested: `,
+    );
+  });
+});
+
+describe("describeIoError", () => {
+  test("maps errno codes to Go's words and falls back to the code or the message", () => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: boom`), { code });
+    expect(describeIoError(errno("ENOENT"))).toBe("no such file or directory");
+    expect(describeIoError(errno("EACCES"))).toBe("permission denied");
+    expect(describeIoError(errno("EISDIR"))).toBe("is a directory");
+    expect(describeIoError(errno("ENOTDIR"))).toBe("not a directory");
+    expect(describeIoError(errno("ELOOP"))).toBe("eloop");
+    expect(describeIoError(new Error("first\nsecond"))).toBe("first");
+  });
+});
