@@ -149,6 +149,34 @@ describe("text helpers", () => {
   });
 });
 
+describe("text helper properties", () => {
+  /** Any UTF-16 sequence: paired and lone surrogates included. */
+  const utf16 = fc.oneof(
+    fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 })
+      .map((units) => String.fromCharCode(...units)),
+    fc.string({ unit: "binary", maxLength: 40 }),
+  );
+
+  test("charLength equals the number of code points the string iterator yields", () => {
+    fc.assert(
+      fc.property(utf16, (text) => {
+        expect(charLength(text)).toBe([...text].length);
+      }),
+    );
+  });
+
+  test("truncateChars agrees with a per-code-point reference", () => {
+    fc.assert(
+      fc.property(utf16, fc.integer({ min: 3, max: 40 }), (text, max) => {
+        const chars = [...text];
+        const expected = chars.length > max ? `${chars.slice(0, max - 3).join("")}...` : text;
+        expect(truncateChars(text, max)).toBe(expected);
+      }),
+    );
+  });
+});
+
 describe("properties", () => {
   const segment = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
   const record = fc.record({

@@ -1,9 +1,11 @@
 // Character-based (not UTF-16 unit) padding and truncation for tables (§11.2, §8.4).
 
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/** Code points: UTF-16 length minus one per surrogate pair (no per-character iteration; `list` pads thousands of cells). */
 export function charLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
+  const pairs = text.match(SURROGATE_PAIR);
+  return pairs ? text.length - pairs.length : text.length;
 }
 
 export function padChars(text: string, width: number): string {
@@ -13,6 +15,8 @@ export function padChars(text: string, width: number): string {
 
 /** Longer than `max` characters → the first `max - 3` characters + "...". */
 export function truncateChars(text: string, max: number): string {
+  // At most `max` UTF-16 units can never be more than `max` characters.
+  if (text.length <= max) return text;
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 3).join("")}...` : text;
 }
