@@ -228,3 +228,18 @@ describe("properties", () => {
     );
   });
 });
+
+test("padChars pads to the width in code points, never shortening", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary", maxLength: 30 }),
+      fc.integer({ min: 0, max: 40 }),
+      (text, width) => {
+        const padded = padChars(text, width);
+        expect(padded.startsWith(text)).toBe(true);
+        expect(charLength(padded)).toBe(Math.max(width, charLength(text)));
+        expect(padded.slice(text.length).trim()).toBe("");
+      },
+    ),
+  );
+});

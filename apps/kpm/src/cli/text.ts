@@ -9,8 +9,8 @@ export function charLength(text: string): number {
 }
 
 export function padChars(text: string, width: number): string {
-  const length = charLength(text);
-  return length >= width ? text : text + " ".repeat(width - length);
+  // padEnd counts UTF-16 units: widen the target by the units that do not start a character.
+  return text.padEnd(width + text.length - charLength(text));
 }
 
 /** Longer than `max` characters → the first `max - 3` characters + "...". */
