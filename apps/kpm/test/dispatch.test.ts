@@ -1,0 +1,179 @@
+// The dispatcher in-process (spec §3.2–§3.6): exit codes and the exact stderr lines for usage,
+// help, unknown commands and flags, groups, errors and a real `init` against a temp config path.
+// stderr is observed by collecting console.error's lines (the CLI's only stderr path here).
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { reportError, runCli } from "../src/cli/dispatch.ts";
+import { CliError } from "../src/cli/errors.ts";
+
+let root: string;
+let env: Record<string, string>;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "kpm-dispatch-"));
+  env = { HOME: root, PATH: process.env.PATH ?? "/usr/bin:/bin" };
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs `work` and returns what it wrote through console.error, one entry per call. */
+async function captureStderr<T>(work: () => Promise<T> | T): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...parts: unknown[]) => {
+    lines.push(parts.map(String).join(" "));
+  };
+  try {
+    return { result: await work(), lines };
+  } finally {
+    console.error = original;
+  }
+}
+
+const cli = (argv: string[], environment: Record<string, string> = env) =>
+  captureStderr(() => runCli(argv, environment));
+
+describe("runCli", () => {
+  test("no arguments: usage, exit 1", async () => {
+    const { result, lines } = await cli([]);
+    expect(result).toBe(1);
+    expect(lines[0]?.split("\n")[0]).toBe("kpm — secure secrets CLI backed by AgentKMS");
+    expect(lines[0]).toContain(`(default: ${root}/.config/kpm/config.yaml)`);
+  });
+
+  test("--help, -h and help: usage, exit 0", async () => {
+    for (const argv of [["--help"], ["-h"], ["help"], ["-v", "--help"]]) {
+      const { result, lines } = await cli(argv);
+      expect(result).toBe(0);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toStartWith("kpm — secure secrets CLI backed by AgentKMS\n");
+    }
+  });
+
+  test("KPM_CONFIG naming a file: the usage prints with placeholders", async () => {
+    const file = join(root, "file.yaml");
+    writeFileSync(file, "");
+    const { result, lines } = await cli(["--help"], { ...env, KPM_CONFIG: file });
+    expect(result).toBe(0);
+    expect(lines[0]).toContain("(default: <ConfigDir>/config.yaml)");
+    expect(lines[0]).toContain("--from <TemplatesDir>/shell-env.template");
+  });
+
+  test("an unknown flag before the command: one line, exit 2", async () => {
+    expect(await cli(["--bogus", "list"])).toEqual({
+      result: 2,
+      lines: ["flag provided but not defined: -bogus"],
+    });
+  });
+
+  test("an unknown command: its name, an empty line, the usage; exit 1", async () => {
+    const { result, lines } = await cli(["frobnicate"]);
+    expect(result).toBe(1);
+    expect(lines[0]).toBe("unknown command: frobnicate\n");
+    expect(lines[1]).toStartWith("kpm — secure secrets CLI backed by AgentKMS\n");
+  });
+
+  test("help <command> and <command> --help print that command's usage, exit 0", async () => {
+    for (const argv of [
+      ["help", "init"],
+      ["init", "--help"],
+      ["init", "-h"],
+    ]) {
+      const { result, lines } = await cli(argv);
+      expect(result).toBe(0);
+      expect(lines[0]?.split("\n")[0]).toBe("Usage: kpm init");
+    }
+  });
+
+  test("help with an unknown or no command name prints the top-level usage", async () => {
+    const { result, lines } = await cli(["help", "nope"]);
+    expect(result).toBe(0);
+    expect(lines[0]).toStartWith("kpm — secure secrets CLI");
+  });
+
+  test("an unknown flag after the command: the two lines, exit 2", async () => {
+    expect(await cli(["init", "--bogus"])).toEqual({
+      result: 2,
+      lines: ["flag provided but not defined: -bogus", "Run 'kpm init --help' for usage."],
+    });
+  });
+
+  test("groups: usage with --help, the group's own text without a subcommand, subcommand flags", async () => {
+    expect((await cli(["dev", "--help"])).lines[0]?.split("\n")[0]).toStartWith("Usage: kpm dev");
+    expect(await cli(["dev"])).toEqual({
+      result: 1,
+      lines: ["kpm dev: subcommand required (serve, enroll, secrets, stop or status)"],
+    });
+    expect(await cli(["dev", "nope"])).toEqual({ result: 1, lines: ['kpm dev: unknown subcommand "nope"'] });
+    expect((await cli(["dev", "status", "--help"])).lines[0]?.split("\n")[0]).toStartWith(
+      "Usage: kpm dev status",
+    );
+    expect(await cli(["dev", "status", "--bogus"])).toEqual({
+      result: 2,
+      lines: ["flag provided but not defined: -bogus", "Run 'kpm dev status --help' for usage."],
+    });
+    expect((await cli(["dev", "--bogus"])).result).toBe(2);
+  });
+
+  test("init writes the config named by --config, then refuses to overwrite it", async () => {
+    const path = join(root, "conf", "config.yaml");
+    expect(await cli(["--config", path, "init", "--server", "https://x:1"])).toEqual({
+      result: 0,
+      lines: [`✓ Config written to ${path}`, "  Edit it with your AgentKMS server details and cert paths."],
+    });
+    expect(readFileSync(path, "utf8")).toContain("server: https://x:1\n");
+    expect(await cli(["init", `--config=${path}`])).toEqual({
+      result: 1,
+      lines: [`config already exists: ${path}`],
+    });
+  });
+
+  test("a command's CliError from the directory resolution becomes its lines and exit code", async () => {
+    const file = join(root, "file.yaml");
+    writeFileSync(file, "");
+    expect(await cli(["init"], { ...env, KPM_CONFIG: file })).toEqual({
+      result: 1,
+      lines: [`error: KPM_CONFIG must name a directory (got file ${file}); use --config for a file`],
+    });
+  });
+});
+
+describe("reportError", () => {
+  test("a CliError prints each line and returns its exit code", async () => {
+    expect(await captureStderr(() => reportError(new CliError(["first", "second"], 3), false))).toEqual({
+      result: 3,
+      lines: ["first", "second"],
+    });
+  });
+
+  test("any other error is one error: line, exit 1, with no stack unless debugging", async () => {
+    expect(await captureStderr(() => reportError(new Error("boom"), false))).toEqual({
+      result: 1,
+      lines: ["error: boom"],
+    });
+    expect(
+      (await captureStderr(() => reportError(new Error("error: already prefixed"), false))).lines,
+    ).toEqual(["error: already prefixed"]);
+    expect((await captureStderr(() => reportError("plain text", true))).lines).toEqual(["error: plain text"]);
+  });
+
+  test("with debug on, the stack follows the message", async () => {
+    const { result, lines } = await captureStderr(() => reportError(new Error("boom"), true));
+    expect(result).toBe(1);
+    expect(lines[0]).toBe("error: boom");
+    expect(lines[1]).toContain("at ");
+  });
+});
+
+describe("CliError", () => {
+  test("a single string is one line; the default exit code is 1; message is the first line", () => {
+    const single = new CliError("only");
+    expect([single.lines, single.exitCode, single.message, single.name]).toEqual([
+      ["only"],
+      1,
+      "only",
+      "CliError",
+    ]);
+    expect(new CliError([]).message).toBe("error");
+  });
+});
