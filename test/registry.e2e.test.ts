@@ -404,10 +404,11 @@ describe("kpm describe and history", () => {
   });
 
   test("history of an unknown secret maps the server error", async () => {
-    const result = await kpm(["history", "nope/missing"]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^error: request: .+\n$/);
+    expect(await kpm(["history", "nope/missing"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "error: request: secret not found (key_not_found)\n",
+    });
   });
 });
 
@@ -467,6 +468,12 @@ describe("kpm remove", () => {
     expect(operations).toContain("secret_purge");
   });
 
+  test("a removed secret can be added again without --force; it is live at v2", async () => {
+    expect((await kpm(["add", "rm/yes"], "again")).stderr).toBe("Stored rm/yes v2 [generic]\n");
+    expect((await kpm(["describe", "rm/yes"])).stdout).not.toContain("DELETED");
+    expect((await kpm(["list", "rm"])).stdout).toMatch(/ {2}yes .* v2\n/);
+  });
+
   test("removing an unknown secret fails with the not-found text", async () => {
     expect(await kpm(["remove", "rm/never", "--yes"])).toEqual({
       code: 1,
@@ -495,6 +502,15 @@ describe("flag parsing", () => {
     const result = await kpm(["--verbose", "list", "cloudflare"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("cloudflare/\n");
+  });
+
+  test("a repeated flag: the last value wins", async () => {
+    const repeated = await kpm(["list", "--tag", "nope", "--tag", "dns", "--json"]);
+    const single = await kpm(["list", "--tag", "dns", "--json"]);
+    expect(repeated.code).toBe(0);
+    expect(repeated.stdout).toBe(single.stdout);
+    expect(repeated.stdout).toContain('"path": "cloudflare/dns-token"');
+    expect((await kpm(["list", "--tag", "dns", "--tag", "nope", "--json"])).stdout).toBe("[]\n");
   });
 
   test("a value flag without a value and an invalid boolean are syntax errors", async () => {
