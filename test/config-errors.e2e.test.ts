@@ -66,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
   ok.cleanup();
 });
 

@@ -2,7 +2,7 @@
 // child: every reference type, field selection, defaults only on not-found (never on a policy
 // denial), unparsable arguments with the tip line, and nothing on stdout when it fails.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import {
@@ -76,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
   sandbox.cleanup();
 });
 

@@ -2,7 +2,7 @@
 // parsing (§3.2), run from source against a real `kpm dev serve` child on an ephemeral port, with
 // a smoke subset repeated with the compiled dist/kpm.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createSandbox,
@@ -53,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
   sandbox.cleanup();
 });
 
@@ -166,6 +167,7 @@ describe("kpm add (the v0.2.1 integration scenario)", () => {
       expect(operations).toContain("metadata_write:denied");
     } finally {
       await denying.stop();
+      rmSync(denying.dir, { recursive: true, force: true });
       other.cleanup();
     }
   });
