@@ -641,10 +641,9 @@ describe("interactive add on a terminal", () => {
     expect((await kpm(["describe", "tty/two"])).stderr).toBe("error: tty/two not found\n");
   });
 
-  // Known bug (cli/logger.ts, cli/dispatch.ts): Bun's console.error paints every line red on a
-  // terminal (\x1b[31m…\x1b[0m), so even "Stored …" shows as an error and §1's exact texts gain
-  // escape codes. Writing through fs.writeSync(2, …) or Bun.write(Bun.stderr, …) does not.
-  test.failing("status lines on a terminal are plain text, without ANSI colour codes", async () => {
+  // Bun's console.error paints every line red on a terminal; kpm writes stderr with fs.writeSync
+  // so §1's exact texts reach a terminal unchanged.
+  test("status lines on a terminal are plain text, without ANSI colour codes", async () => {
     const session = await onTerminal(["add", "tty/three"], [{ after: "Value: ", send: "v\r" }]);
     expect(session.output).toBe("Value: \nStored tty/three v1 [generic]\n");
   });

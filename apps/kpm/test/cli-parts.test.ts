@@ -12,20 +12,20 @@ import {
   type KpmCommand,
   lazyCommand,
 } from "../src/cli/command.ts";
-import { isatty, writeStderr, writeStdout } from "../src/cli/io.ts";
+import { isatty, stderrSink, writeStderr, writeStdout } from "../src/cli/io.ts";
 import { createLogger } from "../src/cli/logger.ts";
 import { commandUsage, topLevelUsage } from "../src/cli/usage.ts";
 
 function captureStderr(work: () => void): string[] {
   const lines: string[] = [];
-  const original = console.error;
-  console.error = (...parts: unknown[]) => {
-    lines.push(parts.map(String).join(" "));
+  const original = stderrSink.writeLine;
+  stderrSink.writeLine = (text: string) => {
+    lines.push(text);
   };
   try {
     work();
   } finally {
-    console.error = original;
+    stderrSink.writeLine = original;
   }
   return lines;
 }

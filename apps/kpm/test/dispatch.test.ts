@@ -1,12 +1,13 @@
 // The dispatcher in-process (spec §3.2–§3.6): exit codes and the exact stderr lines for usage,
 // help, unknown commands and flags, groups, errors and a real `init` against a temp config path.
-// stderr is observed by collecting console.error's lines (the CLI's only stderr path here).
+// stderr is observed by swapping io.ts's stderr sink (the CLI's only stderr line path).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reportError, runCli } from "../src/cli/dispatch.ts";
 import { CliError } from "../src/cli/errors.ts";
+import { stderrSink } from "../src/cli/io.ts";
 
 let root: string;
 let env: Record<string, string>;
@@ -16,17 +17,17 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs `work` and returns what it wrote through console.error, one entry per call. */
+/** Runs `work` and returns the stderr lines it wrote, one entry per line call. */
 async function captureStderr<T>(work: () => Promise<T> | T): Promise<{ result: T; lines: string[] }> {
   const lines: string[] = [];
-  const original = console.error;
-  console.error = (...parts: unknown[]) => {
-    lines.push(parts.map(String).join(" "));
+  const original = stderrSink.writeLine;
+  stderrSink.writeLine = (text: string) => {
+    lines.push(text);
   };
   try {
     return { result: await work(), lines };
   } finally {
-    console.error = original;
+    stderrSink.writeLine = original;
   }
 }
 

@@ -7,7 +7,7 @@ import { resolveDirs } from "../paths.ts";
 import { GLOBAL_FLAG_NAMES, globalArgs, type KpmCommand } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { FlagError, parseFlags, parseLeadingGlobals } from "./flags.ts";
-import { writeStdout } from "./io.ts";
+import { stderrLine, writeStdout } from "./io.ts";
 import { createLogger } from "./logger.ts";
 import { commandUsage, topLevelUsage } from "./usage.ts";
 
@@ -23,7 +23,7 @@ function printUsage(env: Env): void {
   } catch {
     // KPM_CONFIG naming a file: usage still prints with placeholders
   }
-  console.error(topLevelUsage(configPath, templatesDir).trimEnd());
+  stderrLine(topLevelUsage(configPath, templatesDir).trimEnd());
 }
 
 function isDebug(env: Env, verbose: boolean): boolean {
@@ -64,7 +64,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     leading = parseLeadingGlobals(argv, globalArgs);
   } catch (error) {
     if (error instanceof FlagError) {
-      console.error(error.message);
+      stderrLine(error.message);
       return 2;
     }
     throw error;
@@ -88,7 +88,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
   const canonical = aliases[word] ?? word;
   const loader = commands[canonical];
   if (!loader) {
-    console.error(`unknown command: ${word}\n`);
+    stderrLine(`unknown command: ${word}\n`);
     printUsage(env);
     return 1;
   }
@@ -110,7 +110,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     }
     Object.assign(globalValues, head.values);
     if (head.help) {
-      console.error(commandUsage(fullName, command).trimEnd());
+      stderrLine(commandUsage(fullName, command).trimEnd());
       return 0;
     }
     const subName = rest[head.commandIndex];
@@ -134,7 +134,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     throw error;
   }
   if (parsed.help) {
-    console.error(commandUsage(fullName, command).trimEnd());
+    stderrLine(commandUsage(fullName, command).trimEnd());
     return 0;
   }
   for (const name of GLOBAL_FLAG_NAMES) {
@@ -158,8 +158,8 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
 }
 
 function flagFailure(error: FlagError, commandName: string): number {
-  console.error(error.message);
-  if (error.withUsageHint) console.error(`Run 'kpm ${commandName} --help' for usage.`);
+  stderrLine(error.message);
+  if (error.withUsageHint) stderrLine(`Run 'kpm ${commandName} --help' for usage.`);
   return 2;
 }
 
@@ -170,17 +170,17 @@ async function helpFor(rest: readonly string[], env: Env): Promise<number> {
     printUsage(env);
     return 0;
   }
-  console.error(commandUsage(name, await loader()).trimEnd());
+  stderrLine(commandUsage(name, await loader()).trimEnd());
   return 0;
 }
 
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CliError) {
-    for (const line of error.lines) console.error(line);
+    for (const line of error.lines) stderrLine(line);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  console.error(message.startsWith("error") ? message : `error: ${message}`);
-  if (debug && error instanceof Error && error.stack) console.error(error.stack);
+  stderrLine(message.startsWith("error") ? message : `error: ${message}`);
+  if (debug && error instanceof Error && error.stack) stderrLine(error.stack);
   return 1;
 }

@@ -1,9 +1,41 @@
-// Output primitives for the hot paths: Bun.write and console.error avoid the 8–10 ms cost of
-// touching process.stdout/process.stderr (STYLE.md, "Bun facts").
+// Output primitives for the hot paths: Bun.write and fs.writeSync avoid the 8–10 ms cost of
+// touching process.stdout/process.stderr (STYLE.md, "Bun facts"). console.error is not used:
+// Bun colours it red on a terminal, which would alter our exact texts.
+import { writeSync } from "node:fs";
 
 /** Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
   await Bun.write(Bun.stdout, data);
+}
+
+/** Where stderr lines go: fd 2. In-process tests swap `writeLine` to observe them. */
+export const stderrSink = {
+  writeLine(text: string): void {
+    writeAllSync(2, Buffer.from(`${text}\n`));
+  },
+};
+
+/** Writes one line to stderr, synchronously and byte-exact (a newline is appended). */
+export function stderrLine(text: string): void {
+  stderrSink.writeLine(text);
+}
+
+/** Writes one line to stdout, synchronously (foreground server logs). */
+export function stdoutLine(text: string): void {
+  writeAllSync(1, Buffer.from(`${text}\n`));
+}
+
+function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      // A non-blocking pipe that is full: wait for the reader (rare, and only for huge output).
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      Bun.sleepSync(1);
+    }
+  }
 }
 
 /** Writes text to stderr exactly as given (no newline added). */

@@ -1,6 +1,7 @@
 // The one stderr logger: consola/core with a reporter that prints our exact texts (no badges,
 // no icons, no timestamps). Debug lines appear only with --verbose / -v.
 import { type ConsolaInstance, createConsola } from "consola/core";
+import { stderrLine } from "./io.ts";
 
 const LEVEL_DEFAULT = 3;
 const LEVEL_VERBOSE = 4;
@@ -13,7 +14,7 @@ export function createLogger(verbose: boolean): Logger {
     reporters: [
       {
         log(entry) {
-          console.error(entry.args.map((part) => String(part)).join(" "));
+          stderrLine(entry.args.map((part) => String(part)).join(" "));
         },
       },
     ],

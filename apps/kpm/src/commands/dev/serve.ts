@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { removeServerState, startDevServer, writeServerState } from "@kpm/agentkms-dev";
 import { defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
+import { stdoutLine } from "../../cli/io.ts";
 import { runningServer, startDetached } from "../../dev-control.ts";
 import { asCli, certificateWarning, devDir, dirArg } from "./shared.ts";
 
@@ -90,13 +91,13 @@ export default defineKpmCommand({
         rateLimitSeconds: rateLimit,
         policyPath: args.policy ? ctx.flagPath(args.policy) : undefined,
         tokenTtlSeconds: tokenTtl,
-        log: (line) => console.log(line),
+        log: stdoutLine,
       });
     } catch (error) {
       throw asCli(error);
     }
     const bound = `${host.includes(":") ? `[${host}]` : host}:${server.port}`;
-    console.log(`AgentKMS dev server listening on https://${bound} (dir ${dir})`);
+    stdoutLine(`AgentKMS dev server listening on https://${bound} (dir ${dir})`);
     writeServerState(dir, { pid: process.pid, addr: bound, dir, started_at: new Date().toISOString() });
 
     await new Promise<void>((resolve) => {
