@@ -182,10 +182,7 @@ describe("unknown commands and flags", () => {
     );
   });
 
-  // Known deviation in cli/dispatch.ts (not this suite's file): the group's leading-flag parse
-  // drops §3.2's hint. test.failing flips to a failure once dispatch prints it, so this goes back
-  // to an ordinary test then.
-  test.failing("an unknown flag between a group and its subcommand names the group in the hint", async () => {
+  test("an unknown flag between a group and its subcommand names the group in the hint", async () => {
     const result = await kpm(["dev", "--bogus", "status"]);
     expect(result).toEqual({
       code: 2,

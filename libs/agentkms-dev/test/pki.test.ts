@@ -8,7 +8,7 @@ import { createServer, type DetailedPeerCertificate, type TLSSocket } from "node
 import { DevError } from "../src/errors.ts";
 import { certificateNotAfter, earliestExpiry, enroll, formatDate, issueClient, renew } from "../src/pki.ts";
 
-const FIXTURE = "/work/shared/fixtures/agentkms-dev-v0.3.1/datadir";
+const FIXTURE = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1/datadir");
 const roots: string[] = [];
 
 function tempRoot(): string {

@@ -14,7 +14,7 @@ import {
   startHarness,
 } from "./helpers/dev-server.ts";
 
-const FIXTURES = "/work/shared/fixtures/agentkms-dev-v0.3.1";
+const FIXTURES = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1");
 const TRANSCRIPTS = join(FIXTURES, "transcripts");
 
 interface Transcript {

@@ -105,7 +105,8 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     try {
       head = parseLeadingGlobals(rest, globalArgs);
     } catch (error) {
-      if (error instanceof FlagError) return flagFailure(error, fullName);
+      // After a command word the usage hint applies, group or not (§3.2).
+      if (error instanceof FlagError) return flagFailure(new FlagError(error.message), fullName);
       throw error;
     }
     Object.assign(globalValues, head.values);
