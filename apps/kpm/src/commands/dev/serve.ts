@@ -13,8 +13,10 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export function splitAddr(addr: string): { host: string; port: number } {
   const colon = addr.lastIndexOf(":");
   const host = colon > 0 ? addr.slice(0, colon) : "";
-  const port = Number(addr.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+  const portText = addr.slice(colon + 1);
+  const port = Number(portText);
+  // Number("") is 0: without the digit check "127.0.0.1:" would silently bind an ephemeral port.
+  if (colon <= 0 || !/^\d{1,5}$/.test(portText) || port > 65535) {
     throw new CliError(`error: invalid --addr "${addr}": use host:port (e.g. 127.0.0.1:8443)`);
   }
   return { host: host.replace(/^\[(.*)\]$/, "$1"), port };
@@ -80,6 +82,13 @@ export default defineKpmCommand({
       return 0;
     }
 
+    // Handlers go in before anything is announced: a caller that signals right after reading the
+    // first line (or server.json) must get the graceful stop, not the default exit on SIGTERM.
+    const stopRequested = new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
     let server: Awaited<ReturnType<typeof startDevServer>>;
     try {
       server = await startDevServer({
@@ -97,14 +106,11 @@ export default defineKpmCommand({
       throw asCli(error);
     }
     const bound = `${host.includes(":") ? `[${host}]` : host}:${server.port}`;
-    stdoutLine(`AgentKMS dev server listening on https://${bound} (dir ${dir})`);
+    // server.json first, so whoever reads the listening line can already find it.
     writeServerState(dir, { pid: process.pid, addr: bound, dir, started_at: new Date().toISOString() });
+    stdoutLine(`AgentKMS dev server listening on https://${bound} (dir ${dir})`);
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+    await stopRequested;
     await server.close(10_000);
     removeServerState(dir, process.pid);
     return 0;
