@@ -350,7 +350,10 @@ export function parsePolicy(text: string, file: string): Policy {
   }
   const parsed = policySchema.safeParse(doc);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    // A misspelled key also makes its correct twin "required": name the typo, which is the cause.
+    const issue =
+      parsed.error.issues.find((candidate) => candidate.code === "unrecognized_keys") ??
+      parsed.error.issues[0];
     if (!issue) fail(file, "", "invalid policy");
     const where = issuePath(issue.path);
     if (issue.code === "unrecognized_keys") {
