@@ -668,6 +668,68 @@ describe("kpm dev serve options", () => {
   });
 });
 
+describe("kpm dev serve startup failures with --detach", () => {
+  test("a taken port is reported with the server's own error and the log hint, exit 1", async () => {
+    const dir = await enrolled();
+    const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const result = await kpm([
+        "dev",
+        "serve",
+        "--dir",
+        dir,
+        "--addr",
+        `127.0.0.1:${blocker.port}`,
+        "--detach",
+      ]);
+      expect(result).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `error: listen 127.0.0.1:${blocker.port}: address already in use\n  Check the log: ${dir}/server.log\n`,
+      });
+      expect(existsSync(join(dir, "server.json"))).toBe(false);
+      expect(readFileSync(join(dir, "server.log"), "utf8")).toContain("address already in use");
+    } finally {
+      blocker.stop(true);
+    }
+  });
+});
+
+describe("kpm dev serve --audit, --env and SIGINT", () => {
+  test("--audit writes events to that file with the --env name; SIGINT stops gracefully", async () => {
+    const dir = await enrolled();
+    const audit = join(dir, "custom-audit.ndjson");
+    const server = await serveForeground([
+      "--dir",
+      dir,
+      "--addr",
+      "127.0.0.1:0",
+      "--audit",
+      audit,
+      "--env",
+      "staging",
+    ]);
+    const client = createClient({ server: `https://127.0.0.1:${server.port}`, ...clientFilesOf(dir) });
+    try {
+      await client.listMetadata();
+    } finally {
+      client.close();
+    }
+    server.process.kill("SIGINT");
+    expect(await server.process.exited).toBe(0);
+    expect(existsSync(join(dir, "server.json"))).toBe(false);
+    const events = readFileSync(audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.map((event) => [event.operation, event.environment])).toEqual([
+      ["auth", "staging"],
+      ["metadata_list", "staging"],
+    ]);
+    expect(existsSync(join(dir, "audit.ndjson"))).toBe(false);
+  });
+});
+
 describe("kpm dev serve --detach, status and stop", () => {
   let dir: string;
   let pid: number;

@@ -1,5 +1,5 @@
 // Starting, probing and stopping a detached `kpm dev serve` (spec §14 steps 2–3, §15.2).
-import { closeSync, openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isPidAlive, readServerState, type ServerState } from "@kpm/agentkms-dev";
 import { selfCommand } from "./self.ts";
@@ -50,7 +50,10 @@ export interface DetachOptions {
 export async function startDetached(
   opts: DetachOptions,
 ): Promise<{ ok: true; state: ServerState } | { ok: false; pid?: number; reason: string }> {
-  const log = openSync(join(opts.devDir, "server.log"), "a", 0o600);
+  const logPath = join(opts.devDir, "server.log");
+  const log = openSync(logPath, "a", 0o600);
+  // Where this run's output starts, so a startup failure can quote the child's own error line.
+  const logStart = fstatSync(log).size;
   let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn(
@@ -76,7 +79,7 @@ export async function startDetached(
     exited = true;
   });
   while (Date.now() < deadline) {
-    if (exited) return { ok: false, reason: "the dev server exited during startup" };
+    if (exited) return { ok: false, reason: startupError(logPath, logStart) };
     const state = readServerState(opts.devDir);
     if (state && state.pid === child.pid && (await probeHealth(opts.devDir, state.addr))) {
       return { ok: true, state };
@@ -89,6 +92,18 @@ export async function startDetached(
     // already gone
   }
   return { ok: false, pid: child.pid, reason: "server did not become healthy within 10 seconds" };
+}
+
+/** The child's first `error: …` line written since `offset` (e.g. the port is taken), else a generic text. */
+function startupError(logPath: string, offset: number): string {
+  try {
+    const written = readFileSync(logPath).subarray(offset).toString("utf8");
+    const line = written.split("\n").find((candidate) => candidate.startsWith("error: "));
+    if (line) return line.slice("error: ".length);
+  } catch {
+    // An unreadable log only costs the detail.
+  }
+  return "the dev server exited during startup";
 }
 
 /** SIGTERM and wait up to 10 s for the process to exit. */
