@@ -378,6 +378,27 @@ describe("kpm dev enroll", () => {
     expectPrivateTree(dir);
   });
 
+  test("--force with --renew is a flag conflict, exit 1, nothing changed", async () => {
+    const dir = await enrolled();
+    const before = readFileSync(join(dir, "server.key"), "utf8");
+    expect(await kpm(["dev", "enroll", "--dir", dir, "--force", "--renew"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "kpm: --force and --renew are mutually exclusive\n",
+    });
+    expect(readFileSync(join(dir, "server.key"), "utf8")).toBe(before);
+  });
+
+  test("--renew without a PKI fails with the enroll hint", async () => {
+    const dir = freshDir();
+    expect(await kpm(["dev", "enroll", "--dir", dir, "--renew"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: no PKI in ${dir}; run: kpm dev enroll\n`,
+    });
+    expect(existsSync(join(dir, "ca.crt"))).toBe(false);
+  });
+
   test("--renew refuses when the dev CA expires within 30 days", async () => {
     const dir = await enrolled();
     openssl([
@@ -968,9 +989,26 @@ describe("kpm dev secrets", () => {
   test("set without a PKI fails without creating a store", async () => {
     const empty = freshDir();
     const result = await kpm(["dev", "secrets", "set", "--dir", empty, "generic/x", "a=b"]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toStartWith("error: ");
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: no server key in ${empty} (server.key); run: kpm dev enroll\n`,
+    });
     expect(existsSync(join(empty, "secrets.enc"))).toBe(false);
+  });
+
+  test("a pair without a field name, or no fields at all, is refused before touching the store", async () => {
+    expect(await kpm(["dev", "secrets", "set", "--dir", dir, "generic/x", "=v"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'error: invalid field "": expected <field>=<value>\n',
+    });
+    expect(await kpm(["dev", "secrets", "set", "--dir", dir, "generic/x"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>\n",
+    });
+    expect((await kpm(["dev", "secrets", "list", "--dir", dir])).stdout).not.toContain("generic/x\n");
   });
 });
 

@@ -1,6 +1,7 @@
 // `kpm dev enroll` (§15.2): create the dev PKI, add a client, or renew certificates.
 import { enroll, formatDate, renew } from "@kpm/agentkms-dev";
 import { defineKpmCommand } from "../../cli/command.ts";
+import { CliError } from "../../cli/errors.ts";
 import { asCli, devDir, dirArg } from "./shared.ts";
 
 export default defineKpmCommand({
@@ -24,6 +25,8 @@ export default defineKpmCommand({
   },
   run: async ({ args, data: ctx }) => {
     const dir = devDir(ctx, args.dir);
+    // Renew keeps every key and --force replaces them: together they have no meaning (§3.6: exit 1).
+    if (args.renew && args.force) throw new CliError("kpm: --force and --renew are mutually exclusive");
     try {
       if (args.renew) {
         const { count, validUntil } = await renew(dir);
