@@ -2,6 +2,7 @@
 // `kpm add` processes) while three `kpm dev secrets set` processes rewrite the same secrets.enc.
 // Every acknowledged write must survive: the store lock (cli §15.3) forbids lost updates.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { type AgentKmsClient, createClient } from "@kpm/agentkms-client";
 import { SecretStore } from "@kpm/agentkms-dev";
 import {
@@ -37,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.close();
   await server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
   sandbox.cleanup();
 });
 
