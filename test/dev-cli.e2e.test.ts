@@ -853,7 +853,7 @@ describe("kpm dev serve --detach, status and stop", () => {
     expect(await server.process.exited).toBe(0);
   });
 
-  test("a live process that is not answering: status reports Health: failing and exits 1", async () => {
+  test("a server.json naming a live process that is not a kpm dev server is stale: never signalled", async () => {
     const sleeper = Bun.spawn(["sleep", "30"]);
     started.add(sleeper.pid);
     try {
@@ -861,20 +861,37 @@ describe("kpm dev serve --detach, status and stop", () => {
         join(dir, "server.json"),
         JSON.stringify({ pid: sleeper.pid, addr: "127.0.0.1:1", dir, started_at: new Date().toISOString() }),
       );
-      const result = await kpm(["dev", "status", "--dir", dir]);
-      expect(result.code).toBe(1);
-      expect(result.stdout).toContain("AgentKMS dev server: running\n");
-      expect(result.stdout).toContain("  Health:  failing\n");
+      const status = await kpm(["dev", "status", "--dir", dir]);
+      expect(status).toEqual({ code: 1, stdout: "AgentKMS dev server: not running\n", stderr: "" });
       const stop = await kpm(["dev", "stop", "--dir", dir]);
-      expect(stop).toEqual({
-        code: 0,
-        stdout: "",
-        stderr: `✓ AgentKMS dev server stopped (PID ${sleeper.pid})\n`,
-      });
-      expect(await sleeper.exited).toBe(143);
+      expect(stop).toEqual({ code: 0, stdout: "", stderr: `no dev server running for ${dir}\n` });
+      expect(sleeper.killed).toBe(false);
+      expect(sleeper.exitCode).toBeNull();
+      expect(existsSync(join(dir, "server.json"))).toBe(false);
     } finally {
       sleeper.kill();
     }
+  });
+
+  test("a running dev server that does not answer (SIGSTOP): status reports Health: failing and exits 1", async () => {
+    const server = await serveForeground(["--dir", dir, "--addr", "127.0.0.1:0"]);
+    process.kill(server.process.pid, "SIGSTOP");
+    try {
+      const result = await kpm(["dev", "status", "--dir", dir]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain("AgentKMS dev server: running\n");
+      expect(result.stdout).toContain(`  PID:     ${server.process.pid}\n`);
+      expect(result.stdout).toContain("  Health:  failing\n");
+    } finally {
+      process.kill(server.process.pid, "SIGCONT");
+    }
+    const stop = await kpm(["dev", "stop", "--dir", dir]);
+    expect(stop).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: `✓ AgentKMS dev server stopped (PID ${server.process.pid})\n`,
+    });
+    expect(await server.process.exited).toBe(0);
   });
 });
 

@@ -34,7 +34,22 @@ export async function probeHealth(
 
 export function runningServer(devDir: string): ServerState | null {
   const state = readServerState(devDir);
-  return state && isPidAlive(state.pid) ? state : null;
+  return state && isPidAlive(state.pid) && isDevServerProcess(state.pid) ? state : null;
+}
+
+/**
+ * Guards `dev stop` against a recycled PID in a stale server.json: where /proc exists, the
+ * process must be a `… dev serve …` command before kpm trusts (and signals) it.
+ */
+function isDevServerProcess(pid: number): boolean {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return true; // no /proc (macOS): rely on the record alone
+  }
+  const dev = argv.indexOf("dev");
+  return dev !== -1 && argv[dev + 1] === "serve";
 }
 
 export interface DetachOptions {
