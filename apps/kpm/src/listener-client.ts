@@ -6,7 +6,7 @@ import {
   requestDecrypt,
   resolveRuntimeDir,
   SessionError,
-} from "@kpm/session";
+} from "@kpm/session/client";
 import type { Env } from "./paths.ts";
 
 export type ListenerDecrypt = { ok: true; plaintext: string } | { ok: false; reason: string };

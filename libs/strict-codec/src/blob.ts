@@ -1,9 +1,9 @@
 // ENC blobs (§7.2): ENC[kpm:<sid>:<base64 of nonce(12) ‖ ciphertext ‖ tag(16)>], AES-256-GCM
 // with the session key and no AAD — byte-compatible with kpm v0.2.1.
 
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { base64Problem, decodeBase64, encodeBase64 } from "./base64.ts";
 import { CodecError } from "./codec-error.ts";
+import { nodeCrypto } from "./node-crypto.ts";
 import { SESSION_KEY_BYTES } from "./session-id.ts";
 
 const PREFIX = "ENC[kpm:";
@@ -34,9 +34,9 @@ export function encryptValue(key: Uint8Array, sessionId: string, plaintext: stri
     throw new CodecError("invalid_blob", `encrypt: session key must be ${SESSION_KEY_BYTES} bytes`);
   }
   checkSessionId(sessionId);
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   const plainBytes = Buffer.from(plaintext, "utf8");
-  const cipher = createCipheriv(CIPHER, key, nonce);
+  const cipher = nodeCrypto().createCipheriv(CIPHER, key, nonce);
   const body = cipher.update(plainBytes);
   const tail = cipher.final();
   const data = Buffer.concat([nonce, body, tail, cipher.getAuthTag()]);
@@ -71,7 +71,7 @@ export function decryptData(key: Uint8Array, data: Uint8Array): string {
   const nonce = data.subarray(0, NONCE_BYTES);
   const tag = data.subarray(data.byteLength - TAG_BYTES);
   const ciphertext = data.subarray(NONCE_BYTES, data.byteLength - TAG_BYTES);
-  const decipher = createDecipheriv(CIPHER, key, nonce);
+  const decipher = nodeCrypto().createDecipheriv(CIPHER, key, nonce);
   decipher.setAuthTag(tag);
   const body = decipher.update(ciphertext);
   try {

@@ -1,13 +1,13 @@
 // `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
 
-import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session";
+import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
 import { blobKind } from "@kpm/strict-codec";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { sessionIdOf } from "../managed-env.ts";
-import { WINDOWS_LISTENER_ERROR } from "./env.ts";
+import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 const REQUEST_ERRORS: Record<string, string> = {
   no_listener: "error connecting to decrypt socket",

@@ -1,12 +1,13 @@
 // `kpm env` / `kpm export` (§8.1): resolve a template and print env lines — ciphertext plus a
 // session listener by default, strict references with --strict, plaintext with --plaintext.
-import type { TemplateEntry } from "@kpm/template";
+import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import { type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
 import { isKmsEntry, loadEntries, templatePath } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
+import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 export const envArgs = {
   from: { type: "string", description: "Template file (default: default_template)", valueHint: "path" },
@@ -20,8 +21,7 @@ export const envArgs = {
   secure: { type: "boolean", description: "Not supported here (kpm run --secure)" },
 } as const;
 
-export const WINDOWS_LISTENER_ERROR =
-  "error: the decrypt listener is not supported on Windows yet; use --plaintext or kpm run --from <template>";
+export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 //blog:part-2
 export default defineKpmCommand({

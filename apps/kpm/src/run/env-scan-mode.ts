@@ -18,7 +18,7 @@ function parseFailure(value: string): string {
 
 export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
   if (process.platform === "win32") {
-    const { WINDOWS_LISTENER_ERROR } = await import("../commands/env.ts");
+    const { WINDOWS_LISTENER_ERROR } = await import("../windows-listener.ts");
     const { CliError } = await import("../cli/errors.ts");
     throw new CliError(WINDOWS_LISTENER_ERROR);
   }
