@@ -1,5 +1,5 @@
 // Profile loading shared by `profile`, `show --profile`, `env`, `run` and `get` (§5.6).
-import { loadProfiles, type ProfileValues, TemplateError } from "@kpm/template";
+import { loadProfilesAsync, type ProfileValues, TemplateError } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
 import type { KpmContext } from "./context.ts";
 
@@ -7,7 +7,7 @@ import type { KpmContext } from "./context.ts";
 export async function loadMergedProfile(ctx: KpmContext): Promise<ProfileValues> {
   const config = await ctx.config();
   try {
-    const { values, warnings } = loadProfiles({ cwd: ctx.cwd, globalConfigPath: config.path });
+    const { values, warnings } = await loadProfilesAsync({ cwd: ctx.cwd, globalConfigPath: config.path });
     for (const warning of warnings) ctx.log.warn(warning);
     return values;
   } catch (error) {
@@ -28,7 +28,7 @@ export function renderProfileLines(values: ProfileValues): string[] {
 /** `{{profile:…}}` expansion of one text (used by `get`); errors become one `error:` line. */
 export async function expandProfileText(ctx: KpmContext, text: string): Promise<string> {
   if (!text.includes("{{profile:")) return text;
-  const { expandProfile } = await import("@kpm/template");
+  const { expandProfile } = await import("@kpm/template/core");
   const profile = await loadMergedProfile(ctx);
   try {
     return expandProfile(text, profile);

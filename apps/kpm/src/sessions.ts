@@ -9,7 +9,7 @@ import {
   generateSessionKey,
   generateStrictSessionId,
 } from "@kpm/strict-codec";
-import type { KmsRef } from "@kpm/template";
+import type { KmsRef } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
 import type { KpmContext } from "./context.ts";
 import { selfCommand } from "./self.ts";

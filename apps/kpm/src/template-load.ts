@@ -1,7 +1,7 @@
 // Loading the template for `env` and `run`: profiles, includes, profile expansion (§5), with the
 // CLI's error texts.
 import { existsSync } from "node:fs";
-import { loadTemplate, resolveTemplatePath, type TemplateEntry, TemplateError } from "@kpm/template";
+import { loadTemplate, resolveTemplatePath, type TemplateEntry, TemplateError } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
 import type { KpmContext } from "./context.ts";
 import { loadMergedProfile } from "./profile.ts";

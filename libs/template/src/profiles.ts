@@ -1,94 +1,17 @@
-// Profile discovery and merge (spec §5.6): every `.kpm/config.yaml` from the current
-// directory up to the root, over the global config file's `profile:` mapping.
+// Profile discovery and merge (spec §5.6) with every file read by the YAML parser.
 
-import { readFileSync, realpathSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import type * as Yaml from "yaml";
-import { TemplateError } from "./error.ts";
-import { describeFsError, errorCode } from "./fs-reason.ts";
-import type { ProfileValues } from "./profile-expand.ts";
+import {
+  type LoadedProfiles,
+  type LoadProfilesOptions,
+  mergeProfiles,
+  ProfileProblem,
+} from "./profile-layers.ts";
 
-export interface LoadProfilesOptions {
-  cwd: string;
-  /** `--config` or `<ConfigDir>/config.yaml`; a missing file contributes nothing. */
-  globalConfigPath: string;
-}
-
-export interface LoadedProfiles {
-  values: ProfileValues;
-  /** Complete stderr lines: `kpm: warning: ignoring profile in <path>: <detail>`. */
-  warnings: string[];
-}
-
-/** Why a file's profile cannot be used; the caller decides whether that is a warning or fatal. */
-class ProfileProblem {
-  constructor(readonly detail: string) {}
-}
+export type { LoadedProfiles, LoadProfilesOptions } from "./profile-layers.ts";
 
 export function loadProfiles(opts: LoadProfilesOptions): LoadedProfiles {
-  const warnings: string[] = [];
-  const seen = new Set<string>();
-  // Deepest first; merged in reverse so the deepest directory wins.
-  const layers: { path: string; values: Map<string, string> }[] = [];
-
-  for (const path of walkUpConfigPaths(resolve(opts.cwd))) {
-    if (!markSeen(seen, path)) continue;
-    const result = readProfile(path);
-    if (result instanceof ProfileProblem)
-      warnings.push(`kpm: warning: ignoring profile in ${path}: ${result.detail}`);
-    else if (result !== null) layers.push({ path, values: result });
-  }
-
-  const globalPath = resolve(opts.cwd, opts.globalConfigPath);
-  if (markSeen(seen, globalPath)) {
-    const result = readProfile(globalPath);
-    if (result instanceof ProfileProblem) {
-      throw new TemplateError("config", `parse config ${globalPath}: ${result.detail}`);
-    }
-    if (result !== null) layers.push({ path: globalPath, values: result });
-  }
-
-  const values: ProfileValues = new Map();
-  for (const layer of layers.reverse()) {
-    for (const [key, value] of layer.values) values.set(key, { value, source: layer.path });
-  }
-  return { values, warnings };
-}
-
-function* walkUpConfigPaths(start: string): Generator<string> {
-  let dir = start;
-  for (;;) {
-    yield join(dir, ".kpm", "config.yaml");
-    const parent = dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
-  }
-}
-
-/** False when the file's real path was already taken (two symlinked dirs, or walk = global). */
-function markSeen(seen: Set<string>, path: string): boolean {
-  let key: string;
-  try {
-    key = realpathSync(path);
-  } catch {
-    key = path;
-  }
-  if (seen.has(key)) return false;
-  seen.add(key);
-  return true;
-}
-
-/** null = no file or no profile; a Map of YAML texts; or the problem that disqualifies the file. */
-function readProfile(path: string): Map<string, string> | ProfileProblem | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    return new ProfileProblem(describeFsError(error));
-  }
-  return parseProfile(text);
+  return mergeProfiles(opts, parseProfile);
 }
 
 /**

@@ -1,5 +1,5 @@
 // `kpm get <ref>` (§8.5): print one secret value to stdout, no trailing newline.
-import { type KmsRef, parseReference } from "@kpm/template";
+import { type KmsRef, parseReference } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";

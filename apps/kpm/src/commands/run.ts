@@ -2,7 +2,7 @@
 // entitled to, for its lifetime only — from a template, or by decrypting the shell's blobs
 // through their listeners — then mirror its exit status.
 import { basename } from "node:path";
-import type { TemplateEntry } from "@kpm/template";
+import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
@@ -79,7 +79,7 @@ async function selectTemplate(
 ): Promise<string | null> {
   if (from !== undefined) return templatePath(ctx, from);
   const discover = async () => {
-    const { discoverTemplate } = await import("@kpm/template");
+    const { discoverTemplate } = await import("@kpm/template/core");
     const found = discoverTemplate(tool, { cwd: ctx.cwd, templatesDir: ctx.dirs.templatesDir });
     if (found) {
       ctx.log.debug(`✓ Auto-discovered template: ${found}`);

@@ -1,6 +1,6 @@
 // `kpm tree` (§12.1): the three template levels and what each template references.
 import { resolve } from "node:path";
-import { summarizeTemplateDir } from "@kpm/template";
+import { summarizeTemplateDir } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
 

@@ -1,0 +1,17 @@
+// Profile discovery (spec §5.6) for startup-sensitive callers: files that certainly hold no profile
+// are skipped without the YAML parser (a few ms of `kpm get`/`kpm run`); if any file needs it, the
+// whole walk is redone by loadProfiles, so results, warnings and errors are the same.
+
+import { isFlatWithoutProfile } from "./flat-profile.ts";
+import { type LoadedProfiles, type LoadProfilesOptions, mergeProfiles } from "./profile-layers.ts";
+
+export async function loadProfilesAsync(opts: LoadProfilesOptions): Promise<LoadedProfiles> {
+  let needsYaml = false;
+  const quick = mergeProfiles(opts, (text) => {
+    if (!isFlatWithoutProfile(text)) needsYaml = true;
+    return null;
+  });
+  if (!needsYaml) return quick;
+  const { loadProfiles } = await import("./profiles.ts");
+  return loadProfiles(opts);
+}
