@@ -1,21 +1,24 @@
 // config.yaml (spec §4.3): zod-validated, defaults applied with or without a file, paths
-// expanded relative to the file's directory. A flat file of plain `key: value` lines (what init
-// and quickstart write) is read without loading yaml or zod: on `kpm get` those two cost ~10 ms
-// of a ~40 ms process. Anything else goes through the YAML parser and the schema.
-import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
-import type { z as Zod } from "zod";
-import { CliError } from "./cli/errors.ts";
-import { expandPath } from "./paths.ts";
+// expanded relative to the file's directory. Flat files take config-flat.ts's reader; anything
+// else goes through the YAML parser and the schema, which is why the CLI loads this module only
+// when that reader declines (KpmContext.config).
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import {
+  type ConfigData,
+  DEFAULT_TTL,
+  type KpmConfig,
+  parseError,
+  parseFlatConfig,
+  readConfigFile,
+  toConfig,
+} from "./config-flat.ts";
 
-const DEFAULT_TTL = 3600;
-
-const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log"] as const;
-const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
+export { type KpmConfig, loadFlatConfig, parseFlatConfig } from "./config-flat.ts";
+export { describeIoError } from "./io-error.ts";
 
 /** Built on first use only: constructing zod schemas is a measurable part of startup. */
-function buildSchema(z: typeof Zod) {
+function buildSchema() {
   const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
   const positiveOrDefault = z
     .number()
@@ -35,54 +38,8 @@ function buildSchema(z: typeof Zod) {
   });
 }
 
-/** The validated keys kpm uses (profile is read by @kpm/template, secure_mode is ignored). */
-interface ConfigData {
-  server?: string;
-  cert?: string;
-  key?: string;
-  ca?: string;
-  default_template?: string;
-  session_key_ttl?: number;
-  strict_idle_timeout?: number;
-  audit_log?: string;
-}
-
-export interface KpmConfig {
-  /** The config file's path (whether or not it exists). */
-  path: string;
-  exists: boolean;
-  server?: string;
-  cert?: string;
-  key?: string;
-  ca?: string;
-  defaultTemplate: string;
-  sessionKeyTtl: number;
-  strictIdleTimeout: number;
-  auditLog?: string;
-  /** Keys the schema does not know (reported with --verbose). */
-  unknownKeys: string[];
-}
-
-function parseError(path: string, detail: string): CliError {
-  return new CliError(`error: config parse error: parse config ${path}: ${detail}`);
-}
-
 export function loadConfig(path: string, home: string): KpmConfig {
-  let text: string | undefined;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT") throw parseError(path, describeIoError(error));
-  }
-  const base: KpmConfig = {
-    path,
-    exists: text !== undefined,
-    defaultTemplate: ".env.template",
-    sessionKeyTtl: DEFAULT_TTL,
-    strictIdleTimeout: DEFAULT_TTL,
-    unknownKeys: [],
-  };
+  const { base, text } = readConfigFile(path);
   if (text === undefined || text.trim() === "") return base;
 
   const flat = parseFlatConfig(text);
@@ -92,29 +49,8 @@ export function loadConfig(path: string, home: string): KpmConfig {
   return toConfig(base, home, data, Object.keys(raw));
 }
 
-function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: string[]): KpmConfig {
-  const fileDir = dirname(base.path);
-  const filePath = (value: string | undefined) =>
-    value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
-  return {
-    ...base,
-    server: data.server,
-    cert: filePath(data.cert),
-    key: filePath(data.key),
-    ca: filePath(data.ca),
-    auditLog: filePath(data.audit_log),
-    defaultTemplate:
-      data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
-    sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,
-    strictIdleTimeout: data.strict_idle_timeout ?? DEFAULT_TTL,
-    unknownKeys: keys.filter((key) => !KNOWN_KEYS.has(key)),
-  };
-}
-
 /** The YAML parser and the zod schema: every file the flat reader declines, and every error text. */
 function parseFullConfig(path: string, text: string): { raw?: object; data: ConfigData } {
-  // require, not import: keeps yaml and zod out of startup unless this path runs.
-  const { parse: parseYaml } = require("yaml") as typeof import("yaml");
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
@@ -123,8 +59,7 @@ function parseFullConfig(path: string, text: string): { raw?: object; data: Conf
   }
   if (raw === null || raw === undefined) return { data: {} };
   if (typeof raw !== "object" || Array.isArray(raw)) throw parseError(path, "top level must be a mapping");
-  const { z } = require("zod") as typeof import("zod");
-  const result = buildSchema(z).safeParse(raw);
+  const result = buildSchema().safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.join(".") || "config";
@@ -133,68 +68,6 @@ function parseFullConfig(path: string, text: string): { raw?: object; data: Conf
   return { raw, data: result.data };
 }
 
-const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_]*): +(\S+) *$/;
-const BLANK_OR_COMMENT = /^[ ]*(#.*)?$/;
-/** Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./` or `../` first. */
-const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/)[A-Za-z0-9_./~+:@=%-]*$/;
-const FLAT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
-const YAML_KEYWORD = /^(?:true|false|null)$/i;
-
-/**
- * Reads a file made only of `key: value` lines, blank lines and comments, where every value is a
- * plain string or a decimal integer of the right type for its key. Returns undefined for anything
- * else (quotes, nesting, flow style, booleans, nulls, CRLF, duplicates, wrong types, …) so that
- * the YAML parser and the schema decide — and word the error. Exported for the differential test.
- */
-export function parseFlatConfig(
-  text: string,
-): { data: ConfigData; values: Record<string, string | number> } | undefined {
-  if (text.includes("\r")) return undefined;
-  const values = new Map<string, string | number>();
-  for (const line of text.split("\n")) {
-    if (BLANK_OR_COMMENT.test(line)) continue;
-    const match = FLAT_LINE.exec(line);
-    const key = match?.[1];
-    const value = match?.[2];
-    if (key === undefined || value === undefined || values.has(key) || YAML_KEYWORD.test(key))
-      return undefined;
-    if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
-    else if (FLAT_STRING.test(value) && !value.endsWith(":") && !YAML_KEYWORD.test(value))
-      values.set(key, value);
-    else return undefined;
-  }
-  const data: ConfigData = {};
-  for (const [key, value] of values) {
-    if ((STRING_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "string") return undefined;
-      data[key as (typeof STRING_KEYS)[number]] = value;
-    } else if ((TTL_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "number") return undefined;
-      data[key as (typeof TTL_KEYS)[number]] = value > 0 ? value : DEFAULT_TTL;
-    } else if (KNOWN_KEYS.has(key)) {
-      // secure_mode must be a boolean and profile a mapping: the schema words those errors.
-      return undefined;
-    }
-  }
-  return { data, values: Object.fromEntries(values) };
-}
-
 function firstLine(text: string): string {
   return text.split("\n")[0] ?? text;
-}
-
-export function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EACCES":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    case "ENOTDIR":
-      return "not a directory";
-    default:
-      return code ? code.toLowerCase() : firstLine(String((error as Error).message ?? error));
-  }
 }

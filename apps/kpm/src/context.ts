@@ -3,7 +3,7 @@
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { CliError } from "./cli/errors.ts";
 import type { Logger } from "./cli/logger.ts";
-import type { KpmConfig } from "./config.ts";
+import type { KpmConfig } from "./config-flat.ts";
 import { type Dirs, type Env, expandPath, resolveDirs } from "./paths.ts";
 
 export interface GlobalFlags {
@@ -52,8 +52,11 @@ export class KpmContext {
 
   async config(): Promise<KpmConfig> {
     if (!this.configCache) {
-      const { loadConfig } = await import("./config.ts");
-      const config = loadConfig(this.configPath, this.dirs.home);
+      const { loadFlatConfig } = await import("./config-flat.ts");
+      // The YAML parser and the schema only when the flat reader declines the file.
+      const config =
+        loadFlatConfig(this.configPath, this.dirs.home) ??
+        (await import("./config.ts")).loadConfig(this.configPath, this.dirs.home);
       for (const key of config.unknownKeys)
         this.log.debug(`kpm: config ${config.path}: unknown key "${key}" ignored`);
       this.configCache = config;

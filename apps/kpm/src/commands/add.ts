@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { confirm, readMaskedValue, stdinIsTerminal } from "../cli/prompt.ts";
-import { describeIoError } from "../config.ts";
+import { describeIoError } from "../io-error.ts";
 import { detectSecretType } from "../secret-type.ts";
 
 const MAX_VALUE_BYTES = 1_000_000;

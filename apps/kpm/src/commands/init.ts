@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { describeIoError } from "../config.ts";
+import { describeIoError } from "../io-error.ts";
 
 export default defineKpmCommand({
   meta: { name: "init", description: "Write a starter config file" },

@@ -2,10 +2,10 @@
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
-import type { TemplateEntry } from "@kpm/template";
+import type { TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
-import { describeIoError } from "../config.ts";
 import type { KpmContext } from "../context.ts";
+import { describeIoError } from "../io-error.ts";
 import { managedBlobs } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
 

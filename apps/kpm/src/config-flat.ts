@@ -1,0 +1,139 @@
+// config.yaml (spec §4.3) without yaml or zod: defaults, and the reader for a flat file of plain
+// `key: value` lines (what init and quickstart write). On `kpm get` the YAML parser and the schema
+// cost several ms of startup, so the CLI loads config.ts (both) only when this reader declines.
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { CliError } from "./cli/errors.ts";
+import { describeIoError } from "./io-error.ts";
+import { expandPath } from "./paths.ts";
+
+export const DEFAULT_TTL = 3600;
+
+const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log"] as const;
+const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
+
+/** The validated keys kpm uses (profile is read by @kpm/template, secure_mode is ignored). */
+export interface ConfigData {
+  server?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  default_template?: string;
+  session_key_ttl?: number;
+  strict_idle_timeout?: number;
+  audit_log?: string;
+}
+
+export interface KpmConfig {
+  /** The config file's path (whether or not it exists). */
+  path: string;
+  exists: boolean;
+  server?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  defaultTemplate: string;
+  sessionKeyTtl: number;
+  strictIdleTimeout: number;
+  auditLog?: string;
+  /** Keys the schema does not know (reported with --verbose). */
+  unknownKeys: string[];
+}
+
+export function parseError(path: string, detail: string): CliError {
+  return new CliError(`error: config parse error: parse config ${path}: ${detail}`);
+}
+
+/** The file's text (undefined when it does not exist) and the config it starts from. */
+export function readConfigFile(path: string): { base: KpmConfig; text: string | undefined } {
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw parseError(path, describeIoError(error));
+  }
+  const base: KpmConfig = {
+    path,
+    exists: text !== undefined,
+    defaultTemplate: ".env.template",
+    sessionKeyTtl: DEFAULT_TTL,
+    strictIdleTimeout: DEFAULT_TTL,
+    unknownKeys: [],
+  };
+  return { base, text };
+}
+
+/** The config when the file is missing, blank or flat; undefined when only YAML and the schema can read it. */
+export function loadFlatConfig(path: string, home: string): KpmConfig | undefined {
+  const { base, text } = readConfigFile(path);
+  if (text === undefined || text.trim() === "") return base;
+  const flat = parseFlatConfig(text);
+  return flat ? toConfig(base, home, flat.data, Object.keys(flat.values)) : undefined;
+}
+
+export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: string[]): KpmConfig {
+  const fileDir = dirname(base.path);
+  const filePath = (value: string | undefined) =>
+    value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
+  return {
+    ...base,
+    server: data.server,
+    cert: filePath(data.cert),
+    key: filePath(data.key),
+    ca: filePath(data.ca),
+    auditLog: filePath(data.audit_log),
+    defaultTemplate:
+      data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
+    sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,
+    strictIdleTimeout: data.strict_idle_timeout ?? DEFAULT_TTL,
+    unknownKeys: keys.filter((key) => !KNOWN_KEYS.has(key)),
+  };
+}
+
+const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_]*): +(\S+) *$/;
+const BLANK_OR_COMMENT = /^[ ]*(#.*)?$/;
+/** Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./` or `../` first. */
+const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/)[A-Za-z0-9_./~+:@=%-]*$/;
+const FLAT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
+const YAML_KEYWORD = /^(?:true|false|null)$/i;
+
+/**
+ * Reads a file made only of `key: value` lines, blank lines and comments, where every value is a
+ * plain string or a decimal integer of the right type for its key. Returns undefined for anything
+ * else (quotes, nesting, flow style, booleans, nulls, CRLF, duplicates, wrong types, …) so that
+ * the YAML parser and the schema decide — and word the error. Exported for the differential test.
+ */
+export function parseFlatConfig(
+  text: string,
+): { data: ConfigData; values: Record<string, string | number> } | undefined {
+  if (text.includes("\r")) return undefined;
+  const values = new Map<string, string | number>();
+  for (const line of text.split("\n")) {
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    const match = FLAT_LINE.exec(line);
+    const key = match?.[1];
+    const value = match?.[2];
+    if (key === undefined || value === undefined || values.has(key) || YAML_KEYWORD.test(key))
+      return undefined;
+    if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
+    else if (FLAT_STRING.test(value) && !value.endsWith(":") && !YAML_KEYWORD.test(value))
+      values.set(key, value);
+    else return undefined;
+  }
+  const data: ConfigData = {};
+  for (const [key, value] of values) {
+    if ((STRING_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "string") return undefined;
+      data[key as (typeof STRING_KEYS)[number]] = value;
+    } else if ((TTL_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "number") return undefined;
+      data[key as (typeof TTL_KEYS)[number]] = value > 0 ? value : DEFAULT_TTL;
+    } else if (KNOWN_KEYS.has(key)) {
+      // secure_mode must be a boolean and profile a mapping: the schema words those errors.
+      return undefined;
+    }
+  }
+  return { data, values: Object.fromEntries(values) };
+}
