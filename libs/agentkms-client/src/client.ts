@@ -109,9 +109,13 @@ export function createClient(config: ClientConfig): AgentKmsClient {
   });
   // Bun copied the key into the session's TLS context; this copy is no longer needed.
   material.key.fill(0);
-  // Start parsing zod now; it overlaps with the TLS handshake of the first request.
-  const schemas: Promise<Schemas> = import("./schemas.ts");
-  schemas.catch(() => {});
+  // zod is loaded once the first request is on its way, so that loading it overlaps with the TLS
+  // handshake instead of delaying it (the import runs on this thread, the handshake on Bun's HTTP thread).
+  let schemas: Promise<Schemas> | undefined;
+  const loadSchemas = (): Promise<Schemas> => {
+    schemas ??= import("./schemas.ts");
+    return schemas;
+  };
   const slots = new Semaphore(MAX_IN_FLIGHT);
   let answeredBefore = false;
   let token: string | undefined;
@@ -124,13 +128,15 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     const release = await slots.acquire();
     let answer: Answer;
     try {
-      const response = await session.fetch(server + call.route, {
+      const pending = session.fetch(server + call.route, {
         method: call.method,
         headers,
         body: call.body,
         redirect: "manual",
         signal: AbortSignal.timeout(timeoutMs),
       });
+      loadSchemas().catch(() => {});
+      const response = await pending;
       answer = { status: response.status, text: await response.text() };
       answeredBefore = true;
     } catch (error) {
@@ -151,7 +157,7 @@ export function createClient(config: ClientConfig): AgentKmsClient {
       // The parser's message can quote the body, which may hold a secret.
       throw new AgentKmsError("decode", `${op}: decode response: invalid JSON`);
     }
-    const all = await schemas;
+    const all = await loadSchemas();
     const result = pick(all).safeParse(parsed);
     if (!result.success) {
       throw new AgentKmsError("decode", `${op}: decode response: ${all.describeIssue(result.error)}`);
