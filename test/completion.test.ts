@@ -75,7 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sandbox?.cleanup();
-  await server?.stop();
+  await server?.remove();
 });
 
 describe("kpm completion", () => {

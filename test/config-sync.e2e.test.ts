@@ -51,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   api?.close();
   sandbox?.cleanup();
-  await server?.stop();
+  await server?.remove();
 });
 
 describe("kpm config", () => {

@@ -220,7 +220,7 @@ describe("npm package: encrypted environment", () => {
 
   afterAll(async () => {
     stopListeners(sandbox.runtimeDir);
-    await server?.stop();
+    await server?.remove();
   });
 
   test("kpm env starts a listener re-executed through Bun without .env/bunfig, and kpm run decrypts through it", async () => {

@@ -49,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sandbox?.cleanup();
-  await server?.stop();
+  await server?.remove();
 });
 
 function kpm(
