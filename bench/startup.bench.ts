@@ -2,9 +2,11 @@
 // hello-world built with the same flags as scripts/build.ts (whole process, real spawns,
 // interleaved, medians). Targets: --version ≤ 1.5× hello, --help ≤ 2× hello.
 // Run alone: bun bench/startup.bench.ts
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { COMPILE_FLAGS } from "../scripts/build.ts";
 
 export interface BenchRow {
   name: string;
@@ -19,23 +21,9 @@ const WARMUP = 2;
 const RUNS = 21;
 const TARGETS = { version: 1.5, help: 2 };
 
-/**
- * The build flags of scripts/build.ts, read from its source so the floor can never drift from
- * the real build line (the `--define` values are build-specific and not needed here).
- */
+/** The build flags of scripts/build.ts (spec §16.1), minus the build-specific --define values. */
 export function buildFlags(): string[] {
-  const source = readFileSync(join(ROOT, "scripts/build.ts"), "utf8");
-  // The compile() argv: from `"build",` to the entry point.
-  const start = source.indexOf('"build",');
-  const end = source.indexOf("entry,", start);
-  const argv = start === -1 || end === -1 ? "" : source.slice(start, end);
-  const flags = [...argv.matchAll(/^\s*"(--[a-z-]+(?:=[a-z]+)?)",\s*$/gm)]
-    .map((match) => match[1] as string)
-    .filter((flag) => flag !== "--define");
-  if (!flags.includes("--compile") || !flags.includes("--bytecode")) {
-    throw new Error(`could not read the build flags from scripts/build.ts (found: ${flags.join(" ")})`);
-  }
-  return flags;
+  return [...COMPILE_FLAGS];
 }
 
 function compileHello(dir: string): string {

@@ -10,6 +10,20 @@ const root = join(import.meta.dir, "..");
 const entry = join(root, "apps/kpm/src/main.ts");
 const defaultDist = join(root, "dist");
 
+/**
+ * The build line of spec §16.1 (without the --define values). Benchmarks and tests that compile
+ * floors or smoke binaries import it, so they can never drift from the release build.
+ */
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--splitting",
+  "--format=esm",
+  "--bytecode",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+] as const;
+
 export const TARGETS: Array<{ target: string; asset: string }> = [
   { target: "bun-linux-x64", asset: "kpm-linux-x64" },
   { target: "bun-linux-x64-baseline", asset: "kpm-linux-x64-baseline" },
@@ -44,13 +58,7 @@ async function compile(outfile: string, target?: string): Promise<void> {
   const args = [
     process.execPath,
     "build",
-    "--compile",
-    "--minify",
-    "--splitting",
-    "--format=esm",
-    "--bytecode",
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
+    ...COMPILE_FLAGS,
     "--define",
     `KPM_VERSION=${JSON.stringify(releaseVersion())}`,
     "--define",

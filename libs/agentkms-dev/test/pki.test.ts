@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
+import { COMPILE_FLAGS } from "../../../scripts/build.ts";
 import { DevError } from "../src/errors.ts";
 import { certificateNotAfter, earliestExpiry, enroll, formatDate, issueClient, renew } from "../src/pki.ts";
 
@@ -477,19 +478,7 @@ describe("compiled binary", () => {
     const binary = join(root, "enroll-bin");
     const build = spawnSync(
       process.execPath,
-      [
-        "build",
-        "--compile",
-        "--minify",
-        "--splitting",
-        "--format=esm",
-        "--bytecode",
-        "--no-compile-autoload-dotenv",
-        "--no-compile-autoload-bunfig",
-        join(import.meta.dir, "helpers", "enroll-entry.ts"),
-        "--outfile",
-        binary,
-      ],
+      ["build", ...COMPILE_FLAGS, join(import.meta.dir, "helpers", "enroll-entry.ts"), "--outfile", binary],
       { encoding: "utf8" },
     );
     expect(build.stderr).not.toContain("error");
