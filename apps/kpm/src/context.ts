@@ -82,13 +82,23 @@ export class KpmContext {
     return { server, cert, key, ca };
   }
 
-  async client(): Promise<AgentKmsClient> {
+  /**
+   * The AgentKMS client, built once. `authenticateEarly` is for commands whose next step is an API
+   * call: authentication then starts while the PEM files are checked (see ClientConfig).
+   */
+  async client(options: { authenticateEarly?: boolean } = {}): Promise<AgentKmsClient> {
     if (!this.clientCache) {
       const settings = await this.clientSettings();
-      const { createClient, AgentKmsError } = await import("@kpm/agentkms-client");
-      const { version } = await import("./version.ts");
+      const [{ createClient, AgentKmsError }, { version }] = await Promise.all([
+        import("@kpm/agentkms-client"),
+        import("./version.ts"),
+      ]);
       try {
-        this.clientCache = createClient({ ...settings, userAgent: `kpm/${version}` });
+        this.clientCache = createClient({
+          ...settings,
+          userAgent: `kpm/${version}`,
+          authenticateEarly: options.authenticateEarly === true,
+        });
       } catch (error) {
         if (error instanceof AgentKmsError) throw new CliError(`error creating client: ${error.message}`);
         throw error;

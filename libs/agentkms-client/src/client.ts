@@ -1,6 +1,5 @@
 // The AgentKMS mTLS client (kpm-cli.md §6.1, §6.5, §11.7): one keep-alive TLS 1.3 session, lazy
 // single-flight authentication with one re-auth on 401, at most 8 requests in flight, no redirects.
-import { constants } from "node:crypto";
 import type { z } from "zod";
 import { AgentKmsError } from "./errors.ts";
 import { httpError, redirectError } from "./http-error.ts";
@@ -12,7 +11,7 @@ import {
 } from "./metadata.ts";
 import { encodePath, validatePath } from "./path.ts";
 import { Semaphore } from "./semaphore.ts";
-import { loadTlsMaterial } from "./tls-material.ts";
+import { caCertificateBlocks, checkTlsFiles, readTlsFiles } from "./tls-material.ts";
 import { isUnreachable, transportError } from "./transport-error.ts";
 
 type Schemas = typeof import("./schemas.ts");
@@ -28,6 +27,12 @@ export interface ClientConfig {
   timeoutMs?: number;
   /** `kpm/<version>`; the CLI passes its own version. */
   userAgent?: string;
+  /**
+   * Start authenticating while the client is built, for callers whose next step is an API call:
+   * the TLS handshake then runs (on Bun's HTTP thread) while the PEM files are checked. A failed
+   * check aborts that request and throws as usual, and a bad PEM never reaches the server.
+   */
+  authenticateEarly?: boolean;
 }
 
 export interface HistoryEntry {
@@ -63,7 +68,11 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_USER_AGENT = "kpm/unknown";
 export const MAX_IN_FLIGHT = 8;
 
-const tls13Only = constants.SSL_OP_NO_TLSv1 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1_2;
+/**
+ * SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 (BoringSSL's values, checked against
+ * node:crypto's constants by a test): importing node:crypto for three numbers costs ~2 ms of startup.
+ */
+export const TLS_1_3_ONLY = 0x04000000 | 0x10000000 | 0x08000000;
 
 interface Call {
   op: string;
@@ -75,6 +84,8 @@ interface Call {
   ok: readonly number[];
   /** Answer status 0 instead of throwing when nothing listens or nothing answers (health probes). */
   unreachableIsAnswer?: boolean;
+  /** Aborts the request besides its timeout (the early authentication when the PEM check fails). */
+  cancel?: AbortSignal;
 }
 
 interface Answer {
@@ -99,16 +110,15 @@ function jsonBody(value: unknown): Uint8Array {
 
 export function createClient(config: ClientConfig): AgentKmsClient {
   const server = normalizeServer(config.server);
-  const material = loadTlsMaterial(config);
+  const files = readTlsFiles(config);
   const host = new URL(server).hostname;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const userAgent = config.userAgent ?? DEFAULT_USER_AGENT;
-  const session = new Bun.FetchSession({
-    tls: { ca: material.ca, cert: material.cert, key: material.key, secureOptions: tls13Only },
-    proxy: false,
-  });
-  // Bun copied the key into the session's TLS context; this copy is no longer needed.
-  material.key.fill(0);
+  const openSession = (ca: string) =>
+    new Bun.FetchSession({
+      tls: { ca, cert: files.certPem, key: files.key, secureOptions: TLS_1_3_ONLY },
+      proxy: false,
+    });
   // zod is loaded once the first request is on its way, so that loading it overlaps with the TLS
   // handshake instead of delaying it (the import runs on this thread, the handshake on Bun's HTTP thread).
   let schemas: Promise<Schemas> | undefined;
@@ -120,20 +130,24 @@ export function createClient(config: ClientConfig): AgentKmsClient {
   let answeredBefore = false;
   let token: string | undefined;
   let authInFlight: Promise<string> | undefined;
+  /** The authentication started by authenticateEarly, joined by the first call that needs a session. */
+  let earlySession: Promise<string> | undefined;
 
   async function send(call: Call, bearer?: string): Promise<Answer> {
     const headers: Record<string, string> = { "User-Agent": userAgent };
     if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
     if (call.body !== undefined) headers["Content-Type"] = "application/json";
-    const release = await slots.acquire();
+    // No await when a slot is free: the request must leave before createClient's PEM check runs.
+    const release = slots.tryAcquire() ?? (await slots.acquire());
     let answer: Answer;
     try {
+      const timeout = AbortSignal.timeout(timeoutMs);
       const pending = session.fetch(server + call.route, {
         method: call.method,
         headers,
         body: call.body,
         redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: call.cancel ? AbortSignal.any([timeout, call.cancel]) : timeout,
       });
       loadSchemas().catch(() => {});
       const response = await pending;
@@ -165,18 +179,26 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     return result.data;
   }
 
-  function startSession(): Promise<string> {
-    authInFlight ??= (async () => {
-      const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200] };
+  function startSession(cancel?: AbortSignal): Promise<string> {
+    if (earlySession !== undefined) {
+      const early = earlySession;
+      earlySession = undefined;
+      return early;
+    }
+    if (authInFlight !== undefined) return authInFlight;
+    const attempt: Promise<string> = (async () => {
+      const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200], cancel };
       const answer = await send(call);
       if (answer.status !== 200) throw httpError(call.op, answer.status, answer.text);
       const created = await decode(call.op, answer.text, (all) => all.sessionSchema);
       token = created.token;
       return created.token;
     })().finally(() => {
-      authInFlight = undefined;
+      // An abandoned early attempt must not clear the attempt that replaced it.
+      if (authInFlight === attempt) authInFlight = undefined;
     });
-    return authInFlight;
+    authInFlight = attempt;
+    return attempt;
   }
 
   async function api(call: Call): Promise<Answer> {
@@ -201,6 +223,38 @@ export function createClient(config: ClientConfig): AgentKmsClient {
       throw error;
     }
   }
+
+  // Bun copies the PEMs here but parses them only when the first connection opens, so a request
+  // can leave before the check below; with a bad PEM that connection fails before sending anything.
+  const blocks = caCertificateBlocks(files.caPem);
+  let session = openSession(blocks);
+  const early = config.authenticateEarly ? new AbortController() : undefined;
+  if (early) {
+    earlySession = startSession(early.signal);
+    earlySession.catch(() => {});
+  }
+  let material: ReturnType<typeof checkTlsFiles>;
+  try {
+    material = checkTlsFiles(files);
+  } catch (error) {
+    early?.abort();
+    session.close();
+    throw error;
+  }
+  if (material.ca !== blocks) {
+    // Some CA blocks did not parse: trust only those that did, as the check does (Bun refuses the whole file).
+    early?.abort();
+    session.close();
+    earlySession = undefined;
+    authInFlight = undefined;
+    session = openSession(material.ca);
+    if (early) {
+      earlySession = startSession();
+      earlySession.catch(() => {});
+    }
+  }
+  // Bun copied the key into the session's TLS context; this copy is no longer needed.
+  files.key.fill(0);
 
   return {
     async fetchLLM(provider) {

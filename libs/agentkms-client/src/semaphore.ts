@@ -11,11 +11,23 @@ export class Semaphore {
 
   /** Resolves once a slot is free; call the returned function exactly once to free it. */
   async acquire(): Promise<() => void> {
-    if (this.#active >= this.#limit) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else {
-      this.#active += 1;
-    }
+    const free = this.tryAcquire();
+    if (free) return free;
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return this.#releaser();
+  }
+
+  /**
+   * A slot now, or undefined when none is free. Synchronous, so a caller can start its request in
+   * the same tick (createClient's early authentication must leave before the PEM check runs).
+   */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#active >= this.#limit) return undefined;
+    this.#active += 1;
+    return this.#releaser();
+  }
+
+  #releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

@@ -1,8 +1,19 @@
 // Reads and checks the client's PEM files when the client is built, so a bad file is reported with the
 // kpm-cli.md §4.3 texts instead of surfacing as an opaque socket error at the first request.
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+// node:crypto is loaded only by the check (~2 ms), so a client can start its TLS handshake first.
+import type { KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { AgentKmsError } from "./errors.ts";
+
+type Crypto = typeof import("node:crypto");
+
+/** The three files as read, before any check. */
+export interface TlsFiles {
+  caPem: string;
+  certPem: string;
+  /** The private key PEM; bytes, so the caller can zero it. */
+  key: Uint8Array;
+}
 
 export interface TlsMaterial {
   /** Only the CA certificates that parsed, as PEM. */
@@ -36,11 +47,16 @@ function readPemFile(label: string, path: string): Buffer {
 
 const certificateBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-function parseCertificates(pem: string): { pem: string; certificate: X509Certificate }[] {
+/** The CA bundle a session trusts when every certificate block of the file parses (no parsing needed). */
+export function caCertificateBlocks(caPem: string): string {
+  return Array.from(caPem.matchAll(certificateBlock), (match) => match[0]).join("\n");
+}
+
+function parseCertificates(crypto: Crypto, pem: string): { pem: string; certificate: X509Certificate }[] {
   const parsed: { pem: string; certificate: X509Certificate }[] = [];
   for (const match of pem.matchAll(certificateBlock)) {
     try {
-      parsed.push({ pem: match[0], certificate: new X509Certificate(match[0]) });
+      parsed.push({ pem: match[0], certificate: new crypto.X509Certificate(match[0]) });
     } catch {
       // Like Go's AppendCertsFromPEM: skip blocks that do not parse, fail only when none does.
     }
@@ -52,8 +68,8 @@ function keyPairError(reason: string): AgentKmsError {
   return tlsConfigError(`tlsutil: parse client key pair: ${reason}`);
 }
 
-function parseKeyPair(certPem: string, keyBytes: Uint8Array): void {
-  const [leaf] = parseCertificates(certPem);
+function parseKeyPair(crypto: Crypto, certPem: string, keyBytes: Uint8Array): void {
+  const [leaf] = parseCertificates(crypto, certPem);
   if (leaf === undefined) {
     throw keyPairError(
       certPem.includes("-----BEGIN")
@@ -68,7 +84,7 @@ function parseKeyPair(certPem: string, keyBytes: Uint8Array): void {
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey(keyView);
+    key = crypto.createPrivateKey(keyView);
   } catch {
     throw keyPairError("tls: failed to parse private key");
   }
@@ -77,18 +93,30 @@ function parseKeyPair(certPem: string, keyBytes: Uint8Array): void {
   }
 }
 
-/** Reads CA, cert and key (in that order, as kpm v0.2.1 did) and checks they form a usable identity. */
-export function loadTlsMaterial(paths: { ca: string; cert: string; key: string }): TlsMaterial {
+/** Reads CA, cert and key (in that order, as kpm v0.2.1 did), with the §4.3 texts for unreadable files. */
+export function readTlsFiles(paths: { ca: string; cert: string; key: string }): TlsFiles {
   const caPem = readPemFile("CA", paths.ca).toString("utf8");
   const certPem = readPemFile("cert", paths.cert).toString("utf8");
   const key: Uint8Array = readPemFile("key", paths.key);
+  return { caPem, certPem, key };
+}
+
+/** Checks that the files form a usable identity; zeroes the key bytes when they do not. */
+export function checkTlsFiles(files: TlsFiles): TlsMaterial {
   try {
-    const roots = parseCertificates(caPem);
+    // Synchronous on purpose: createClient stays synchronous, and this runs after its first request left.
+    const crypto = require("node:crypto") as Crypto;
+    const roots = parseCertificates(crypto, files.caPem);
     if (roots.length === 0) throw tlsConfigError("tlsutil: failed to parse root CA certificates");
-    parseKeyPair(certPem, key);
-    return { ca: roots.map((root) => root.pem).join("\n"), cert: certPem, key };
+    parseKeyPair(crypto, files.certPem, files.key);
+    return { ca: roots.map((root) => root.pem).join("\n"), cert: files.certPem, key: files.key };
   } catch (error) {
-    key.fill(0);
+    files.key.fill(0);
     throw error;
   }
+}
+
+/** Reads CA, cert and key (in that order, as kpm v0.2.1 did) and checks they form a usable identity. */
+export function loadTlsMaterial(paths: { ca: string; cert: string; key: string }): TlsMaterial {
+  return checkTlsFiles(readTlsFiles(paths));
 }

@@ -42,3 +42,25 @@ test("releasing twice frees only one slot", async () => {
   await Bun.sleep(0);
   expect(admitted).toBe(false);
 });
+
+test("tryAcquire takes a free slot synchronously and declines when none is free", () => {
+  const slots = new Semaphore(1);
+  const release = slots.tryAcquire();
+  expect(release).toBeDefined();
+  expect(slots.tryAcquire()).toBeUndefined();
+  release?.();
+  release?.(); // a second call frees nothing more
+  const again = slots.tryAcquire();
+  expect(again).toBeDefined();
+  expect(slots.tryAcquire()).toBeUndefined();
+});
+
+test("tryAcquire never jumps ahead of a waiter: a released slot goes to the waiter", async () => {
+  const slots = new Semaphore(1);
+  const first = slots.tryAcquire();
+  const waiter = slots.acquire();
+  first?.();
+  expect(slots.tryAcquire()).toBeUndefined();
+  (await waiter)();
+  expect(slots.tryAcquire()).toBeDefined();
+});

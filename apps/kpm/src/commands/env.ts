@@ -50,7 +50,7 @@ export default defineKpmCommand({
       return 0;
     }
     if (!args.plaintext && process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
-    const client = await ctx.client();
+    const client = await ctx.client({ authenticateEarly: true });
 
     if (args.strict) {
       try {

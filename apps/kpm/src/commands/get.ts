@@ -34,7 +34,7 @@ function fieldLines(fields: Record<string, string>): string {
 }
 
 async function fetchValue(ctx: KpmContext, ref: KmsRef): Promise<string> {
-  const client = await ctx.client();
+  const client = await ctx.client({ authenticateEarly: true });
   const { resolveOne } = await import("@kpm/agentkms-client");
   const useDefault = (error: { notFound?: boolean }) => ref.default !== undefined && error.notFound === true;
   if (ref.type === "kv" && ref.key === undefined) {
@@ -73,7 +73,7 @@ async function fetchValue(ctx: KpmContext, ref: KmsRef): Promise<string> {
 /** An argument that is not a reference: a registry path when it has a '/', else an error (§8.5). */
 async function fetchUnparsed(ctx: KpmContext, input: string): Promise<number> {
   if (!input.includes("/")) throw new CliError([`error: invalid reference "${input}"`, TIP]);
-  const client = await ctx.client();
+  const client = await ctx.client({ authenticateEarly: true });
   let fields: Record<string, string>;
   try {
     fields = await client.fetchRegistrySecret(input);

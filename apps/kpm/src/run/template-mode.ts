@@ -52,7 +52,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   const secrets: string[] = [];
   let injected = entries.length - kms.length;
   if (kms.length > 0) {
-    const client = await ctx.client();
+    const client = await ctx.client({ authenticateEarly: true });
     const agentkms = await import("@kpm/agentkms-client");
     const results = run.strict
       ? await Promise.all(kms.map((entry) => agentkms.resolveOne(client, entry.ref)))
