@@ -33,6 +33,12 @@ export interface ClientConfig {
    * check aborts that request and throws as usual, and a bad PEM never reaches the server.
    */
   authenticateEarly?: boolean;
+  /**
+   * Requests in flight at once (spec §6.1: at most 8). Default: 8, or 1 for a loopback server,
+   * where a request costs less than the TLS handshake of the extra connection that running it
+   * in parallel would open; sequential requests share one kept-alive connection.
+   */
+  maxInFlight?: number;
 }
 
 export interface HistoryEntry {
@@ -67,6 +73,13 @@ export interface AgentKmsClient {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_USER_AGENT = "kpm/unknown";
 export const MAX_IN_FLIGHT = 8;
+
+/** The default in-flight limit for a server host (see ClientConfig.maxInFlight). */
+export function defaultMaxInFlight(hostname: string): number {
+  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const loopback = host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? 1 : MAX_IN_FLIGHT;
+}
 
 /**
  * SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 (BoringSSL's values, checked against
@@ -126,7 +139,9 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     schemas ??= import("./schemas.ts");
     return schemas;
   };
-  const slots = new Semaphore(MAX_IN_FLIGHT);
+  const slots = new Semaphore(
+    Math.min(MAX_IN_FLIGHT, Math.max(1, config.maxInFlight ?? defaultMaxInFlight(host))),
+  );
   let answeredBefore = false;
   let token: string | undefined;
   let authInFlight: Promise<string> | undefined;

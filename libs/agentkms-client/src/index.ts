@@ -5,6 +5,7 @@ export {
   createClient,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
+  defaultMaxInFlight,
   type HistoryEntry,
   MAX_IN_FLIGHT,
   type SecretHistory,

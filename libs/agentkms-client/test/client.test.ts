@@ -1,7 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { AgentKmsError, type ClientConfig, createClient } from "../src/index.ts";
+import {
+  AgentKmsError,
+  type ClientConfig,
+  createClient,
+  defaultMaxInFlight,
+  MAX_IN_FLIGHT,
+} from "../src/index.ts";
 import { createPki, type Pki } from "./helpers/pki.ts";
 import {
   type Handler,
@@ -427,6 +433,37 @@ describe("authentication", () => {
 });
 
 describe("concurrency", () => {
+  test("the default limit is 1 for a loopback server and 8 for any other host", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "::1"]) {
+      expect(defaultMaxInFlight(host)).toBe(1);
+    }
+    for (const host of [
+      "agentkms.example.com",
+      "10.0.0.1",
+      "128.0.0.1",
+      "[2001:db8::1]",
+      "localhost.example",
+    ]) {
+      expect(defaultMaxInFlight(host)).toBe(MAX_IN_FLIGHT);
+    }
+  });
+
+  test("a loopback server gets one request at a time over one kept-alive connection", async () => {
+    const server = await serve(
+      withSession((_request, response) => {
+        setTimeout(() => sendJson(response, 200, { secrets: { a: "1" } }), 2);
+      }),
+    );
+    const client = createClient(configFor(server));
+    const values = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => client.fetchGeneric(`p/${index}`)),
+    );
+    expect(values).toHaveLength(10);
+    expect(server.maxInFlight).toBe(1);
+    expect(server.tlsConnections).toBe(1);
+    client.close();
+  });
+
   test("at most 8 requests are in flight", async () => {
     const held: (() => void)[] = [];
     let reachedEight: () => void = () => {};
@@ -439,7 +476,8 @@ describe("concurrency", () => {
         if (held.length === 8) reachedEight();
       }),
     );
-    const client = createClient(configFor(server));
+    // The spec's cap (8); a loopback server is sent one request at a time unless told otherwise.
+    const client = createClient(configFor(server, { maxInFlight: 8 }));
     await client.authenticate();
     const calls = Promise.all(Array.from({ length: 20 }, (_, index) => client.fetchGeneric(`p/${index}`)));
     await eight;
