@@ -2,11 +2,13 @@
 // script compiled with the same flags that reads the same PEM files and makes the same two mTLS
 // requests), and `kpm list` over 1,000 secrets against `kpm get`. Medians of interleaved runs.
 // Imported by the bench runner; `bun bench/get.bench.ts` prints its rows.
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import { enroll, startDevServer } from "@kpm/agentkms-dev";
+import { COMPILE_FLAGS } from "../scripts/build.ts";
 
 export interface BenchRow {
   name: string;
@@ -20,16 +22,7 @@ const RUNS = 21;
 const WARMUP = 2;
 const LIST_SECRETS = 1000;
 /** The build line of scripts/build.ts and spec §16.1, minus --define. */
-const BUILD_FLAGS = [
-  "build",
-  "--compile",
-  "--minify",
-  "--splitting",
-  "--format=esm",
-  "--bytecode",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-];
+const BUILD_FLAGS = ["build", ...COMPILE_FLAGS];
 
 /**
  * The floor: the least a `get` can do under spec §6.1 — read three PEM files, open one TLS 1.3-only

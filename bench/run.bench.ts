@@ -3,8 +3,10 @@
 // that does the same I/O and nothing else. Medians of ≥ 10 runs, ratio = kpm / floor.
 // Run alone: bun bench/run.bench.ts (builds dist/kpm when missing).
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} references literally
+
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILE_FLAGS } from "../scripts/build.ts";
 import {
   createSandbox,
   KPM_BINARY,
@@ -28,16 +30,8 @@ const SECRETS = 10;
 const WARMUP = 3;
 const RUNS = 21;
 
-/** The same build line as scripts/build.ts (§16.1), so floors pay the same startup costs. */
-export const BUILD_FLAGS = [
-  "--compile",
-  "--minify",
-  "--splitting",
-  "--format=esm",
-  "--bytecode",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-];
+/** The build line of scripts/build.ts (§16.1), so floors pay the same startup costs. */
+export const BUILD_FLAGS = COMPILE_FLAGS;
 
 // Template-mode floor: read the three PEM files, authenticate, GET each secret over one
 // TLS 1.3 connection (sequential requests reuse it), then spawn the child.
