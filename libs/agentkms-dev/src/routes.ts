@@ -365,14 +365,39 @@ function invalidPathReply(operation: string, problem: string, emptyMessage: stri
 
 // ---- registry handlers ---------------------------------------------------------------------------
 
-async function postSecret(ctx: RequestContext): Promise<Reply> {
-  const operation = "secret_write";
+interface RegistryRequest {
+  path: string;
+  keyId: string;
+  ruleId?: string;
+}
+
+/**
+ * The start every registry handler shares, in the cli §15.3 order: path validation (400, with the
+ * route's own wording for an empty path), then policy (403, with the route's wording, wire §3.5).
+ */
+function authorizeRegistry(
+  ctx: RequestContext,
+  operation: string,
+  namespace: "secrets" | "metadata",
+  wording: { emptyPath: string; denied: string } = {
+    emptyPath: "path is required",
+    denied: "operation denied by policy",
+  },
+): RegistryRequest | { reply: Reply } {
   const path = trimSlashes(ctx.value);
   const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path is required");
-  const keyId = `secrets/${path}`;
+  if (problem) return { reply: invalidPathReply(operation, problem, wording.emptyPath) };
+  const keyId = `${namespace}/${path}`;
   const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "operation denied by policy");
+  if (!decision.allowed) return { reply: policyDenied(operation, keyId, decision, wording.denied) };
+  return { path, keyId, ruleId: decision.ruleId };
+}
+
+async function postSecret(ctx: RequestContext): Promise<Reply> {
+  const operation = "secret_write";
+  const request = authorizeRegistry(ctx, operation, "secrets");
+  if ("reply" in request) return request.reply;
+  const { path, keyId, ruleId } = request;
   const text = await readBody(ctx.req);
   const body = text === null ? ({ kind: "invalid" } as const) : decodeSecretBody(text);
   if (body.kind === "invalid") {
@@ -392,7 +417,7 @@ async function postSecret(ctx: RequestContext): Promise<Reply> {
   return {
     status: written.value.created ? 201 : 200,
     body: written.value.metadata,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: decision.ruleId },
+    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
   };
 }
 
@@ -442,12 +467,12 @@ function notFound(
 function getSecret(ctx: RequestContext): Reply {
   if (ctx.query.get("action") === "history") return getHistory(ctx);
   const operation = "credential_vend";
-  const path = trimSlashes(ctx.value);
-  const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path required");
-  const keyId = `secrets/${path}`;
-  const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "denied");
+  const request = authorizeRegistry(ctx, operation, "secrets", {
+    emptyPath: "path required",
+    denied: "denied",
+  });
+  if ("reply" in request) return request.reply;
+  const { path, keyId } = request;
   // Any store failure reads as "not found" here (wire §6.4); the cause is in the server log.
   const store = readStore(ctx);
   const fields = store.ok ? readSecret(store.kv, path) : null;
@@ -458,12 +483,9 @@ function getSecret(ctx: RequestContext): Reply {
 
 function getHistory(ctx: RequestContext): Reply {
   const operation = "secret_history";
-  const path = trimSlashes(ctx.value);
-  const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path is required");
-  const keyId = `secrets/${path}`;
-  const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "operation denied by policy");
+  const request = authorizeRegistry(ctx, operation, "secrets");
+  if ("reply" in request) return request.reply;
+  const { path, keyId, ruleId } = request;
   const store = readStore(ctx);
   if (!store.ok) return internalError(operation, keyId);
   const history = secretHistory(store.kv, path);
@@ -471,25 +493,22 @@ function getHistory(ctx: RequestContext): Reply {
   return {
     status: 200,
     body: history,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: decision.ruleId },
+    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
   };
 }
 
 async function deleteSecret(ctx: RequestContext): Promise<Reply> {
   const purge = ctx.query.get("purge") === "true";
   const operation = purge ? "secret_purge" : "secret_delete";
-  const path = trimSlashes(ctx.value);
-  const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path is required");
-  const keyId = `secrets/${path}`;
-  const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "operation denied by policy");
+  const request = authorizeRegistry(ctx, operation, "secrets");
+  if ("reply" in request) return request.reply;
+  const { path, keyId, ruleId } = request;
   const done = await updateStore(ctx, (kv) =>
     purge ? purgeSecret(kv, path) : softDelete(kv, path, ctx.now),
   );
   if (!done.ok) return internalError(operation, keyId);
   if (!done.value) return notFound(operation, keyId, "secret not found", "error");
-  return { status: 204, event: { operation, key_id: keyId, outcome: "success", rule_id: decision.ruleId } };
+  return { status: 204, event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId } };
 }
 
 function listSecrets(ctx: RequestContext): Reply {
@@ -508,12 +527,9 @@ function listSecrets(ctx: RequestContext): Reply {
 
 function getSecretMetadata(ctx: RequestContext): Reply {
   const operation = "metadata_list";
-  const path = trimSlashes(ctx.value);
-  const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path is required");
-  const keyId = `metadata/${path}`;
-  const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "operation denied by policy");
+  const request = authorizeRegistry(ctx, operation, "metadata");
+  if ("reply" in request) return request.reply;
+  const { path, keyId, ruleId } = request;
   const store = readStore(ctx);
   if (!store.ok) return internalError(operation, keyId);
   const metadata = getMetadata(store.kv, path);
@@ -521,18 +537,15 @@ function getSecretMetadata(ctx: RequestContext): Reply {
   return {
     status: 200,
     body: metadata,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: decision.ruleId },
+    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
   };
 }
 
 async function postSecretMetadata(ctx: RequestContext): Promise<Reply> {
   const operation = "metadata_write";
-  const path = trimSlashes(ctx.value);
-  const problem = pathProblem(path);
-  if (problem) return invalidPathReply(operation, problem, "path is required");
-  const keyId = `metadata/${path}`;
-  const decision = decide(ctx, operation, keyId);
-  if (!decision.allowed) return policyDenied(operation, keyId, decision, "operation denied by policy");
+  const request = authorizeRegistry(ctx, operation, "metadata");
+  if ("reply" in request) return request.reply;
+  const { path, keyId, ruleId } = request;
   const missing = (): Reply =>
     notFound(operation, keyId, "secret not found \u2014 write the secret first", "error", "secret not found");
   // Existence is checked before the body is decoded (wire §5.3 order).
@@ -553,7 +566,7 @@ async function postSecretMetadata(ctx: RequestContext): Promise<Reply> {
   return {
     status: 200,
     body: merged.value,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: decision.ruleId },
+    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
   };
 }
 
