@@ -9,7 +9,6 @@ import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
 import type { ChildPlan } from "../run/plan.ts";
 import { spawnChild } from "../run/spawn.ts";
-import { existingDefaultTemplate, loadEntries, templatePath } from "../template-load.ts";
 
 export const runArgs = {
   from: { type: "string", description: "Template file", valueHint: "path" },
@@ -49,6 +48,7 @@ export default defineKpmCommand({
     let plan: ChildPlan;
     if (template) {
       const { planTemplateRun } = await import("../run/template-mode.ts");
+      const { loadEntries } = await import("../template-load.ts");
       const entries: TemplateEntry[] = await loadEntries(ctx, template);
       plan = await planTemplateRun(ctx, {
         tool,
@@ -77,28 +77,23 @@ async function selectTemplate(
   from: string | undefined,
   secure: boolean,
 ): Promise<string | null> {
+  // Env-scan mode (an active session and no --from/--secure) never loads the template code.
+  if (from === undefined && !secure && hasActiveSession(ctx.env)) return null;
+  const { existingDefaultTemplate, templatePath } = await import("../template-load.ts");
   if (from !== undefined) return templatePath(ctx, from);
-  const discover = async () => {
-    const { discoverTemplate } = await import("@kpm/template/core");
-    const found = discoverTemplate(tool, { cwd: ctx.cwd, templatesDir: ctx.dirs.templatesDir });
-    if (found) {
-      ctx.log.debug(`✓ Auto-discovered template: ${found}`);
-      return found;
-    }
-    const fallback = await existingDefaultTemplate(ctx);
-    return fallback.exists ? fallback.path : null;
-  };
+  const { discoverTemplate } = await import("@kpm/template/core");
+  const found = discoverTemplate(tool, { cwd: ctx.cwd, templatesDir: ctx.dirs.templatesDir });
+  if (found) {
+    ctx.log.debug(`✓ Auto-discovered template: ${found}`);
+    return found;
+  }
+  const fallback = await existingDefaultTemplate(ctx);
+  if (fallback.exists) return fallback.path;
   if (secure) {
-    const found = await discover();
-    if (found) return found;
-    const fallback = await existingDefaultTemplate(ctx);
     throw new CliError(
       `kpm: --secure requires a template file (no --from, no ${tool}.template found, default template "${fallback.path}" not found)`,
     );
   }
-  if (hasActiveSession(ctx.env)) return null;
-  const found = await discover();
-  if (found) return found;
   throw new CliError(
     "error: no template specified and no active KPM session found (no KPM_SESSION env var and no ENC[kpm:...] blobs in environment)",
   );
