@@ -1,4 +1,5 @@
 // The three `kpm env` output formats (§8.1 step 6).
+import { byCodePoint } from "./cli/text.ts";
 
 export type OutputFormat = "dotenv" | "shell" | "json";
 export interface OutputLine {
@@ -36,7 +37,7 @@ export function renderOutput(format: OutputFormat, lines: OutputLine[], plaintex
     case "shell":
       return lines.map(({ key, value }) => `export ${key}=${shellQuote(value)}\n`).join("");
     case "json": {
-      const sorted = [...lines].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const sorted = [...lines].sort((a, b) => byCodePoint(a.key, b.key));
       const object: Record<string, string> = {};
       for (const { key, value } of sorted) object[key] = value;
       return `${JSON.stringify(object, null, 2)}\n`;

@@ -1,6 +1,7 @@
 // Profile loading shared by `profile`, `show --profile`, `env`, `run` and `get` (§5.6).
 import { loadProfilesAsync, type ProfileValues, TemplateError } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
+import { byCodePoint } from "./cli/text.ts";
 import type { KpmContext } from "./context.ts";
 
 /** Loads the config (a broken global config is fatal, §5.6), then the walk-up profiles; warns on skipped files. */
@@ -17,7 +18,7 @@ export async function loadMergedProfile(ctx: KpmContext): Promise<ProfileValues>
 }
 
 export function renderProfileLines(values: ProfileValues): string[] {
-  const keys = [...values.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...values.keys()].sort(byCodePoint);
   const width = Math.max(...keys.map((key) => key.length));
   return keys.map((key) => {
     const entry = values.get(key);

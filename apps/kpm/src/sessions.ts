@@ -1,7 +1,7 @@
 // Creating `kpm env` sessions (§7.1, §7.4): a fresh key and id, the blobs, and the listener that
 // will decrypt them. A session id whose files already exist is never reused: pick another.
 
-import { type ListenerStart, launchListener, resolveRuntimeDir, SessionError } from "@kpm/session";
+import { type ListenerStart, launchListener, SessionError } from "@kpm/session";
 import {
   encryptValue,
   formatStrictBlob,
@@ -12,6 +12,7 @@ import {
 import type { KmsRef } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
 import type { KpmContext } from "./context.ts";
+import { runtimeDirFor } from "./listener-client.ts";
 import { selfCommand } from "./self.ts";
 
 const SESSION_ID_ATTEMPTS = 5;
@@ -20,10 +21,6 @@ export interface StartedSession {
   sessionId: string;
   socket: string;
   blobs: string[];
-}
-
-function runtimeDir(ctx: KpmContext): string {
-  return resolveRuntimeDir(ctx.env, process.getuid?.() ?? 0);
 }
 
 async function launch(
@@ -35,7 +32,7 @@ async function launch(
     try {
       const { socket } = await launchListener({
         command: selfCommand(),
-        runtimeDir: runtimeDir(ctx),
+        runtimeDir: runtimeDirFor(ctx.env),
         start,
         env: ctx.env,
       });

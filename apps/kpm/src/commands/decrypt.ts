@@ -1,12 +1,11 @@
 // `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
 
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
-import { blobKind } from "@kpm/strict-codec";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import { runtimeDirFor } from "../listener-client.ts";
-import { sessionIdOf } from "../managed-env.ts";
+import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 const REQUEST_ERRORS: Record<string, string> = {
@@ -33,9 +32,9 @@ export default defineKpmCommand({
     if (!blob) throw new CliError("kpm decrypt: provide a ciphertext blob or --env VAR_NAME");
     if (process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
 
-    const kind = blobKind(blob);
-    const socket = kind
-      ? findListenerSocket(sessionIdOf(blob, kind), ctx.env, runtimeDirFor(ctx.env))
+    const inspection = inspectBlob(blob);
+    const socket = inspection?.ok
+      ? findListenerSocket(inspection.sessionId, ctx.env, runtimeDirFor(ctx.env))
       : (ctx.env.KPM_DECRYPT_SOCK ?? null);
     if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
     try {

@@ -1,8 +1,9 @@
 // `kpm _listen --session <sid>` (hidden, §7.4): the decrypt listener process. Its start document
 // (key or strict config) arrives on stdin only.
 import { closeSync } from "node:fs";
-import { resolveRuntimeDir, runListener, type StrictResolver } from "@kpm/session";
+import { runListener, type StrictResolver } from "@kpm/session";
 import { defineKpmCommand } from "../cli/command.ts";
+import { runtimeDirFor } from "../listener-client.ts";
 
 export default defineKpmCommand({
   meta: { name: "_listen", description: "Internal: the session decrypt listener", hidden: true },
@@ -14,7 +15,7 @@ export default defineKpmCommand({
     return runListener({
       sessionId,
       stdin: Bun.stdin.stream(),
-      runtimeDir: resolveRuntimeDir(ctx.env, process.getuid?.() ?? 0),
+      runtimeDir: runtimeDirFor(ctx.env),
       writeReady: async (line) => {
         await Bun.write(Bun.stdout, line);
         closeSync(1);

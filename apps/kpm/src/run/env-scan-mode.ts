@@ -1,20 +1,9 @@
 // Env-scan mode (§8.2): every blob in kpm's environment is decrypted through its session's
 // listener; what cannot be decrypted is unset in the child, and the child still runs.
-import { blobKind, parseBlob, parseStrictBlob } from "@kpm/strict-codec";
 import type { KpmContext } from "../context.ts";
 import { decryptViaListener } from "../listener-client.ts";
-import { blobLikeVariables, sessionIdOf } from "../managed-env.ts";
+import { blobLikeVariables } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
-
-function parseFailure(value: string): string {
-  try {
-    if (value.startsWith("ENC[kpm-strict:")) parseStrictBlob(value);
-    else parseBlob(value);
-    return "invalid blob";
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
   if (process.platform === "win32") {
@@ -25,12 +14,12 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
   const env: Record<string, string | undefined> = { ...ctx.env };
   const variables = blobLikeVariables(ctx.env);
   const outcomes = await Promise.all(
-    variables.map(async ({ name, value }) => {
-      const kind = blobKind(value);
-      if (!kind) return { name, ok: false as const, reason: parseFailure(value) };
-      const result = await decryptViaListener(ctx.env, value, sessionIdOf(value, kind));
+    variables.map(async ({ name, value, inspection }) => {
+      if (!inspection.ok) return { name, ok: false as const, reason: inspection.error };
+      const { sessionId } = inspection;
+      const result = await decryptViaListener(ctx.env, value, sessionId);
       return result.ok
-        ? { name, ok: true as const, plaintext: result.plaintext, sessionId: sessionIdOf(value, kind) }
+        ? { name, ok: true as const, plaintext: result.plaintext, sessionId }
         : { name, ok: false as const, reason: result.reason };
     }),
   );
