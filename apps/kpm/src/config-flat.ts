@@ -68,6 +68,11 @@ export function readConfigFile(path: string): { base: KpmConfig; text: string | 
 /** The config when the file is missing, blank or flat; undefined when only YAML and the schema can read it. */
 export function loadFlatConfig(path: string, home: string): KpmConfig | undefined {
   const { base, text } = readConfigFile(path);
+  return flatConfig(base, text, home);
+}
+
+/** The config from an already read file when the flat reader accepts it; undefined when it declines. */
+export function flatConfig(base: KpmConfig, text: string | undefined, home: string): KpmConfig | undefined {
   if (text === undefined || text.trim() === "") return base;
   const flat = parseFlatConfig(text);
   return flat ? toConfig(base, home, flat.data, Object.keys(flat.values)) : undefined;

@@ -7,9 +7,9 @@ import { z } from "zod";
 import {
   type ConfigData,
   DEFAULT_TTL,
+  flatConfig,
   type KpmConfig,
   parseError,
-  parseFlatConfig,
   readConfigFile,
   toConfig,
 } from "./config-flat.ts";
@@ -40,11 +40,12 @@ function buildSchema() {
 
 export function loadConfig(path: string, home: string): KpmConfig {
   const { base, text } = readConfigFile(path);
-  if (text === undefined || text.trim() === "") return base;
+  return flatConfig(base, text, home) ?? yamlConfig(base, text ?? "", home);
+}
 
-  const flat = parseFlatConfig(text);
-  if (flat) return toConfig(base, home, flat.data, Object.keys(flat.values));
-  const { raw, data } = parseFullConfig(path, text);
+/** A file the flat reader declined (read once by the caller): YAML parser and schema. */
+export function yamlConfig(base: KpmConfig, text: string, home: string): KpmConfig {
+  const { raw, data } = parseFullConfig(base.path, text);
   if (raw === undefined) return base;
   return toConfig(base, home, data, Object.keys(raw));
 }

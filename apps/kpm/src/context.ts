@@ -52,11 +52,12 @@ export class KpmContext {
 
   async config(): Promise<KpmConfig> {
     if (!this.configCache) {
-      const { loadFlatConfig } = await import("./config-flat.ts");
-      // The YAML parser and the schema only when the flat reader declines the file.
+      const { flatConfig, readConfigFile } = await import("./config-flat.ts");
+      const { base, text } = readConfigFile(this.configPath);
+      // The YAML parser and the schema only when the flat reader declines the file (read once).
       const config =
-        loadFlatConfig(this.configPath, this.dirs.home) ??
-        (await import("./config.ts")).loadConfig(this.configPath, this.dirs.home);
+        flatConfig(base, text, this.dirs.home) ??
+        (await import("./config.ts")).yamlConfig(base, text ?? "", this.dirs.home);
       for (const key of config.unknownKeys)
         this.log.debug(`kpm: config ${config.path}: unknown key "${key}" ignored`);
       this.configCache = config;
