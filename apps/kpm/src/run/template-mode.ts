@@ -26,16 +26,15 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   const mode = run.strict ? "strict" : "default";
   let entries = run.entries;
   let audit: AuditSink | null = null;
-  const filtered = new Set<string>();
+  /** KMS variables the allow-list filtered out: absent from the child even if inherited. */
+  let filtered: string[] = [];
 
   if (run.secure) {
     const secured = await applyAllowlist(ctx, run.tool, entries);
     entries = secured.kept;
-    for (const name of secured.denied) filtered.add(name);
+    filtered = secured.decisions.filter((d) => d.outcome === "denied").map((d) => d.variable);
     audit = await openAudit(ctx, run.tool, mode);
-    for (const decision of secured.decisions) {
-      if (decision.outcome === "denied") audit?.record(decision.variable, "denied");
-    }
+    for (const variable of filtered) audit?.record(variable, "denied");
   }
 
   const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
@@ -93,11 +92,7 @@ async function applyAllowlist(
   ctx: KpmContext,
   tool: string,
   entries: TemplateEntry[],
-): Promise<{
-  kept: TemplateEntry[];
-  denied: string[];
-  decisions: Array<{ variable: string; outcome: "allowed" | "denied" }>;
-}> {
+): Promise<{ kept: TemplateEntry[]; decisions: Array<{ variable: string; outcome: "allowed" | "denied" }> }> {
   const allowlist = await import("@kpm/allowlist");
   let list: ReturnType<typeof allowlist.loadAllowlist>;
   try {
@@ -120,11 +115,7 @@ async function applyAllowlist(
     ctx.log.warn(`kpm: --secure: tool "${tool}" not in allow-list; all secrets filtered`);
   if (result.allowsEverything) ctx.log.warn(`kpm: --secure: tool "${tool}" is allowed every secret ("*")`);
   for (const decision of result.decisions) ctx.log.debug(allowlist.formatAuditLine(decision, tool));
-  return {
-    kept: result.kept.map((item) => item.entry),
-    denied: result.decisions.filter((d) => d.outcome === "denied").map((d) => d.variable),
-    decisions: result.decisions,
-  };
+  return { kept: result.kept.map((item) => item.entry), decisions: result.decisions };
 }
 
 /** The NDJSON audit log of --secure decisions (§9.4); unopenable → hard error before any fetch. */
