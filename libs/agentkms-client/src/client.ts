@@ -1,6 +1,6 @@
 // The AgentKMS mTLS client (kpm-cli.md §6.1, §6.5, §11.7): one keep-alive TLS 1.3 session, lazy
 // single-flight authentication with one re-auth on 401, at most 8 requests in flight, no redirects.
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { AgentKmsError } from "./errors.ts";
 import { httpError, redirectError } from "./http-error.ts";
 import {
@@ -178,7 +178,7 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     return answer;
   }
 
-  async function decode<T>(op: string, text: string, pick: (all: Schemas) => z.ZodType<T>): Promise<T> {
+  async function decode<T>(op: string, text: string, pick: (all: Schemas) => z.ZodMiniType<T>): Promise<T> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -1,15 +1,23 @@
 // zod schemas for every JSON body the client accepts (agentkms-wire.md §2.3, §5, §7). Loaded with a
 // dynamic import when a client is created, so `kpm get` parses zod while the TLS handshake runs.
-import { z } from "zod";
+// zod/mini, not classic zod: the same validator core and issues, without classic's method-chaining
+// layer, whose module evaluation alone cost ~3 ms of every `kpm get` (bench/get.bench.ts).
+import * as z from "zod/mini";
 
-export const sessionSchema = z.object({ token: z.string().min(1) });
+// zod/mini ships without messages; the English locale gives the texts classic zod prints
+// ("Invalid input: expected string, received number").
+z.config(z.locales.en());
+
+const text = z.string();
+
+export const sessionSchema = z.object({ token: z.string().check(z.minLength(1)) });
 
 export const llmCredentialSchema = z.object({
-  provider: z.string(),
-  api_key: z.string().optional(),
+  provider: text,
+  api_key: z.optional(text),
 });
 
-const stringMap = z.record(z.string(), z.string());
+const stringMap = z.record(text, text);
 
 export const genericCredentialSchema = z.object({ secrets: stringMap });
 
@@ -17,37 +25,37 @@ export const secretFieldsSchema = stringMap;
 
 // Go's omitempty drops empty fields; `deleted` is present only when true (wire §5.1).
 export const metadataSchema = z.object({
-  path: z.string().min(1),
-  service: z.string().optional(),
-  name: z.string().optional(),
-  version: z.number().int(),
-  created: z.string().optional(),
-  updated: z.string().optional(),
-  description: z.string().optional(),
-  tags: z.array(z.string()).nullish(),
-  type: z.string().optional(),
-  expires: z.string().optional(),
-  deleted: z.boolean().optional(),
+  path: z.string().check(z.minLength(1)),
+  service: z.optional(text),
+  name: z.optional(text),
+  version: z.int(),
+  created: z.optional(text),
+  updated: z.optional(text),
+  description: z.optional(text),
+  tags: z.nullish(z.array(text)),
+  type: z.optional(text),
+  expires: z.optional(text),
+  deleted: z.optional(z.boolean()),
 });
 
 export const metadataListSchema = z.object({ secrets: z.array(metadataSchema) });
 
 export const historySchema = z.object({
-  path: z.string(),
+  path: text,
   // null when the metadata version is 0 (wire §5.8).
-  versions: z
-    .array(
+  versions: z.nullable(
+    z.array(
       z.object({
-        version: z.number().int(),
-        created: z.string().optional(),
-        caller: z.string().optional(),
+        version: z.int(),
+        created: z.optional(text),
+        caller: z.optional(text),
       }),
-    )
-    .nullable(),
+    ),
+  ),
 });
 
 /** One line on what is wrong, naming the field but never echoing a value. */
-export function describeIssue(error: z.ZodError): string {
+export function describeIssue(error: z.core.$ZodError): string {
   const [issue] = error.issues;
   if (issue === undefined) return "invalid response";
   const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
