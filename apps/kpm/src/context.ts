@@ -85,21 +85,19 @@ export class KpmContext {
 
   /**
    * The AgentKMS client, built once. `authenticateEarly` is for commands whose next step is an API
-   * call: authentication then starts while the PEM files are checked (see ClientConfig).
+   * call: authentication starts at once and the PEM files are proven by the handshake instead of
+   * a node:crypto check (openClient); the errors are the same either way.
    */
   async client(options: { authenticateEarly?: boolean } = {}): Promise<AgentKmsClient> {
     if (!this.clientCache) {
       const settings = await this.clientSettings();
-      const [{ createClient, AgentKmsError }, { version }] = await Promise.all([
+      const [{ createClient, openClient, AgentKmsError }, { version }] = await Promise.all([
         import("@kpm/agentkms-client"),
         import("./version.ts"),
       ]);
+      const config = { ...settings, userAgent: `kpm/${version}` };
       try {
-        this.clientCache = createClient({
-          ...settings,
-          userAgent: `kpm/${version}`,
-          authenticateEarly: options.authenticateEarly === true,
-        });
+        this.clientCache = options.authenticateEarly ? await openClient(config) : createClient(config);
       } catch (error) {
         if (error instanceof AgentKmsError) throw new CliError(`error creating client: ${error.message}`);
         throw error;

@@ -28,12 +28,6 @@ export interface ClientConfig {
   /** `kpm/<version>`; the CLI passes its own version. */
   userAgent?: string;
   /**
-   * Start authenticating while the client is built, for callers whose next step is an API call:
-   * the TLS handshake then runs (on Bun's HTTP thread) while the PEM files are checked. A failed
-   * check aborts that request and throws as usual, and a bad PEM never reaches the server.
-   */
-  authenticateEarly?: boolean;
-  /**
    * Requests in flight at once (spec §6.1: at most 8). Default: 8, or 1 for a loopback server,
    * where a request costs less than the TLS handshake of the extra connection that running it
    * in parallel would open; sequential requests share one kept-alive connection.
@@ -97,8 +91,6 @@ interface Call {
   ok: readonly number[];
   /** Answer status 0 instead of throwing when nothing listens or nothing answers (health probes). */
   unreachableIsAnswer?: boolean;
-  /** Aborts the request besides its timeout (the early authentication when the PEM check fails). */
-  cancel?: AbortSignal;
 }
 
 interface Answer {
@@ -121,7 +113,35 @@ function jsonBody(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 
+/** Builds a client; the PEM files are read and checked now, and nothing is sent until the first call. */
 export function createClient(config: ClientConfig): AgentKmsClient {
+  return buildClient(config, "now").client;
+}
+
+/**
+ * Builds a client and authenticates at once, for callers whose next step is an API call. The PEM
+ * files are read now but checked by using them: a completed TLS handshake proves them usable, so
+ * createClient's node:crypto check (~2 ms of startup, spec §6.1) runs only when the first connection
+ * fails. Resolves once the first request has an answer, or has failed for a reason that is not the
+ * files'; rejects with createClient's exact errors when they are bad. A bad PEM never reaches the
+ * server (its handshake fails), and an authentication failure is not a rejection: the first call
+ * reports it, as it would without the early start.
+ */
+export async function openClient(config: ClientConfig): Promise<AgentKmsClient> {
+  const { client, filesChecked } = buildClient(config, "on-failure");
+  try {
+    await filesChecked;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
+function buildClient(
+  config: ClientConfig,
+  check: "now" | "on-failure",
+): { client: AgentKmsClient; filesChecked: Promise<void> } {
   const server = normalizeServer(config.server);
   const files = readTlsFiles(config);
   const host = new URL(server).hostname;
@@ -145,35 +165,79 @@ export function createClient(config: ClientConfig): AgentKmsClient {
   let answeredBefore = false;
   let token: string | undefined;
   let authInFlight: Promise<string> | undefined;
-  /** The authentication started by authenticateEarly, joined by the first call that needs a session. */
+  /** The authentication openClient started, joined by the first call that needs a session. */
   let earlySession: Promise<string> | undefined;
+
+  // The trust anchors: every certificate block of the CA file, or after a failed connection only the
+  // blocks that parse (as Go's AppendCertsFromPEM keeps them; Bun refuses a file with a bad block).
+  let trusted = caCertificateBlocks(files.caPem);
+  const checked = Promise.withResolvers<void>();
+  checked.promise.catch(() => {});
+  let filesUsable = false;
+  /** The files are good: Bun holds its own copy of the key in the session's TLS context. */
+  const markUsable = () => {
+    if (filesUsable) return;
+    filesUsable = true;
+    files.key.fill(0);
+    checked.resolve();
+  };
+  let failureCheck: Promise<void> | undefined;
+  /** After a failed connection: the §4.3 error when the files are bad, else a session on the parsable CA blocks. */
+  const checkAfterFailure = (): Promise<void> => {
+    failureCheck ??= (async () => {
+      let material: ReturnType<typeof checkTlsFiles>;
+      try {
+        material = checkTlsFiles(files);
+      } catch (error) {
+        checked.reject(error);
+        throw error;
+      }
+      if (material.ca !== trusted) {
+        trusted = material.ca;
+        session.close();
+        session = openSession(trusted);
+      }
+      markUsable();
+    })();
+    return failureCheck;
+  };
 
   async function send(call: Call, bearer?: string): Promise<Answer> {
     const headers: Record<string, string> = { "User-Agent": userAgent };
     if (bearer !== undefined) headers.Authorization = `Bearer ${bearer}`;
     if (call.body !== undefined) headers["Content-Type"] = "application/json";
-    // No await when a slot is free: the request must leave before createClient's PEM check runs.
+    const used = session;
+    let answer: Answer | undefined;
+    let failure: unknown;
+    // No await when a slot is free: openClient's first request leaves before it returns.
     const release = slots.tryAcquire() ?? (await slots.acquire());
-    let answer: Answer;
     try {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const pending = session.fetch(server + call.route, {
+      const pending = used.fetch(server + call.route, {
         method: call.method,
         headers,
         body: call.body,
         redirect: "manual",
-        signal: call.cancel ? AbortSignal.any([timeout, call.cancel]) : timeout,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       loadSchemas().catch(() => {});
       const response = await pending;
       answer = { status: response.status, text: await response.text() };
       answeredBefore = true;
     } catch (error) {
-      if (call.unreachableIsAnswer && isUnreachable(error)) return { status: 0, text: "" };
-      throw transportError(call.op, error, { server, host, caPath: config.ca, timeoutMs, answeredBefore });
+      failure = error;
     } finally {
       release();
     }
+    if (answer === undefined) {
+      if (!filesUsable) {
+        await checkAfterFailure();
+        // Rebuilt on the CA blocks that parse: the failed attempt never got past its handshake.
+        if (session !== used) return send(call, bearer);
+      }
+      if (call.unreachableIsAnswer && isUnreachable(failure)) return { status: 0, text: "" };
+      throw transportError(call.op, failure, { server, host, caPath: config.ca, timeoutMs, answeredBefore });
+    }
+    markUsable();
     if (answer.status >= 300 && answer.status < 400) throw redirectError(call.op, answer.status);
     return answer;
   }
@@ -194,7 +258,7 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     return result.data;
   }
 
-  function startSession(cancel?: AbortSignal): Promise<string> {
+  function startSession(): Promise<string> {
     if (earlySession !== undefined) {
       const early = earlySession;
       earlySession = undefined;
@@ -202,14 +266,13 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     }
     if (authInFlight !== undefined) return authInFlight;
     const attempt: Promise<string> = (async () => {
-      const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200], cancel };
+      const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200] };
       const answer = await send(call);
       if (answer.status !== 200) throw httpError(call.op, answer.status, answer.text);
       const created = await decode(call.op, answer.text, (all) => all.sessionSchema);
       token = created.token;
       return created.token;
     })().finally(() => {
-      // An abandoned early attempt must not clear the attempt that replaced it.
       if (authInFlight === attempt) authInFlight = undefined;
     });
     authInFlight = attempt;
@@ -239,39 +302,22 @@ export function createClient(config: ClientConfig): AgentKmsClient {
     }
   }
 
-  // Bun copies the PEMs here but parses them only when the first connection opens, so a request
-  // can leave before the check below; with a bad PEM that connection fails before sending anything.
-  const blocks = caCertificateBlocks(files.caPem);
-  let session = openSession(blocks);
-  const early = config.authenticateEarly ? new AbortController() : undefined;
-  if (early) {
-    earlySession = startSession(early.signal);
+  // A file without a single certificate block is refused before any session exists: an empty CA
+  // list must never reach the TLS layer, whatever it would make of it.
+  if (check === "now" || trusted === "") {
+    const material = checkTlsFiles(files);
+    trusted = material.ca;
+  }
+  // Bun copies the PEMs here and parses them when the first connection opens.
+  let session = openSession(trusted);
+  if (check === "now") {
+    markUsable();
+  } else {
+    earlySession = startSession();
     earlySession.catch(() => {});
   }
-  let material: ReturnType<typeof checkTlsFiles>;
-  try {
-    material = checkTlsFiles(files);
-  } catch (error) {
-    early?.abort();
-    session.close();
-    throw error;
-  }
-  if (material.ca !== blocks) {
-    // Some CA blocks did not parse: trust only those that did, as the check does (Bun refuses the whole file).
-    early?.abort();
-    session.close();
-    earlySession = undefined;
-    authInFlight = undefined;
-    session = openSession(material.ca);
-    if (early) {
-      earlySession = startSession();
-      earlySession.catch(() => {});
-    }
-  }
-  // Bun copied the key into the session's TLS context; this copy is no longer needed.
-  files.key.fill(0);
 
-  return {
+  const client: AgentKmsClient = {
     async fetchLLM(provider) {
       const op = `fetch LLM ${provider}`;
       const reason = validatePath(provider);
@@ -377,6 +423,8 @@ export function createClient(config: ClientConfig): AgentKmsClient {
 
     close() {
       session.close();
+      if (!filesUsable) files.key.fill(0);
     },
   };
+  return { client, filesChecked: checked.promise };
 }

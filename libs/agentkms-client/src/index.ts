@@ -8,6 +8,7 @@ export {
   defaultMaxInFlight,
   type HistoryEntry,
   MAX_IN_FLIGHT,
+  openClient,
   type SecretHistory,
 } from "./client.ts";
 export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./errors.ts";

@@ -1,11 +1,13 @@
-// ClientConfig.authenticateEarly: the session request leaves while the PEM files are checked, a
-// failed check throws from createClient exactly as without it, and a bad PEM never reaches the server.
+// openClient: the session request leaves at once, the PEM files are proven by the handshake (checked
+// with node:crypto only after a failed connection), bad files reject with createClient's exact errors,
+// and a bad PEM never reaches the server.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { constants } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { TLS_1_3_ONLY } from "../src/client.ts";
-import { AgentKmsError, type ClientConfig, createClient } from "../src/index.ts";
+import { AgentKmsError, type ClientConfig, createClient, openClient } from "../src/index.ts";
 import { createPki, type Pki } from "./helpers/pki.ts";
 import { type Handler, sendJson, sendSession, startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -59,9 +61,24 @@ function constructionMessage(config: ClientConfig): string {
   throw new Error("expected createClient to fail");
 }
 
-/** Until the server has recorded `count` requests (no clock: the test runner's timeout bounds it). */
-async function requestsArrived(server: TestServer, count: number): Promise<void> {
-  while (server.requests.length < count) await Bun.sleep(2);
+async function openingMessage(config: ClientConfig): Promise<string> {
+  try {
+    (await openClient(config)).close();
+  } catch (error) {
+    if (error instanceof AgentKmsError) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+  throw new Error("expected openClient to fail");
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 test("the TLS 1.3-only mask is node:crypto's SSL_OP_NO_TLSv1 | _1_1 | _1_2", () => {
@@ -70,11 +87,10 @@ test("the TLS 1.3-only mask is node:crypto's SSL_OP_NO_TLSv1 | _1_1 | _1_2", () 
   );
 });
 
-describe("authenticateEarly", () => {
-  test("the session request leaves during createClient, before any call", async () => {
+describe("openClient", () => {
+  test("the session request has been answered when openClient resolves, before any call", async () => {
     const server = await serve(answerSecrets);
-    const client = createClient(configFor(server, { authenticateEarly: true }));
-    await requestsArrived(server, 1);
+    const client = await openClient(configFor(server));
     expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
       "POST /auth/session",
     ]);
@@ -83,7 +99,7 @@ describe("authenticateEarly", () => {
 
   test("the first call joins the early session: one authentication, then the bearer token", async () => {
     const server = await serve(answerSecrets);
-    const client = createClient(configFor(server, { authenticateEarly: true }));
+    const client = await openClient(configFor(server));
     expect(await client.fetchGeneric("svc/a")).toEqual({ value: "v1" });
     expect(await client.fetchGeneric("svc/b")).toEqual({ value: "v1" });
     expect(server.requests.map((request) => request.url)).toEqual([
@@ -95,7 +111,7 @@ describe("authenticateEarly", () => {
     client.close();
   });
 
-  test("without it, nothing is sent until the first call", async () => {
+  test("createClient sends nothing until the first call", async () => {
     const server = await serve(answerSecrets);
     const client = createClient(configFor(server));
     // A request of its own proves the server is reachable and that nothing came before it.
@@ -110,8 +126,8 @@ describe("authenticateEarly", () => {
         return sendJson(response, 403, { error: "denied", code: "policy_denied" });
       return sendJson(response, 200, { secrets: { value: "v1" } });
     });
-    const early = createClient(configFor(server, { authenticateEarly: true }));
-    await requestsArrived(server, 1);
+    const early = await openClient(configFor(server));
+    expect(server.requests).toHaveLength(1);
     const lazy = createClient(configFor(server));
     const messages: string[] = [];
     for (const client of [early, lazy]) {
@@ -131,7 +147,7 @@ describe("authenticateEarly", () => {
     const server = await serve(answerSecrets);
     const good = await Bun.file(pki.caCert).text();
     const ca = file("mixed-ca.crt", `-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n${good}`);
-    const client = createClient(configFor(server, { ca, authenticateEarly: true }));
+    const client = await openClient(configFor(server, { ca }));
     expect(await client.fetchGeneric("svc/a")).toEqual({ value: "v1" });
     expect(server.requests.map((request) => request.url)).toEqual([
       "/auth/session",
@@ -156,12 +172,12 @@ describe("authenticateEarly", () => {
     ["a missing key file", () => ({ key: join(scratch, "absent.key") })],
   ];
   for (const [name, fault] of faults) {
-    test(`${name}: createClient throws the same error, and the server sees no request`, async () => {
+    test(`${name}: openClient rejects with createClient's error, and the server sees no request`, async () => {
       const server = await serve(answerSecrets);
       const overrides = fault();
-      const withEarly = constructionMessage(configFor(server, { ...overrides, authenticateEarly: true }));
-      expect(withEarly).toBe(constructionMessage(configFor(server, overrides)));
-      expect(withEarly).toStartWith("config: TLS config: ");
+      const opened = await openingMessage(configFor(server, overrides));
+      expect(opened).toBe(constructionMessage(configFor(server, overrides)));
+      expect(opened).toStartWith("config: TLS config: ");
       // A good client's request arrives; had the early one left, it would be recorded too.
       const good = createClient(configFor(server));
       expect(await good.healthz()).toBe(true);
@@ -169,4 +185,25 @@ describe("authenticateEarly", () => {
       expect(server.requests.map((request) => request.url)).toEqual(["/healthz"]);
     });
   }
+
+  test("server down, good files: openClient resolves and the first call reports the refused connection", async () => {
+    const url = `https://127.0.0.1:${await closedPort()}`;
+    const client = await openClient(configFor({ url }));
+    let message = "";
+    try {
+      await client.fetchGeneric("svc/a");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    client.close();
+    expect(message).toBe(`authenticate: connection refused (${url}) — is AgentKMS running?`);
+  });
+
+  test("server down, bad key: the file is named, not the refused connection", async () => {
+    const url = `https://127.0.0.1:${await closedPort()}`;
+    const key = file("down.key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    expect(await openingMessage(configFor({ url }, { key }))).toBe(
+      "config: TLS config: tlsutil: parse client key pair: tls: failed to parse private key",
+    );
+  });
 });
