@@ -134,15 +134,19 @@ export async function run(): Promise<BenchRow[]> {
     const isValue = (out: string) => out === value;
     const isTable = (out: string) => out.endsWith(`${LIST_SECRETS} secrets across 26 services\n`);
     const samples = { get: [] as number[], floor: [] as number[], list: [] as number[] };
-    // Interleaved so that drift (other load, CPU frequency) hits every series alike.
+    const series: Array<[keyof typeof samples, () => Promise<number>]> = [
+      ["get", () => timeProcess([kpm, "get", "bench/get"], env, isValue)],
+      ["floor", () => timeProcess([floor], floorEnv, isValue)],
+      ["list", () => timeProcess([kpm, "list"], env, isTable)],
+    ];
+    // Interleaved so that drift (other load, CPU frequency) hits every series alike, and rotated so
+    // that each series follows each other one equally often (the server is busiest after a list).
     for (let i = 0; i < WARMUP + RUNS; i++) {
-      const get = await timeProcess([kpm, "get", "bench/get"], env, isValue);
-      const base = await timeProcess([floor], floorEnv, isValue);
-      const list = await timeProcess([kpm, "list"], env, isTable);
-      if (i < WARMUP) continue;
-      samples.get.push(get);
-      samples.floor.push(base);
-      samples.list.push(list);
+      for (let k = 0; k < series.length; k++) {
+        const [name, measure] = series[(i + k) % series.length] as (typeof series)[number];
+        const elapsed = await measure();
+        if (i >= WARMUP) samples[name].push(elapsed);
+      }
     }
     const get = median(samples.get);
     const base = median(samples.floor);
