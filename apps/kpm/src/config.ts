@@ -3,7 +3,7 @@
 // else goes through the YAML parser and the schema, which is why the CLI loads this module only
 // when that reader declines (KpmContext.config).
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   type ConfigData,
   DEFAULT_TTL,
@@ -17,24 +17,30 @@ import {
 export { type KpmConfig, loadFlatConfig, parseFlatConfig } from "./config-flat.ts";
 export { describeIoError } from "./io-error.ts";
 
-/** Built on first use only: constructing zod schemas is a measurable part of startup. */
+/**
+ * Built on first use only: constructing zod schemas is a measurable part of startup. zod/mini like
+ * every schema in kpm: one classic-zod import anywhere puts its whole class tree into the chunk
+ * that `kpm get` loads. The English locale gives classic zod's messages.
+ */
 function buildSchema() {
-  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-  const positiveOrDefault = z
-    .number()
-    .int("expected an integer")
-    .transform((value) => (value > 0 ? value : DEFAULT_TTL));
+  z.config(z.locales.en());
+  const text = z.string();
+  const scalar = z.union([text, z.number(), z.boolean(), z.null()]);
+  const positiveOrDefault = z.pipe(
+    z.number().check(z.int({ error: "expected an integer" })),
+    z.transform((value: number) => (value > 0 ? value : DEFAULT_TTL)),
+  );
   return z.object({
-    server: z.string().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
-    ca: z.string().optional(),
-    default_template: z.string().optional(),
-    session_key_ttl: positiveOrDefault.optional(),
-    strict_idle_timeout: positiveOrDefault.optional(),
-    secure_mode: z.boolean().optional(),
-    profile: z.record(z.string(), scalar).nullable().optional(),
-    audit_log: z.string().optional(),
+    server: z.optional(text),
+    cert: z.optional(text),
+    key: z.optional(text),
+    ca: z.optional(text),
+    default_template: z.optional(text),
+    session_key_ttl: z.optional(positiveOrDefault),
+    strict_idle_timeout: z.optional(positiveOrDefault),
+    secure_mode: z.optional(z.boolean()),
+    profile: z.optional(z.nullable(z.record(text, scalar))),
+    audit_log: z.optional(text),
   });
 }
 

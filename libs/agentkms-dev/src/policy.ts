@@ -2,8 +2,11 @@
 // rate windows and UTC time windows. Files use the §3.2 YAML format with strict decoding.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DevError } from "./errors.ts";
+
+// zod/mini ships without messages; the English locale gives classic zod's texts in policy errors.
+z.config(z.locales.en());
 
 export const KNOWN_OPERATIONS = [
   "sign",
@@ -25,43 +28,46 @@ export const KNOWN_OPERATIONS = [
 const ROLES = ["developer", "service", "agent"] as const;
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
+const text = z.string();
+const texts = z.array(text);
+
 const ruleSchema = z.strictObject({
-  id: z.string(),
-  description: z.string().optional(),
-  match: z
-    .strictObject({
-      identity: z
-        .strictObject({
-          team_id: z.string().optional(),
-          caller_id_pattern: z.string().optional(),
-          roles: z.array(z.string()).optional(),
-        })
-        .optional(),
-      operations: z.array(z.string()).optional(),
-      key_ids: z.array(z.string()).optional(),
-      key_prefix: z.string().optional(),
-    })
-    .optional(),
-  effect: z.string(),
-  rate_limit: z.strictObject({ max_requests: z.number().int(), window: z.string() }).optional(),
-  time_window: z
-    .strictObject({
-      days: z.array(z.string()).optional(),
-      start_utc: z.number().int(),
-      end_utc: z.number().int(),
-    })
-    .optional(),
-  bounds: z
-    .strictObject({
-      kind: z.string().optional(),
-      max_params: z.record(z.string(), z.unknown()).optional(),
-      max_ttl: z.string().optional(),
-    })
-    .optional(),
+  id: text,
+  description: z.optional(text),
+  match: z.optional(
+    z.strictObject({
+      identity: z.optional(
+        z.strictObject({
+          team_id: z.optional(text),
+          caller_id_pattern: z.optional(text),
+          roles: z.optional(texts),
+        }),
+      ),
+      operations: z.optional(texts),
+      key_ids: z.optional(texts),
+      key_prefix: z.optional(text),
+    }),
+  ),
+  effect: text,
+  rate_limit: z.optional(z.strictObject({ max_requests: z.int(), window: text })),
+  time_window: z.optional(
+    z.strictObject({
+      days: z.optional(texts),
+      start_utc: z.int(),
+      end_utc: z.int(),
+    }),
+  ),
+  bounds: z.optional(
+    z.strictObject({
+      kind: z.optional(text),
+      max_params: z.optional(z.record(text, z.unknown())),
+      max_ttl: z.optional(text),
+    }),
+  ),
 });
 
 const policySchema = z.strictObject({
-  version: z.string(),
+  version: text,
   rules: z.array(ruleSchema),
 });
 

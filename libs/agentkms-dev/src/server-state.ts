@@ -1,10 +1,10 @@
 // `<dir>/server.json` — which process serves a dev dir and where (cli §15.1), for `kpm dev serve/status/stop`.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 const serverStateSchema = z.object({
-  pid: z.number().int().positive(),
+  pid: z.int().check(z.positive()),
   addr: z.string(),
   dir: z.string(),
   started_at: z.string(),

@@ -1,7 +1,7 @@
 // Session tokens exactly as AgentKMS issues them (wire §2.3): base64url(claims) "." base64url(HMAC-SHA256),
 // bound to the client certificate's fingerprint, signed with a key that lives only as long as the process.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export interface TokenClaims {
   jti: string;
@@ -25,15 +25,15 @@ export interface TokenSubject {
 
 // Go's json.Unmarshal into the claims struct: unknown fields ignored, wrong types rejected.
 const claimsSchema = z.object({
-  jti: z.string().optional(),
-  sub: z.string().optional(),
-  team: z.string().optional(),
-  role: z.string().optional(),
-  spiffe: z.string().optional(),
-  cfp: z.string().optional(),
-  scp: z.array(z.string()).nullable().optional(),
-  iat: z.number().int().optional(),
-  exp: z.number().int().optional(),
+  jti: z.optional(z.string()),
+  sub: z.optional(z.string()),
+  team: z.optional(z.string()),
+  role: z.optional(z.string()),
+  spiffe: z.optional(z.string()),
+  cfp: z.optional(z.string()),
+  scp: z.optional(z.nullable(z.array(z.string()))),
+  iat: z.optional(z.int()),
+  exp: z.optional(z.int()),
 });
 
 const BASE64URL_NOPAD = /^[A-Za-z0-9_-]*$/;

@@ -1,7 +1,7 @@
 // Starting a session's listener from `kpm env` (spec §7.4 steps 1, 2 and 4): a detached kpm
 // process with a minimal environment; the key travels only over its stdin pipe.
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { withDeadline } from "./deadline.ts";
 import { SessionError } from "./error.ts";
 import { pathExists } from "./path-exists.ts";
@@ -29,7 +29,7 @@ const INHERITED_VARIABLES = [
 ];
 
 const readySchema = z.union([
-  z.object({ ready: z.literal(true), pid: z.number().int().positive() }),
+  z.object({ ready: z.literal(true), pid: z.int().check(z.positive()) }),
   z.object({ ready: z.literal(false), error: z.string() }),
 ]);
 

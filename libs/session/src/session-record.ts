@@ -12,17 +12,17 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { isValidSessionId } from "./session-id.ts";
 
 const sessionRecordSchema = z.object({
   session: z.string(),
-  pid: z.number().int().positive(),
+  pid: z.int().check(z.positive()),
   socket: z.string(),
   strict: z.boolean(),
   created_at: z.string(),
-  expires_at: z.string().nullable(),
-  idle_timeout: z.number().int().nullable(),
+  expires_at: z.nullable(z.string()),
+  idle_timeout: z.nullable(z.int()),
 });
 
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;

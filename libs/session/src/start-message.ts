@@ -1,7 +1,7 @@
 // The one JSON document `kpm env` writes to the listener's stdin (spec §7.4 step 2). It is
 // the only way the session key and the strict configuration reach the listener: never argv
 // or environment. Encoded straight into bytes so the key is never held in a JS string here.
-import { z } from "zod";
+import * as z from "zod/mini";
 import { encodeBase64 } from "./base64.ts";
 
 export interface IssuedRef {
@@ -24,31 +24,31 @@ export type ListenerStart =
       refs: IssuedRef[];
     };
 
-const sessionIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
-const secondsSchema = z.number().int().positive();
+const sessionIdSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/));
+const secondsSchema = z.int().check(z.positive());
 
 const startMessageSchema = z.discriminatedUnion("mode", [
   z.object({
     v: z.literal(1),
     mode: z.literal("default"),
     session: sessionIdSchema,
-    socket: z.string().min(1),
+    socket: z.string().check(z.minLength(1)),
     ttl: secondsSchema,
     // 32 bytes in padded standard base64 is exactly 43 characters plus one "=".
-    session_key: z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/),
+    session_key: z.string().check(z.regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/)),
   }),
   z.object({
     v: z.literal(1),
     mode: z.literal("strict"),
     session: sessionIdSchema,
-    socket: z.string().min(1),
+    socket: z.string().check(z.minLength(1)),
     idle_timeout: secondsSchema,
     server: z.string(),
     client_cert: z.string(),
     client_key: z.string(),
     ca: z.string(),
     refs: z.array(
-      z.object({ Type: z.string(), Path: z.string(), Key: z.string(), Default: z.string().nullable() }),
+      z.object({ Type: z.string(), Path: z.string(), Key: z.string(), Default: z.nullable(z.string()) }),
     ),
   }),
 ]);
