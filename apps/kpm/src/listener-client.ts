@@ -19,11 +19,10 @@ export function noListenerReason(sessionId: string): string {
   return `no decrypt listener for session ${sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"`;
 }
 
-export async function decryptViaListener(
-  env: Env,
-  blob: string,
-  sessionId: string,
-): Promise<ListenerDecrypt> {
+export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason: string };
+
+/** The session's listener socket after the §7.6 checks, or the reason it cannot be used. */
+export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
   const socket = findListenerSocket(sessionId, env, runtimeDirFor(env));
   if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
   try {
@@ -34,6 +33,11 @@ export async function decryptViaListener(
     }
     return { ok: false, reason: (error as Error).message };
   }
+  return { ok: true, socket };
+}
+
+/** One decrypt request to a listener found by findCheckedListener. */
+export async function decryptAt(socket: string, blob: string, sessionId: string): Promise<ListenerDecrypt> {
   try {
     const result = await requestDecrypt(socket, blob);
     return result.ok ? result : { ok: false, reason: result.error };
@@ -43,4 +47,13 @@ export async function decryptViaListener(
     }
     return { ok: false, reason: (error as Error).message };
   }
+}
+
+export async function decryptViaListener(
+  env: Env,
+  blob: string,
+  sessionId: string,
+): Promise<ListenerDecrypt> {
+  const listener = findCheckedListener(env, sessionId);
+  return listener.ok ? decryptAt(listener.socket, blob, sessionId) : listener;
 }

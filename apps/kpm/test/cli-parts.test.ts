@@ -117,18 +117,27 @@ describe("createLogger", () => {
 });
 
 describe("io", () => {
-  test("isatty is false for a regular file and true for a pseudo-terminal", () => {
+  test("isatty is false for a regular file, a pipe and /dev/null, true for a pseudo-terminal", () => {
     const dir = mkdtempSync(join(tmpdir(), "kpm-io-"));
     const file = join(dir, "f");
     writeFileSync(file, "");
     const fileFd = openSync(file, "r");
     const ptyFd = openSync("/dev/ptmx", "r+");
+    const nullFd = openSync("/dev/null", "r");
+    const fifo = join(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    // O_RDWR: on Linux a FIFO opened for both ends does not wait for a peer.
+    const pipeFd = openSync(fifo, "r+");
     try {
       expect(isatty(fileFd)).toBe(false);
       expect(isatty(ptyFd)).toBe(true);
+      expect(isatty(nullFd)).toBe(false);
+      expect(isatty(pipeFd)).toBe(false);
       expect(isatty(987_654)).toBe(false);
     } finally {
+      closeSync(pipeFd);
       closeSync(fileFd);
+      closeSync(nullFd);
       closeSync(ptyFd);
       rmSync(dir, { recursive: true, force: true });
     }

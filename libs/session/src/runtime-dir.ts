@@ -1,7 +1,6 @@
 // <RuntimeDir> (spec §4.1, §7.3): where sockets, session records and debug logs live.
 // It must stay private to the user, so it is verified with lstat on every use.
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { SessionError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-error.ts";
@@ -10,7 +9,9 @@ export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: 
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg && isAbsolute(xdg)) return join(xdg, "kpm");
   // Absolute even for a relative TMPDIR: the listener runs with another working directory.
-  return resolve(env.TMPDIR || tmpdir(), `kpm-${uid}`);
+  // node:os only without TMPDIR: loading it costs ~0.4 ms of every `kpm run`.
+  const temp = env.TMPDIR || (require("node:os") as typeof import("node:os")).tmpdir();
+  return resolve(temp, `kpm-${uid}`);
 }
 
 /** Creates the directory (0700) when missing — never its parent — then verifies it. */

@@ -1,7 +1,7 @@
 // Output primitives for the hot paths: Bun.write and fs.writeSync avoid the 8–10 ms cost of
 // touching process.stdout/process.stderr (STYLE.md, "Bun facts"). console.error is not used:
 // Bun colours it red on a terminal, which would alter our exact texts.
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 
 /** Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
@@ -45,10 +45,27 @@ export async function writeStderr(data: string | Uint8Array): Promise<void> {
 
 let isattyImpl: ((fd: number) => boolean) | undefined;
 
-/** isatty(3) through bun:ffi; node:tty is the fallback where libc cannot be opened. */
+/**
+ * isatty(3). Only a character device can be a terminal, and on Linux none of the memory devices
+ * (major 1: /dev/null, /dev/zero, …) is one, so pipes, files and a /dev/null stdin — what agents
+ * and CI give kpm — are answered by one fstat. Anything else asks libc through bun:ffi (~0.6 ms
+ * to load), with node:tty (~3 ms) as the fallback where libc cannot be opened.
+ */
 export function isatty(fd: number): boolean {
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isCharacterDevice()) return false;
+    if (process.platform === "linux" && linuxMajor(stats.rdev) === 1) return false;
+  } catch {
+    return false;
+  }
   if (!isattyImpl) isattyImpl = loadIsatty();
   return isattyImpl(fd);
+}
+
+/** The major number of a Linux device id (glibc's gnu_dev_major). */
+function linuxMajor(rdev: number): number {
+  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 }
 
 function loadIsatty(): (fd: number) => boolean {

@@ -37,7 +37,8 @@ export function createLogger(verbose: boolean): Logger {
     return instance;
   };
   return {
-    debug: (message, ...args) => consola().debug(message, ...args),
+    // Without --verbose a debug line is dropped before consola exists.
+    debug: verbose ? (message, ...args) => consola().debug(message, ...args) : () => {},
     info: (message, ...args) => consola().info(message, ...args),
     warn: (message, ...args) => consola().warn(message, ...args),
   };

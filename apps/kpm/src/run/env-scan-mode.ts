@@ -1,7 +1,7 @@
 // Env-scan mode (§8.2): every blob in kpm's environment is decrypted through its session's
 // listener; what cannot be decrypted is unset in the child, and the child still runs.
 import type { KpmContext } from "../context.ts";
-import { decryptViaListener } from "../listener-client.ts";
+import { decryptAt, findCheckedListener, type ListenerLookup } from "../listener-client.ts";
 import { blobLikeVariables } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
 
@@ -13,11 +13,22 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
   }
   const env: Record<string, string | undefined> = { ...ctx.env };
   const variables = blobLikeVariables(ctx.env);
+  // The socket lookup and its ownership checks run once per session, not once per blob.
+  const listeners = new Map<string, ListenerLookup>();
+  const listenerFor = (sessionId: string): ListenerLookup => {
+    let lookup = listeners.get(sessionId);
+    if (lookup === undefined) {
+      lookup = findCheckedListener(ctx.env, sessionId);
+      listeners.set(sessionId, lookup);
+    }
+    return lookup;
+  };
   const outcomes = await Promise.all(
     variables.map(async ({ name, value, inspection }) => {
       if (!inspection.ok) return { name, ok: false as const, reason: inspection.error };
       const { sessionId } = inspection;
-      const result = await decryptViaListener(ctx.env, value, sessionId);
+      const listener = listenerFor(sessionId);
+      const result = listener.ok ? await decryptAt(listener.socket, value, sessionId) : listener;
       return result.ok
         ? { name, ok: true as const, plaintext: result.plaintext, sessionId }
         : { name, ok: false as const, reason: result.reason };
