@@ -9,6 +9,7 @@ import {
   type SecretMetadata,
   toSecretMetadata,
 } from "./metadata.ts";
+import { checkMetadataList } from "./metadata-list-check.ts";
 import { encodePath, validatePath } from "./path.ts";
 import { Semaphore } from "./semaphore.ts";
 import { caCertificateBlocks, checkTlsFiles, readTlsFiles } from "./tls-material.ts";
@@ -242,7 +243,12 @@ function buildClient(
     return answer;
   }
 
-  async function decode<T>(op: string, text: string, pick: (all: Schemas) => z.ZodMiniType<T>): Promise<T> {
+  async function decode<T>(
+    op: string,
+    text: string,
+    pick: (all: Schemas) => z.ZodMiniType<T>,
+    fast?: (parsed: unknown) => T | undefined,
+  ): Promise<T> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -250,6 +256,8 @@ function buildClient(
       // The parser's message can quote the body, which may hold a secret.
       throw new AgentKmsError("decode", `${op}: decode response: invalid JSON`);
     }
+    const checked = fast?.(parsed);
+    if (checked !== undefined) return checked;
     const all = await loadSchemas();
     const result = pick(all).safeParse(parsed);
     if (!result.success) {
@@ -390,7 +398,8 @@ function buildClient(
       const op = "request";
       const route = options.includeDeleted ? "/metadata?include_deleted=true" : "/metadata";
       const answer = await api({ op, method: "GET", route, ok: [200] });
-      return (await decode(op, answer.text, (all) => all.metadataListSchema)).secrets.map(toSecretMetadata);
+      const list = await decode(op, answer.text, (all) => all.metadataListSchema, checkMetadataList);
+      return list.secrets.map(toSecretMetadata);
     },
 
     async history(path) {

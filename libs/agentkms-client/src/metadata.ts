@@ -31,11 +31,16 @@ export function toSecretMetadata(raw: RawMetadata): SecretMetadata {
   const slash = raw.path.indexOf("/");
   const service = raw.service || (slash === -1 ? raw.path : raw.path.slice(0, slash));
   const name = raw.name || (slash === -1 ? undefined : raw.path.slice(slash + 1));
-  const { tags, ...rest } = raw;
-  const metadata: SecretMetadata = { ...rest, service };
+  // Field by field, with no rest copy or delete: `list` maps thousands of records.
+  const metadata: SecretMetadata = { path: raw.path, service, version: raw.version };
   if (name !== undefined) metadata.name = name;
-  else delete metadata.name;
-  if (tags) metadata.tags = tags;
+  if (raw.created !== undefined) metadata.created = raw.created;
+  if (raw.updated !== undefined) metadata.updated = raw.updated;
+  if (raw.description !== undefined) metadata.description = raw.description;
+  if (raw.tags) metadata.tags = raw.tags;
+  if (raw.type !== undefined) metadata.type = raw.type;
+  if (raw.expires !== undefined) metadata.expires = raw.expires;
+  if (raw.deleted !== undefined) metadata.deleted = raw.deleted;
   return metadata;
 }
 
