@@ -313,6 +313,30 @@ describe("transport failures", () => {
   });
 });
 
+describe("flags after the command word", () => {
+  test("--server after the reference or the command wins over the config's server", async () => {
+    const down = await startDevServerForTest();
+    await down.stop();
+    await withSandbox(async (box) => {
+      // The config names a stopped server; only the flag leads to the live one.
+      writeKpmConfig(box.home, { ...server, addr: down.addr });
+      expect(await kpmIn(box, ["get", "svc/absent", "--server", server.addr])).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: 'unknown ref type "svc" and registry fetch failed: secret not found: svc/absent\n',
+      });
+      const listed = await kpmIn(box, ["list", "--server", server.addr]);
+      expect(listed.code).toBe(0);
+      expect(listed.stderr).toBe("");
+      // Without the flag the config is used: connection refused.
+      expect((await kpmIn(box, ["list"])).stderr).toBe(
+        `error: authenticate: connection refused (${down.addr}) — is AgentKMS running?\n`,
+      );
+    });
+    rmSync(down.dir, { recursive: true, force: true });
+  });
+});
+
 describe("bad input to kpm add", () => {
   test("no path prints both usage lines", async () => {
     expect(await kpmIn(ok, ["add"], MARKER)).toEqual({

