@@ -11,6 +11,12 @@ import {
 } from "./metadata.ts";
 import { checkMetadataList } from "./metadata-list-check.ts";
 import { encodePath, validatePath } from "./path.ts";
+import {
+  checkGenericCredential,
+  checkLlmCredential,
+  checkSession,
+  checkStringMap,
+} from "./response-checks.ts";
 import { Semaphore } from "./semaphore.ts";
 import { caCertificateBlocks, checkTlsFiles, readTlsFiles } from "./tls-material.ts";
 import { isUnreachable, transportError } from "./transport-error.ts";
@@ -153,8 +159,8 @@ function buildClient(
       tls: { ca, cert: files.certPem, key: files.key, secureOptions: TLS_1_3_ONLY },
       proxy: false,
     });
-  // zod is loaded once the first request is on its way, so that loading it overlaps with the TLS
-  // handshake instead of delaying it (the import runs on this thread, the handshake on Bun's HTTP thread).
+  // zod is loaded only for a body its fast check declines (response-checks.ts): on the usual path
+  // it is never evaluated at all.
   let schemas: Promise<Schemas> | undefined;
   const loadSchemas = (): Promise<Schemas> => {
     schemas ??= import("./schemas.ts");
@@ -220,7 +226,6 @@ function buildClient(
         redirect: "manual",
         signal: AbortSignal.timeout(timeoutMs),
       });
-      loadSchemas().catch(() => {});
       const response = await pending;
       answer = { status: response.status, text: await response.text() };
       answeredBefore = true;
@@ -277,7 +282,7 @@ function buildClient(
       const call: Call = { op: "authenticate", method: "POST", route: "/auth/session", ok: [200] };
       const answer = await send(call);
       if (answer.status !== 200) throw httpError(call.op, answer.status, answer.text);
-      const created = await decode(call.op, answer.text, (all) => all.sessionSchema);
+      const created = await decode(call.op, answer.text, (all) => all.sessionSchema, checkSession);
       token = created.token;
       return created.token;
     })().finally(() => {
@@ -339,7 +344,7 @@ function buildClient(
         route: `/credentials/llm/${encodeURIComponent(provider)}`,
         ok: [200],
       });
-      return decode(op, answer.text, (all) => all.llmCredentialSchema);
+      return decode(op, answer.text, (all) => all.llmCredentialSchema, checkLlmCredential);
     },
 
     async fetchGeneric(path) {
@@ -350,7 +355,8 @@ function buildClient(
         route: `/credentials/generic/${encodePath(path)}`,
         ok: [200],
       });
-      return (await decode(op, answer.text, (all) => all.genericCredentialSchema)).secrets;
+      return (await decode(op, answer.text, (all) => all.genericCredentialSchema, checkGenericCredential))
+        .secrets;
     },
 
     async fetchRegistrySecret(path) {
@@ -369,7 +375,7 @@ function buildClient(
         }
         throw error;
       }
-      return decode(op, answer.text, (all) => all.secretFieldsSchema);
+      return decode(op, answer.text, (all) => all.secretFieldsSchema, checkStringMap);
     },
 
     async writeSecret(path, fields) {
