@@ -4,7 +4,7 @@
 import { Masker } from "./masker.ts";
 
 export async function pipeMasked(
-  source: ReadableStream<Uint8Array>,
+  source: AsyncIterable<Uint8Array>,
   write: (bytes: Uint8Array) => void | Promise<void>,
   needles: Uint8Array[],
 ): Promise<void> {

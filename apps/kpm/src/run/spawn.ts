@@ -52,13 +52,9 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   const stdoutTty = isatty(1);
   const stderrTty = isatty(2);
   const wantMask = (tty: boolean) => request.mask === "force" || (request.mask === "auto" && !tty);
-  let needles: Uint8Array[] = [];
-  if (request.mask !== "off" && plan.secrets.length > 0) {
-    const { buildNeedles } = await import("@kpm/masker");
-    needles = buildNeedles(plan.secrets);
-  }
-  const maskOut = needles.length > 0 && wantMask(stdoutTty);
-  const maskErr = needles.length > 0 && wantMask(stderrTty);
+  const maskable = request.mask !== "off" && plan.secrets.length > 0;
+  const maskOut = maskable && wantMask(stdoutTty);
+  const maskErr = maskable && wantMask(stderrTty);
   ctx.log.debug(`✓ Output masking: stdout ${maskOut ? "on" : "off"}, stderr ${maskErr ? "on" : "off"}`);
   // Without any terminal the child gets its own process group, and signals go to the group.
   const ownGroup = !stdinTty && !stdoutTty && !stderrTty;
@@ -107,10 +103,32 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
 
   const pumps: Promise<void>[] = [];
   if (maskOut || maskErr) {
-    const { pipeMasked } = await import("@kpm/masker");
-    const pump = async (stream: ReadableStream<Uint8Array>, sink: Bun.FileSink) => {
+    // The masker and its needles are loaded with the first byte of output: a silent child (and
+    // `true` in the benchmark) costs neither. Secrets shorter than the minimum give no needles,
+    // and the masker then passes everything through.
+    let masker: Promise<typeof import("@kpm/masker")> | undefined;
+    const loadMasker = () => {
+      masker ??= import("@kpm/masker");
+      return masker;
+    };
+    let needles: Uint8Array[] | undefined;
+    const pump = async (stream: ReadableStream<Uint8Array>, open: () => Bun.FileSink) => {
+      const reader = stream.getReader();
+      const first = await reader.read();
+      if (first.done) return;
+      const { buildNeedles, pipeMasked } = await loadMasker();
+      needles ??= buildNeedles(plan.secrets);
+      const sink = open();
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        yield first.value as Uint8Array;
+        for (;;) {
+          const next = await reader.read();
+          if (next.done) return;
+          yield next.value;
+        }
+      }
       await pipeMasked(
-        stream,
+        chunks(),
         async (bytes) => {
           sink.write(bytes);
           await sink.flush();
@@ -119,8 +137,8 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
       );
       await sink.flush();
     };
-    if (maskOut) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, Bun.stdout.writer()));
-    if (maskErr) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, Bun.stderr.writer()));
+    if (maskOut) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, () => Bun.stdout.writer()));
+    if (maskErr) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, () => Bun.stderr.writer()));
   }
 
   const exitCode = await child.exited;
