@@ -212,6 +212,26 @@ describe("registry routes", () => {
     expect(standalone && "name" in standalone).toBe(false);
   });
 
+  test("a list served from the snapshot cache follows every change, per include_deleted", async () => {
+    type Listed = { secrets: Array<{ path: string; deleted?: boolean }> };
+    const paths = async (query = "") =>
+      (await h.client.json<Listed>("GET", `/metadata${query}`)).body.secrets.map((s) => s.path);
+    await h.client.call("POST", "/secrets/cache/one", { body: '{"value":"1"}' });
+    const first = await paths();
+    expect(await paths()).toEqual(first);
+    await h.client.call("POST", "/secrets/cache/two", { body: '{"value":"2"}' });
+    expect(await paths()).toEqual([...first, "cache/two"].sort());
+    expect((await h.client.call("DELETE", "/secrets/cache/one")).status).toBe(204);
+    expect(await paths()).not.toContain("cache/one");
+    expect(await paths("?include_deleted=true")).toContain("cache/one");
+    await h.client.json("POST", "/metadata/cache/two", '{"description":"now described"}');
+    const described = await h.client.json<{ secrets: Array<{ path: string; description?: string }> }>(
+      "GET",
+      "/metadata",
+    );
+    expect(described.body.secrets.find((s) => s.path === "cache/two")?.description).toBe("now described");
+  });
+
   test("unknown secrets: 404 on read, history, metadata and delete", async () => {
     const notFound = '{"error":"secret not found","code":"key_not_found"}\n';
     expect((await h.client.call("GET", "/secrets/nope/missing")).text).toBe(notFound);
