@@ -8,7 +8,11 @@ export function charLength(text: string): number {
   return pairs ? text.length - pairs.length : text.length;
 }
 
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
 export function padChars(text: string, width: number): string {
+  // Without a surrogate pair units are characters (the usual case: one test, no allocation).
+  if (!HIGH_SURROGATE.test(text)) return text.padEnd(width);
   // padEnd counts UTF-16 units: widen the target by the units that do not start a character.
   return text.padEnd(width + text.length - charLength(text));
 }

@@ -69,10 +69,11 @@ export function renderTable(secrets: SecretMetadata[], now: number): string {
       const tags = meta.tags && meta.tags.length > 0 ? `[${meta.tags.join(", ")}]` : "";
       const description = meta.description ? `"${truncateChars(meta.description, 30)}"` : "";
       const extra = extraColumn(meta, now);
-      const line =
+      // Ends with the version or the extra column, never with padding.
+      lines.push(
         `  ${padChars(meta.name ?? "", 28)} ${padChars(meta.type || "generic", 14)} ${padChars(tags, 18)} ` +
-        `${padChars(description, 30)} v${meta.version}${extra ? ` ${extra}` : ""}`;
-      lines.push(line.trimEnd());
+          `${padChars(description, 30)} v${meta.version}${extra ? ` ${extra}` : ""}`,
+      );
     }
     lines.push("");
   }
