@@ -41,9 +41,12 @@ export function base64Problem(text: string): string | null {
   return offset === -1 ? null : `illegal base64 data at input byte ${offset}`;
 }
 
-/** Decodes text already accepted by base64Problem. */
+/**
+ * Decodes text already accepted by base64Problem. Uint8Array.fromBase64 is native; Buffer's
+ * first base64 decode cost ~0.13 ms of every `kpm run` that scans blobs.
+ */
 export function decodeBase64(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, "base64"));
+  return Uint8Array.fromBase64(text);
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
