@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import { enroll, startDevServer } from "@kpm/agentkms-dev";
-import { COMPILE_FLAGS } from "../scripts/build.ts";
+import { compileKpm, compileSource } from "./compile.ts";
 
 export interface BenchRow {
   name: string;
@@ -17,12 +17,9 @@ export interface BenchRow {
   note?: string;
 }
 
-const ROOT = join(import.meta.dir, "..");
-const RUNS = 21;
+const RUNS = 41;
 const WARMUP = 2;
 const LIST_SECRETS = 1000;
-/** The build line of scripts/build.ts and spec §16.1, minus --define. */
-const BUILD_FLAGS = ["build", ...COMPILE_FLAGS];
 
 /**
  * The floor: the least a `get` can do under spec §6.1 — read three PEM files, open one TLS 1.3-only
@@ -49,16 +46,6 @@ const read = await session.fetch(env.FLOOR_SERVER + "/secrets/" + env.FLOOR_PATH
 const fields = (await read.json()) as { value: string };
 await Bun.write(Bun.stdout, fields.value);
 `;
-
-async function compile(entry: string, outfile: string): Promise<void> {
-  const proc = Bun.spawn([process.execPath, ...BUILD_FLAGS, entry, "--outfile", outfile], {
-    cwd: ROOT,
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  if ((await proc.exited) !== 0)
-    throw new Error(`compile ${entry}: ${await new Response(proc.stderr).text()}`);
-}
 
 /** Milliseconds from spawn to exit; fails loudly when the output is not what was expected. */
 async function timeProcess(argv: string[], env: Record<string, string>, expected: (out: string) => boolean) {
@@ -116,11 +103,8 @@ export async function run(): Promise<BenchRow[]> {
     }
     client.close();
 
-    const kpm = join(work, "kpm");
-    const floor = join(work, "floor");
-    writeFileSync(join(work, "floor.ts"), FLOOR_SOURCE);
-    await compile(join(ROOT, "apps", "kpm", "src", "main.ts"), kpm);
-    await compile(join(work, "floor.ts"), floor);
+    const kpm = compileKpm(work);
+    const floor = compileSource(work, "floor", FLOOR_SOURCE);
 
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: work };
     const floorEnv = {

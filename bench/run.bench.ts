@@ -6,7 +6,6 @@
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPILE_FLAGS } from "../scripts/build.ts";
 import {
   createSandbox,
   KPM_BINARY,
@@ -18,6 +17,7 @@ import {
   stopListeners,
   writeKpmConfig,
 } from "../test/helpers/kpm-env.ts";
+import { compileKpm, compileSource } from "./compile.ts";
 
 export interface BenchResult {
   name: string;
@@ -29,9 +29,6 @@ export interface BenchResult {
 const SECRETS = 10;
 const WARMUP = 3;
 const RUNS = 21;
-
-/** The build line of scripts/build.ts (§16.1), so floors pay the same startup costs. */
-export const BUILD_FLAGS = COMPILE_FLAGS;
 
 // Template-mode floor: read the three PEM files, authenticate, GET each secret over one
 // TLS 1.3 connection (sequential requests reuse it), then spawn the child.
@@ -100,39 +97,6 @@ const child = Bun.spawn([Bun.which("true")], { stdio: ["inherit", "inherit", "in
 process.exit(await child.exited);
 `;
 
-export function compileScript(dir: string, name: string, source: string): string {
-  const entry = join(dir, `${name}.ts`);
-  const outfile = join(dir, name);
-  writeFileSync(entry, source);
-  const built = Bun.spawnSync([process.execPath, "build", ...BUILD_FLAGS, entry, "--outfile", outfile], {
-    cwd: dir,
-  });
-  if (built.exitCode !== 0) throw new Error(`build ${name} failed: ${built.stderr.toString()}`);
-  return outfile;
-}
-
-/**
- * kpm compiled from source next to the floors, at the same moment: a binary written long before
- * another measured up to 2 ms slower per start on the same machine, so every measured program is
- * built fresh by the bench itself.
- */
-export function compileKpm(dir: string): string {
-  const outfile = join(dir, "kpm");
-  const built = Bun.spawnSync(
-    [
-      process.execPath,
-      "build",
-      ...BUILD_FLAGS,
-      join(REPO_ROOT, "apps/kpm/src/main.ts"),
-      "--outfile",
-      outfile,
-    ],
-    { cwd: REPO_ROOT },
-  );
-  if (built.exitCode !== 0) throw new Error(`build kpm failed: ${built.stderr.toString()}`);
-  return outfile;
-}
-
 export function ensureKpmBinary(): void {
   if (existsSync(KPM_BINARY)) return;
   const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts/build.ts")], { cwd: REPO_ROOT });
@@ -194,9 +158,9 @@ export async function run(): Promise<BenchResult[]> {
     const scanCwd = join(sandbox.root, "scan");
     mkdirSync(scanCwd);
 
-    const templateFloor = compileScript(buildDir, "template-floor", TEMPLATE_FLOOR);
-    const envScanFloor = compileScript(buildDir, "env-scan-floor", ENV_SCAN_FLOOR);
-    const spawnFloor = compileScript(buildDir, "spawn-floor", SPAWN_FLOOR);
+    const templateFloor = compileSource(buildDir, "template-floor", TEMPLATE_FLOOR);
+    const envScanFloor = compileSource(buildDir, "env-scan-floor", ENV_SCAN_FLOOR);
+    const spawnFloor = compileSource(buildDir, "spawn-floor", SPAWN_FLOOR);
     const kpm = compileKpm(buildDir);
     const env = sandbox.env;
 

@@ -1,12 +1,12 @@
-// Startup cost of the compiled CLI: `dist/kpm --version` and `--help` against a compiled
-// hello-world built with the same flags as scripts/build.ts (whole process, real spawns,
+// Startup cost of the compiled CLI: `kpm --version` and `--help` against a compiled
+// hello-world, both built by the bench with the flags of scripts/build.ts (bench/compile.ts) (whole process, real spawns,
 // interleaved, medians). Targets: --version ≤ 1.5× hello, --help ≤ 2× hello.
 // Run alone: bun bench/startup.bench.ts
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMPILE_FLAGS } from "../scripts/build.ts";
+import { compileKpm, compileSource } from "./compile.ts";
 
 export interface BenchRow {
   name: string;
@@ -15,39 +15,9 @@ export interface BenchRow {
   note?: string;
 }
 
-const ROOT = join(import.meta.dir, "..");
-const KPM = join(ROOT, "dist/kpm");
 const WARMUP = 2;
 const RUNS = 21;
 const TARGETS = { version: 1.5, help: 2 };
-
-/** The build flags of scripts/build.ts (spec §16.1), minus the build-specific --define values. */
-export function buildFlags(): string[] {
-  return [...COMPILE_FLAGS];
-}
-
-function compileHello(dir: string): string {
-  const entry = join(dir, "hello.ts");
-  const outfile = join(dir, "hello");
-  writeFileSync(entry, 'console.log("hello");\n');
-  const built = Bun.spawnSync([process.execPath, "build", ...buildFlags(), entry, "--outfile", outfile], {
-    cwd: dir,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (built.exitCode !== 0) throw new Error(`build hello failed: ${built.stderr.toString()}`);
-  return outfile;
-}
-
-function ensureKpm(): void {
-  if (existsSync(KPM)) return;
-  const built = Bun.spawnSync([process.execPath, "run", "build"], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (built.exitCode !== 0) throw new Error(`bun run build failed: ${built.stderr.toString()}`);
-}
 
 function timeOnce(argv: string[], env: Record<string, string>, cwd: string): number {
   const start = Bun.nanoseconds();
@@ -66,10 +36,10 @@ function median(values: number[]): number {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  ensureKpm();
   const dir = mkdtempSync(join(tmpdir(), "kpm-startup-"));
   try {
-    const hello = compileHello(dir);
+    const hello = compileSource(dir, "hello", 'console.log("hello");\n');
+    const KPM = compileKpm(dir);
     // An empty HOME: --help resolves the config dir, which must not depend on this machine.
     const env = { HOME: dir, PATH: process.env.PATH ?? "/usr/bin:/bin" };
     const cases: Record<string, string[]> = {
@@ -97,8 +67,8 @@ export async function run(): Promise<BenchRow[]> {
         unit: "ms",
         note: `median of ${RUNS}`,
       },
-      { name: "startup: dist/kpm --version", value: version_ms, unit: "ms", note: `median of ${RUNS}` },
-      { name: "startup: dist/kpm --help", value: help_ms, unit: "ms", note: `median of ${RUNS}` },
+      { name: "startup: kpm --version", value: version_ms, unit: "ms", note: `median of ${RUNS}` },
+      { name: "startup: kpm --help", value: help_ms, unit: "ms", note: `median of ${RUNS}` },
       {
         name: "startup: --version / hello",
         value: version_ms / hello_ms,
