@@ -1,5 +1,6 @@
-// zod schemas for every JSON body the client accepts (agentkms-wire.md §2.3, §5, §7). Loaded with a
-// dynamic import when a client is created, so `kpm get` parses zod while the TLS handshake runs.
+// zod schemas for every JSON body the client accepts (agentkms-wire.md §2.3, §5, §7): the rules of
+// record. Loaded with a dynamic import only when a body's fast check (response-checks.ts,
+// metadata-list-check.ts, each held to its schema by a differential test) declines it.
 // zod/mini, not classic zod: the same validator core and issues, without classic's method-chaining
 // layer, whose module evaluation alone cost ~3 ms of every `kpm get` (bench/get.bench.ts).
 import * as z from "zod/mini";

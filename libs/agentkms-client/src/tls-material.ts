@@ -1,6 +1,7 @@
-// Reads and checks the client's PEM files when the client is built, so a bad file is reported with the
-// kpm-cli.md §4.3 texts instead of surfacing as an opaque socket error at the first request.
-// node:crypto is loaded only by the check (~2 ms), so a client can start its TLS handshake first.
+// Reads and checks the client's PEM files, so a bad file is reported with the kpm-cli.md §4.3 texts
+// instead of surfacing as an opaque socket error. createClient checks when it is built; openClient
+// only after a failed first connection (a completed handshake proves the files). node:crypto is
+// loaded only by the check (~2 ms).
 import type { KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { AgentKmsError } from "./errors.ts";
@@ -123,7 +124,7 @@ export function readTlsFiles(paths: { ca: string; cert: string; key: string }): 
 /** Checks that the files form a usable identity; zeroes the key bytes when they do not. */
 export function checkTlsFiles(files: TlsFiles): TlsMaterial {
   try {
-    // Synchronous on purpose: createClient stays synchronous, and this runs after its first request left.
+    // Synchronous on purpose: createClient stays synchronous.
     const crypto = require("node:crypto") as Crypto;
     const roots = parseCertificates(crypto, files.caPem);
     if (roots.length === 0) throw tlsConfigError("tlsutil: failed to parse root CA certificates");
