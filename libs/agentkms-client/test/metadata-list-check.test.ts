@@ -57,7 +57,7 @@ const mutatedRecord = fc
   });
 
 /** Edge values the generators above reach only by luck. */
-const edgeRecord = fc.constantFrom<Record<string, unknown>>(
+const EDGE_RECORDS: Record<string, unknown>[] = [
   { path: "", version: 1 },
   { path: "a/b", version: 1.5 },
   { path: "a/b", version: 2 ** 53 },
@@ -70,7 +70,8 @@ const edgeRecord = fc.constantFrom<Record<string, unknown>>(
   { path: "a/b", version: 1, service: null },
   { path: "a/b", version: 1, expires: 0 },
   { version: 1 },
-);
+];
+const edgeRecord = fc.constantFrom(...EDGE_RECORDS);
 
 const body = fc.oneof(
   {
@@ -107,38 +108,21 @@ describe("checkMetadataList", () => {
   });
 
   test("agrees on the edge values one by one", () => {
-    for (const record of fc.sample(edgeRecord, 200)) sameAnswers({ secrets: [record] });
+    for (const record of EDGE_RECORDS) sameAnswers({ secrets: [record] });
   });
 
   test("accepts a realistic list without falling back, dropping unknown keys", () => {
-    const listed = checkMetadataList({
-      secrets: [
-        {
-          path: "cloudflare/dns-token",
-          service: "cloudflare",
-          name: "dns-token",
-          version: 2,
-          tags: ["dns", "ci"],
-          type: "api-token",
-          owner: "x",
-        },
-        { path: "db/prod", version: 1, tags: null, deleted: true },
-      ],
-      next: null,
-    });
-    expect(listed).toEqual({
-      secrets: [
-        {
-          path: "cloudflare/dns-token",
-          service: "cloudflare",
-          name: "dns-token",
-          version: 2,
-          tags: ["dns", "ci"],
-          type: "api-token",
-        },
-        { path: "db/prod", version: 1, tags: null, deleted: true },
-      ],
-    });
+    const token = {
+      path: "cloudflare/dns-token",
+      service: "cloudflare",
+      name: "dns-token",
+      version: 2,
+      tags: ["dns", "ci"],
+      type: "api-token",
+    };
+    const deleted = { path: "db/prod", version: 1, tags: null, deleted: true };
+    const listed = checkMetadataList({ secrets: [{ ...token, owner: "x" }, deleted], next: null });
+    expect(listed).toStrictEqual({ secrets: [token, deleted] });
   });
 
   test("the output shares no arrays with the input", () => {
