@@ -9,7 +9,7 @@ import {
   type SecretMetadata,
   toSecretMetadata,
 } from "./metadata.ts";
-import { checkMetadataList } from "./metadata-list-check.ts";
+import { listedMetadata } from "./metadata-list-check.ts";
 import { encodePath, validatePath } from "./path.ts";
 import {
   checkGenericCredential,
@@ -248,27 +248,39 @@ function buildClient(
     return answer;
   }
 
-  async function decode<T>(
-    op: string,
-    text: string,
-    pick: (all: Schemas) => z.ZodMiniType<T>,
-    fast?: (parsed: unknown) => T | undefined,
-  ): Promise<T> {
-    let parsed: unknown;
+  /** The body as JSON; the parser's message can quote the body, which may hold a secret. */
+  function parseBody(op: string, text: string): unknown {
     try {
-      parsed = JSON.parse(text);
+      return JSON.parse(text);
     } catch {
-      // The parser's message can quote the body, which may hold a secret.
       throw new AgentKmsError("decode", `${op}: decode response: invalid JSON`);
     }
-    const checked = fast?.(parsed);
-    if (checked !== undefined) return checked;
+  }
+
+  /** The schema's verdict on a parsed body: its output, or the decode error naming the field. */
+  async function validate<T>(
+    op: string,
+    parsed: unknown,
+    pick: (all: Schemas) => z.ZodMiniType<T>,
+  ): Promise<T> {
     const all = await loadSchemas();
     const result = pick(all).safeParse(parsed);
     if (!result.success) {
       throw new AgentKmsError("decode", `${op}: decode response: ${all.describeIssue(result.error)}`);
     }
     return result.data;
+  }
+
+  /** A body through its fast check, or through its zod schema when the check declines. */
+  async function decode<T>(
+    op: string,
+    text: string,
+    pick: (all: Schemas) => z.ZodMiniType<T>,
+    fast?: (parsed: unknown) => T | undefined,
+  ): Promise<T> {
+    const parsed = parseBody(op, text);
+    const checked = fast?.(parsed);
+    return checked !== undefined ? checked : validate(op, parsed, pick);
   }
 
   function startSession(): Promise<string> {
@@ -404,8 +416,11 @@ function buildClient(
       const op = "request";
       const route = options.includeDeleted ? "/metadata?include_deleted=true" : "/metadata";
       const answer = await api({ op, method: "GET", route, ok: [200] });
-      const list = await decode(op, answer.text, (all) => all.metadataListSchema, checkMetadataList);
-      return list.secrets.map(toSecretMetadata);
+      const parsed = parseBody(op, answer.text);
+      return (
+        listedMetadata(parsed) ??
+        (await validate(op, parsed, (all) => all.metadataListSchema)).secrets.map(toSecretMetadata)
+      );
     },
 
     async history(path) {

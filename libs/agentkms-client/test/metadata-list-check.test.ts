@@ -1,8 +1,9 @@
-// checkMetadataList against the zod schema it stands in for: on JSON input, it accepts exactly
-// what metadataListSchema accepts and returns exactly its output, key order included.
+// listedMetadata against the path it stands in for, metadataListSchema then toSecretMetadata: on JSON
+// input, the same verdict and exactly the same records, key order included.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { checkMetadataList } from "../src/metadata-list-check.ts";
+import { toSecretMetadata } from "../src/metadata.ts";
+import { listedMetadata } from "../src/metadata-list-check.ts";
 import { metadataListSchema } from "../src/schemas.ts";
 
 const FIELDS = [
@@ -89,17 +90,18 @@ const body = fc.oneof(
 );
 
 function sameAnswers(input: unknown): void {
-  const fast = checkMetadataList(input);
+  const fast = listedMetadata(input);
   const slow = metadataListSchema.safeParse(input);
   expect(fast !== undefined).toBe(slow.success);
   if (fast === undefined || !slow.success) return;
-  expect(fast).toStrictEqual(slow.data);
-  fast.secrets.forEach((record, index) => {
-    expect(Object.keys(record)).toEqual(Object.keys(slow.data.secrets[index] ?? {}));
+  const expected = slow.data.secrets.map(toSecretMetadata);
+  expect(fast).toStrictEqual(expected);
+  fast.forEach((record, index) => {
+    expect(Object.keys(record)).toEqual(Object.keys(expected[index] ?? {}));
   });
 }
 
-describe("checkMetadataList", () => {
+describe("listedMetadata", () => {
   test("agrees with metadataListSchema on generated bodies: same verdict, same output", () => {
     fc.assert(
       fc.property(body, (input) => sameAnswers(input)),
@@ -121,14 +123,18 @@ describe("checkMetadataList", () => {
       type: "api-token",
     };
     const deleted = { path: "db/prod", version: 1, tags: null, deleted: true };
-    const listed = checkMetadataList({ secrets: [{ ...token, owner: "x" }, deleted], next: null });
-    expect(listed).toStrictEqual({ secrets: [token, deleted] });
+    const listed = listedMetadata({ secrets: [{ ...token, owner: "x" }, deleted], next: null });
+    // service and name derived from the path, the null tags list dropped, as toSecretMetadata does.
+    expect(listed).toStrictEqual([
+      token,
+      { path: "db/prod", service: "db", version: 1, name: "prod", deleted: true },
+    ]);
   });
 
   test("the output shares no arrays with the input", () => {
     const tags = ["a"];
-    const listed = checkMetadataList({ secrets: [{ path: "a/b", version: 1, tags }] });
-    expect(listed?.secrets[0]?.tags).toEqual(["a"]);
-    expect(listed?.secrets[0]?.tags).not.toBe(tags);
+    const listed = listedMetadata({ secrets: [{ path: "a/b", version: 1, tags }] });
+    expect(listed?.[0]?.tags).toEqual(["a"]);
+    expect(listed?.[0]?.tags).not.toBe(tags);
   });
 });
