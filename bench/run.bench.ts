@@ -28,7 +28,7 @@ export interface BenchResult {
 
 const SECRETS = 10;
 const WARMUP = 3;
-const RUNS = 21;
+const RUNS = 41;
 
 // Template-mode floor: read the three PEM files, authenticate, GET each secret over one
 // TLS 1.3 connection (sequential requests reuse it), then spawn the child.
@@ -133,8 +133,12 @@ function median(samples: number[]): number {
 export async function medians(commands: Command[], runs = RUNS): Promise<number[]> {
   const samples: number[][] = commands.map(() => []);
   for (let i = 0; i < WARMUP + runs; i++) {
-    for (const [index, command] of commands.entries()) {
-      const elapsed = await timeOnce(command);
+    // The order flips every round, so no command always runs first (after the pause between
+    // rounds) or always right after another one.
+    const order = [...commands.keys()];
+    if (i % 2 === 1) order.reverse();
+    for (const index of order) {
+      const elapsed = await timeOnce(commands[index] as Command);
       if (i >= WARMUP) samples[index]?.push(elapsed);
     }
   }
