@@ -483,20 +483,25 @@ function getSecret(ctx: RequestContext): Reply {
   return { status: 200, body: sortedObject(fields), event: { operation, key_id: keyId, outcome: "success" } };
 }
 
-function getHistory(ctx: RequestContext): Reply {
-  const operation = "secret_history";
-  const request = authorizeRegistry(ctx, operation, "secrets");
+/** The two read-only registry lookups: authorize, read the store, 200 with the record or 404. */
+function registryRead(
+  ctx: RequestContext,
+  operation: string,
+  namespace: "secrets" | "metadata",
+  lookup: (kv: KV, path: string) => object | null,
+): Reply {
+  const request = authorizeRegistry(ctx, operation, namespace);
   if ("reply" in request) return request.reply;
   const { path, keyId, ruleId } = request;
   const store = readStore(ctx);
   if (!store.ok) return internalError(operation, keyId);
-  const history = secretHistory(store.kv, path);
-  if (!history) return notFound(operation, keyId, "secret not found", "error");
-  return {
-    status: 200,
-    body: history,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
-  };
+  const body = lookup(store.kv, path);
+  if (!body) return notFound(operation, keyId, "secret not found", "error");
+  return { status: 200, body, event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId } };
+}
+
+function getHistory(ctx: RequestContext): Reply {
+  return registryRead(ctx, "secret_history", "secrets", secretHistory);
 }
 
 async function deleteSecret(ctx: RequestContext): Promise<Reply> {
@@ -539,19 +544,7 @@ function listSecrets(ctx: RequestContext): Reply {
 }
 
 function getSecretMetadata(ctx: RequestContext): Reply {
-  const operation = "metadata_list";
-  const request = authorizeRegistry(ctx, operation, "metadata");
-  if ("reply" in request) return request.reply;
-  const { path, keyId, ruleId } = request;
-  const store = readStore(ctx);
-  if (!store.ok) return internalError(operation, keyId);
-  const metadata = getMetadata(store.kv, path);
-  if (!metadata) return notFound(operation, keyId, "secret not found", "error");
-  return {
-    status: 200,
-    body: metadata,
-    event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
-  };
+  return registryRead(ctx, "metadata_list", "metadata", getMetadata);
 }
 
 async function postSecretMetadata(ctx: RequestContext): Promise<Reply> {
