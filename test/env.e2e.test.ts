@@ -8,13 +8,13 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import {
   createSandbox,
+  type Fixture,
   KPM_ENTRY,
   type KpmResult,
   parseShellExports,
   runKpmProcess,
   type Sandbox,
-  seedCredential,
-  startDevServerForTest,
+  startFixture,
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
@@ -25,16 +25,17 @@ const ANTHROPIC = "sk-env-marker-anthropic-7f3a91";
 const DB_PASSWORD = "pw-env-marker-c0ffee-42";
 const TRICKY = "multi\nline\rvalue";
 
+let fixture: Fixture;
 let server: TestDevServer;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  server = await startDevServerForTest();
-  await seedCredential(server.dir, "llm/anthropic", { api_key: ANTHROPIC });
-  await seedCredential(server.dir, "generic/db/prod", { password: DB_PASSWORD, user: "app" });
-  await seedCredential(server.dir, "generic/tricky", { value: TRICKY });
-  sandbox = createSandbox();
-  writeKpmConfig(sandbox.home, server);
+  fixture = await startFixture({
+    "llm/anthropic": { api_key: ANTHROPIC },
+    "generic/db/prod": { password: DB_PASSWORD, user: "app" },
+    "generic/tricky": { value: TRICKY },
+  });
+  ({ server, sandbox } = fixture);
   writeTemplate(
     "app.template",
     [
@@ -48,8 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sandbox?.cleanup();
-  await server?.remove();
+  await fixture?.close();
 });
 
 function writeTemplate(name: string, text: string): string {

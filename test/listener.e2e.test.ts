@@ -6,28 +6,27 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createSandbox,
+  type Fixture,
   type KpmResult,
   parseShellExports,
   runKpmProcess,
   type Sandbox,
-  seedCredential,
-  startDevServerForTest,
-  type TestDevServer,
+  startFixture,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
 
 const ANTHROPIC = "sk-listener-marker-5e1f0a";
 const DB_PASSWORD = "pw-listener-marker-77aa";
 
-let server: TestDevServer;
+let fixture: Fixture;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  server = await startDevServerForTest();
-  await seedCredential(server.dir, "llm/anthropic", { api_key: ANTHROPIC });
-  await seedCredential(server.dir, "generic/db/prod", { password: DB_PASSWORD });
-  sandbox = createSandbox();
-  writeKpmConfig(sandbox.home, server);
+  fixture = await startFixture({
+    "llm/anthropic": { api_key: ANTHROPIC },
+    "generic/db/prod": { password: DB_PASSWORD },
+  });
+  sandbox = fixture.sandbox;
   writeFileSync(
     join(sandbox.home, "app.template"),
     "ANTHROPIC_API_KEY=${kms:llm/anthropic}\nDB_PASSWORD=${kms:kv/db/prod#password}\nAPP=plain\n",
@@ -35,8 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sandbox?.cleanup();
-  await server?.remove();
+  await fixture?.close();
 });
 
 function kpm(
@@ -165,7 +163,7 @@ describe("session TTL", () => {
   test("with session_key_ttl: 2 the listener exits, removes socket and record, and run unsets the variables", async () => {
     const short = createSandbox();
     try {
-      writeKpmConfig(short.home, server, { session_key_ttl: 2 });
+      writeKpmConfig(short.home, fixture.server, { session_key_ttl: 2 });
       writeFileSync(join(short.home, "app.template"), "ANTHROPIC_API_KEY=${kms:llm/anthropic}\nAPP=plain\n");
       const envResult = await kpm(["env", "--from", "app.template", "--output", "shell"], {}, short);
       expect(envResult.stderr).toContain("TTL: 2s)");

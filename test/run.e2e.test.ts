@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createSandbox,
+  type Fixture,
   KPM_BINARY,
   type KpmResult,
   kpmCommand,
@@ -14,8 +15,7 @@ import {
   REPO_ROOT,
   runKpmProcess,
   type Sandbox,
-  seedCredential,
-  startDevServerForTest,
+  startFixture,
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
@@ -26,15 +26,16 @@ const PLAIN = "plain-value-123456";
 const DEFAULT = "default-value-987654";
 const CONCEALED = "<concealed by kpm>";
 
+let fixture: Fixture;
 let server: TestDevServer;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  server = await startDevServerForTest();
-  await seedCredential(server.dir, "llm/anthropic", { api_key: SECRET });
-  await seedCredential(server.dir, "generic/db/prod", { password: DB_PASSWORD });
-  sandbox = createSandbox();
-  writeKpmConfig(sandbox.home, server);
+  fixture = await startFixture({
+    "llm/anthropic": { api_key: SECRET },
+    "generic/db/prod": { password: DB_PASSWORD },
+  });
+  ({ server, sandbox } = fixture);
   writeFileSync(
     join(sandbox.home, "app.template"),
     [
@@ -48,8 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sandbox?.cleanup();
-  await server?.remove();
+  await fixture?.close();
 });
 
 function kpm(

@@ -7,15 +7,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { join } from "node:path";
 import {
   type AuditEvent,
-  createSandbox,
+  type Fixture,
   KPM_BINARY,
   type KpmResult,
   parseShellExports,
   readAuditEvents,
   runKpmProcess,
   type Sandbox,
-  seedCredential,
-  startDevServerForTest,
+  startFixture,
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
@@ -46,6 +45,7 @@ const PLAIN = { APP_ENV: "development", LOG_LEVEL: "debug" };
 /** The variables a test cares about: template names plus kpm's session variables. */
 const WATCHED = [...KMS_NAMES, "GH_TOKEN", "KPM_SESSION", "KPM_DECRYPT_SOCK", "APP_ENV", "LOG_LEVEL"];
 
+let fixture: Fixture;
 let sandbox: Sandbox;
 let server: TestDevServer;
 let project: string;
@@ -116,17 +116,14 @@ function expectNoMarkers(text: string): void {
 }
 
 beforeAll(async () => {
-  sandbox = createSandbox();
-  server = await startDevServerForTest();
-  await seedCredential(server.dir, "llm/anthropic", { api_key: SECRETS.ANTHROPIC_API_KEY });
-  await seedCredential(server.dir, "llm/openai", { api_key: SECRETS.OPENAI_API_KEY });
-  await seedCredential(server.dir, "generic/db/prod", {
-    password: SECRETS.DB_PASSWORD,
-    user: SECRETS.DB_USER,
+  fixture = await startFixture({
+    "llm/anthropic": { api_key: SECRETS.ANTHROPIC_API_KEY },
+    "llm/openai": { api_key: SECRETS.OPENAI_API_KEY },
+    "generic/db/prod": { password: SECRETS.DB_PASSWORD, user: SECRETS.DB_USER },
+    "generic/anthropic/admin": { key: SECRETS.ANTHROPIC_ADMIN_KEY },
+    "generic/github": { token: SECRETS.GH_TOKEN },
   });
-  await seedCredential(server.dir, "generic/anthropic/admin", { key: SECRETS.ANTHROPIC_ADMIN_KEY });
-  await seedCredential(server.dir, "generic/github", { token: SECRETS.GH_TOKEN });
-  writeKpmConfig(sandbox.home, server);
+  ({ server, sandbox } = fixture);
 
   project = join(sandbox.root, "proj");
   mkdirSync(join(project, ".kpm/templates"), { recursive: true });
@@ -143,8 +140,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sandbox.cleanup();
-  await server.remove();
+  await fixture.close();
 });
 
 beforeEach(() => {

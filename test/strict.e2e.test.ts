@@ -9,15 +9,14 @@ import { formatStrictBlob, parseStrictBlob } from "@kpm/strict-codec";
 import { startRouteMissingServer } from "./helpers/fault-server.ts";
 import {
   type AuditEvent,
-  createSandbox,
+  type Fixture,
   KPM_BINARY,
   type KpmResult,
   parseShellExports,
   readAuditEvents,
   runKpmProcess,
   type Sandbox,
-  seedCredential,
-  startDevServerForTest,
+  startFixture,
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
@@ -52,9 +51,20 @@ rules:
 const DENIED_ANTHROPIC =
   "strict decrypt denied by policy: fetch LLM anthropic: operation denied by policy (policy_denied)";
 
-async function seedAll(server: TestDevServer): Promise<void> {
-  await seedCredential(server.dir, "llm/anthropic", { api_key: ANTHROPIC_KEY });
-  await seedCredential(server.dir, "generic/db/prod", { password: DB_PASSWORD, user: DB_USER });
+type StrictFixture = Fixture & { templatePath: string };
+
+/** A seeded dev server (with `policy` when given), a sandbox configured for it and TEMPLATE written. */
+async function strictFixture(policy?: string): Promise<StrictFixture> {
+  const fixture = await startFixture(
+    {
+      "llm/anthropic": { api_key: ANTHROPIC_KEY },
+      "generic/db/prod": { password: DB_PASSWORD, user: DB_USER },
+    },
+    policy === undefined ? {} : { policy },
+  );
+  const templatePath = join(fixture.sandbox.home, "app.template");
+  writeFileSync(templatePath, `${TEMPLATE}\n`);
+  return { ...fixture, templatePath };
 }
 
 function vends(events: AuditEvent[]): AuditEvent[] {
@@ -104,6 +114,7 @@ async function envStrict(sandbox: Sandbox, templatePath: string): Promise<Strict
 }
 
 describe("kpm env --strict against an allow-all dev server", () => {
+  let fixture: StrictFixture;
   let sandbox: Sandbox;
   let server: TestDevServer;
   let templatePath: string;
@@ -111,20 +122,15 @@ describe("kpm env --strict against an allow-all dev server", () => {
   let envEvents: AuditEvent[];
 
   beforeAll(async () => {
-    sandbox = createSandbox();
-    server = await startDevServerForTest();
-    await seedAll(server);
-    writeKpmConfig(sandbox.home, server);
-    templatePath = join(sandbox.home, "app.template");
-    writeFileSync(templatePath, `${TEMPLATE}\n`);
+    fixture = await strictFixture();
+    ({ sandbox, server, templatePath } = fixture);
     const run = await auditDuring(server, () => envStrict(sandbox, templatePath));
     session = run.result;
     envEvents = run.events;
   });
 
   afterAll(async () => {
-    sandbox.cleanup();
-    await server.remove();
+    await fixture.close();
   });
 
   test("env --strict authenticates once and fetches no value", () => {
@@ -278,21 +284,18 @@ describe("kpm env --strict against an allow-all dev server", () => {
 });
 
 describe("strict revocation and idle exit", () => {
+  let fixture: StrictFixture;
   let sandbox: Sandbox;
   let server: TestDevServer;
   let templatePath: string;
 
   beforeAll(async () => {
-    sandbox = createSandbox();
-    server = await startDevServerForTest();
-    await seedAll(server);
-    templatePath = join(sandbox.home, "app.template");
-    writeFileSync(templatePath, `${TEMPLATE}\n`);
+    fixture = await strictFixture();
+    ({ sandbox, server, templatePath } = fixture);
   });
 
   afterAll(async () => {
-    sandbox.cleanup();
-    await server.remove();
+    await fixture.close();
   });
 
   test("a policy change on a restarted server denies the very next strict decrypt", async () => {
@@ -367,22 +370,18 @@ describe("strict revocation and idle exit", () => {
 });
 
 describe("kpm run --strict in template mode", () => {
+  let fixture: StrictFixture;
   let sandbox: Sandbox;
   let server: TestDevServer;
   let templatePath: string;
 
   beforeAll(async () => {
-    sandbox = createSandbox();
-    server = await startDevServerForTest({ policy: DENY_ANTHROPIC_POLICY });
-    await seedAll(server);
-    writeKpmConfig(sandbox.home, server);
-    templatePath = join(sandbox.home, "app.template");
-    writeFileSync(templatePath, `${TEMPLATE}\n`);
+    fixture = await strictFixture(DENY_ANTHROPIC_POLICY);
+    ({ sandbox, server, templatePath } = fixture);
   });
 
   afterAll(async () => {
-    sandbox.cleanup();
-    await server.remove();
+    await fixture.close();
   });
 
   const PRINT_AND_EXIT_7 = [
@@ -487,22 +486,18 @@ describe("kpm run --strict in template mode", () => {
 });
 
 describe("compiled dist/kpm (smoke)", () => {
+  let fixture: StrictFixture;
   let sandbox: Sandbox;
   let server: TestDevServer;
   let templatePath: string;
 
   beforeAll(async () => {
-    sandbox = createSandbox();
-    server = await startDevServerForTest({ policy: DENY_ANTHROPIC_POLICY });
-    await seedAll(server);
-    writeKpmConfig(sandbox.home, server);
-    templatePath = join(sandbox.home, "app.template");
-    writeFileSync(templatePath, `${TEMPLATE}\n`);
+    fixture = await strictFixture(DENY_ANTHROPIC_POLICY);
+    ({ sandbox, server, templatePath } = fixture);
   });
 
   afterAll(async () => {
-    sandbox.cleanup();
-    await server.remove();
+    await fixture.close();
   });
 
   test.skipIf(!existsSync(KPM_BINARY))(

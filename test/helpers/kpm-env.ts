@@ -233,6 +233,35 @@ export async function seedCredential(
   await setDevSecret(dir, path, fields);
 }
 
+export interface Fixture {
+  server: TestDevServer;
+  sandbox: Sandbox;
+  /** Stops the sandbox's listeners, removes it, and stops and removes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * A dev server on an ephemeral port with `credentials` seeded (store path → fields) and a
+ * sandbox whose config.yaml points at it: the setup the encrypted-environment e2e files share.
+ */
+export async function startFixture(
+  credentials: Record<string, Record<string, string>> = {},
+  opts: DevServerOptions = {},
+): Promise<Fixture> {
+  const server = await startDevServerForTest(opts);
+  for (const [path, fields] of Object.entries(credentials)) await seedCredential(server.dir, path, fields);
+  const sandbox = createSandbox();
+  writeKpmConfig(sandbox.home, server);
+  return {
+    server,
+    sandbox,
+    async close() {
+      sandbox.cleanup();
+      await server.remove();
+    },
+  };
+}
+
 export interface AuditEvent {
   operation: string;
   key_id?: string;
