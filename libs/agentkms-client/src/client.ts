@@ -159,8 +159,8 @@ function buildClient(
       tls: { ca, cert: files.certPem, key: files.key, secureOptions: TLS_1_3_ONLY },
       proxy: false,
     });
-  // zod is loaded only for a body its fast check declines (response-checks.ts): on the usual path
-  // it is never evaluated at all.
+  // zod is loaded only for a body its fast check declines (response-checks.ts,
+  // metadata-list-check.ts): on the usual path it is never evaluated at all.
   let schemas: Promise<Schemas> | undefined;
   const loadSchemas = (): Promise<Schemas> => {
     schemas ??= import("./schemas.ts");
@@ -219,14 +219,13 @@ function buildClient(
     // No await when a slot is free: openClient's first request leaves before it returns.
     const release = slots.tryAcquire() ?? (await slots.acquire());
     try {
-      const pending = used.fetch(server + call.route, {
+      const response = await used.fetch(server + call.route, {
         method: call.method,
         headers,
         body: call.body,
         redirect: "manual",
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const response = await pending;
       answer = { status: response.status, text: await response.text() };
       answeredBefore = true;
     } catch (error) {
