@@ -7,10 +7,7 @@
 // and words the error. A differential property test (test/metadata-list-check.test.ts) holds the
 // two paths to the same answers.
 import type { SecretMetadata } from "./metadata.ts";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord } from "./response-checks.ts";
 
 // One straight line per field, in the schema's rules; the record is built in toSecretMetadata's
 // key order (path, service, version, name, created, updated, description, tags, type, expires,

@@ -7,7 +7,8 @@
 
 type Fields = Record<string, string>;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object, as zod's object and record schemas require (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
