@@ -820,6 +820,27 @@ function requireToken(deps: RouteDeps, req: IncomingMessage, res: ServerResponse
   return claims;
 }
 
+/** The audit event of a token refresh or revoke: the caller from `holder`'s claims, the session given. */
+function recordSessionAudit(
+  deps: RouteDeps,
+  req: IncomingMessage,
+  operation: "auth_refresh" | "revoke",
+  holder: TokenClaims,
+  agentSession: string | undefined,
+): void {
+  recordAudit(deps, {
+    caller_id: holder.sub,
+    team_id: holder.team,
+    agent_session: agentSession,
+    operation,
+    outcome: "success",
+    ...authAuditBase(req),
+    cert_fingerprint: holder.cfp,
+    caller_ou: peerOf(req)?.identity?.callerOu ?? "",
+    caller_role: holder.role,
+  });
+}
+
 function refreshSession(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): number {
   const old = requireToken(deps, req, res);
   if (!old) return 401;
@@ -834,18 +855,7 @@ function refreshSession(deps: RouteDeps, req: IncomingMessage, res: ServerRespon
     nowSeconds(deps),
   );
   deps.tokens.revoke(old.jti, old.exp);
-  const peer = peerOf(req);
-  recordAudit(deps, {
-    caller_id: old.sub,
-    team_id: old.team,
-    agent_session: claims.jti,
-    operation: "auth_refresh",
-    outcome: "success",
-    ...authAuditBase(req),
-    cert_fingerprint: old.cfp,
-    caller_ou: peer?.identity?.callerOu ?? "",
-    caller_role: old.role,
-  });
+  recordSessionAudit(deps, req, "auth_refresh", old, claims.jti);
   sendJson(res, 200, sessionBody(token, claims, deps.tokens.ttlSeconds));
   return 200;
 }
@@ -854,18 +864,7 @@ function revokeSession(deps: RouteDeps, req: IncomingMessage, res: ServerRespons
   const claims = requireToken(deps, req, res);
   if (!claims) return 401;
   deps.tokens.revoke(claims.jti, claims.exp);
-  const peer = peerOf(req);
-  recordAudit(deps, {
-    caller_id: claims.sub,
-    team_id: claims.team,
-    agent_session: claims.jti,
-    operation: "revoke",
-    outcome: "success",
-    ...authAuditBase(req),
-    cert_fingerprint: claims.cfp,
-    caller_ou: peer?.identity?.callerOu ?? "",
-    caller_role: claims.role,
-  });
+  recordSessionAudit(deps, req, "revoke", claims, claims.jti);
   res.writeHead(204);
   res.end();
   return 204;
