@@ -23,7 +23,7 @@ export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason:
 
 /** The session's listener socket after the §7.6 checks, or the reason it cannot be used. */
 export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
-  const socket = findListenerSocket(sessionId, env, runtimeDirFor(env));
+  const socket = findListenerSocket(sessionId, env, () => runtimeDirFor(env));
   if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
   try {
     checkSocketPath(socket);

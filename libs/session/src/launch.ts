@@ -1,13 +1,13 @@
 // Starting a session's listener from `kpm env` (spec §7.4 steps 1, 2 and 4): a detached kpm
 // process with a minimal environment; the key travels only over its stdin pipe.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { withDeadline } from "./deadline.ts";
 import { SessionError } from "./error.ts";
 import { pathExists } from "./path-exists.ts";
 import { currentUid, ensureRuntimeDir, resolveRuntimeDir } from "./runtime-dir.ts";
 import { cleanupStaleSessions, sessionRecordPath } from "./session-record.ts";
-import { socketPathFor } from "./socket-path.ts";
+import { MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
 import { encodeStartMessage, type ListenerStart } from "./start-message.ts";
 
 export type { ListenerStart } from "./start-message.ts";
@@ -147,4 +147,17 @@ async function terminate(child: Bun.Subprocess): Promise<void> {
     child.kill("SIGKILL");
     await child.exited;
   }
+}
+
+/** <RuntimeDir>/<sid>.sock, refused beyond the portable sun_path limit (§7.3). */
+function socketPathFor(runtimeDir: string, sessionId: string): string {
+  const socketPath = join(runtimeDir, `${sessionId}.sock`);
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new SessionError(
+      "socket_path_too_long",
+      `socket path too long (${bytes} bytes, max ${MAX_SOCKET_PATH_BYTES}): ${socketPath}; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`,
+    );
+  }
+  return socketPath;
 }

@@ -1,11 +1,12 @@
 // <RuntimeDir> (spec §4.1, §7.3): where sockets, session records and debug logs live.
 // It must stay private to the user, so it is verified with lstat on every use.
-import { chmodSync, lstatSync, mkdirSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { isDirectory, isSymbolicLink, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-error.ts";
 
 export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: number): string {
+  // node:path here, not at load: the socket checks (this module's other use) do not need it.
+  const { isAbsolute, join, resolve } = require("node:path") as typeof import("node:path");
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg && isAbsolute(xdg)) return join(xdg, "kpm");
   // Absolute even for a relative TMPDIR: the listener runs with another working directory.
@@ -16,6 +17,8 @@ export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: 
 
 /** Creates the directory (0700) when missing — never its parent — then verifies it. */
 export function ensureRuntimeDir(dir: string): void {
+  // node:fs only here (kpm env, the listener): the checks below need only lstat.
+  const { chmodSync, mkdirSync } = require("node:fs") as typeof import("node:fs");
   try {
     // Not recursive: XDG_RUNTIME_DIR belongs to the login system and TMPDIR to the OS.
     mkdirSync(dir, { mode: 0o700 });
@@ -41,15 +44,15 @@ export function checkRuntimeDir(dir: string): void {
 
 /** Why `dir` is not a private directory of the current user (spec §7.3 reasons), or null. */
 export function privateDirectoryProblem(dir: string): string | null {
-  let stats: ReturnType<typeof lstatSync>;
+  let stats: LinkStatus;
   try {
-    stats = lstatSync(dir);
+    stats = lstat(dir);
   } catch (error) {
     if (errorCode(error) === "ENOENT") return "it does not exist";
     return `it cannot be inspected: ${describeFsError(error)}`;
   }
-  if (stats.isSymbolicLink()) return "it is a symbolic link";
-  if (!stats.isDirectory()) return "it is not a directory";
+  if (isSymbolicLink(stats)) return "it is a symbolic link";
+  if (!isDirectory(stats)) return "it is not a directory";
   const uid = currentUid();
   if (stats.uid !== uid) return `it is owned by uid ${stats.uid}, not ${uid}`;
   if ((stats.mode & 0o077) !== 0) {

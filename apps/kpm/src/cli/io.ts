@@ -1,7 +1,8 @@
 // Output primitives for the hot paths: Bun.write and fs.writeSync avoid the 8–10 ms cost of
 // touching process.stdout/process.stderr (STYLE.md, "Bun facts"). console.error is not used:
-// Bun colours it red on a terminal, which would alter our exact texts.
-import { fstatSync, writeSync } from "node:fs";
+// Bun colours it red on a terminal, which would alter our exact texts. node:fs (~1 ms to load)
+// is required on the first line written, so a run that writes nothing never loads it.
+import { isattyIfOpen, isatty as libcIsatty } from "@kpm/libc";
 
 /** Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
@@ -25,7 +26,12 @@ export function stdoutLine(text: string): void {
   writeAllSync(1, Buffer.from(`${text}\n`));
 }
 
+function nodeFs(): typeof import("node:fs") {
+  return require("node:fs") as typeof import("node:fs");
+}
+
 function writeAllSync(fd: number, bytes: Uint8Array): void {
+  const { writeSync } = nodeFs();
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -43,47 +49,28 @@ export async function writeStderr(data: string | Uint8Array): Promise<void> {
   await Bun.write(Bun.stderr, data);
 }
 
-let isattyImpl: ((fd: number) => boolean) | undefined;
-
 /**
- * isatty(3). Only a character device can be a terminal, and on Linux none of the memory devices
- * (major 1: /dev/null, /dev/zero, …) is one, so pipes, files and a /dev/null stdin — what agents
- * and CI give kpm — are answered by one fstat. Anything else asks libc through bun:ffi (~0.6 ms
- * to load), with node:tty (~3 ms) as the fallback where libc cannot be opened.
+ * isatty(3), from whichever of libc and node:fs this process has already loaded. libc answers
+ * when it is open (env-scan `kpm run` opened it for the socket checks). Otherwise one fstat
+ * answers pipes, files and a /dev/null stdin — what agents and CI give kpm — since only a
+ * character device can be a terminal and on Linux none of the memory devices (major 1:
+ * /dev/null, /dev/zero, …) is one. Anything else asks libc (~0.35 ms to open), with node:tty
+ * (~3 ms) as the fallback where libc cannot be opened.
  */
 export function isatty(fd: number): boolean {
+  const answer = isattyIfOpen(fd);
+  if (answer !== undefined) return answer;
   try {
-    const stats = fstatSync(fd);
+    const stats = nodeFs().fstatSync(fd);
     if (!stats.isCharacterDevice()) return false;
     if (process.platform === "linux" && linuxMajor(stats.rdev) === 1) return false;
   } catch {
     return false;
   }
-  if (!isattyImpl) isattyImpl = loadIsatty();
-  return isattyImpl(fd);
+  return libcIsatty(fd) ?? (require("node:tty") as typeof import("node:tty")).isatty(fd);
 }
 
 /** The major number of a Linux device id (glibc's gnu_dev_major). */
 function linuxMajor(rdev: number): number {
   return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-}
-
-function loadIsatty(): (fd: number) => boolean {
-  try {
-    const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-    const candidates =
-      process.platform === "darwin" ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
-    for (const name of candidates) {
-      try {
-        const lib = dlopen(name, { isatty: { args: [FFIType.i32], returns: FFIType.i32 } });
-        return (fd) => lib.symbols.isatty(fd) === 1;
-      } catch {
-        // try the next name (musl has no libc.so.6)
-      }
-    }
-  } catch {
-    // bun:ffi unavailable
-  }
-  const tty = require("node:tty") as typeof import("node:tty");
-  return (fd) => tty.isatty(fd);
 }

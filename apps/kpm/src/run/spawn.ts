@@ -1,6 +1,5 @@
 // Spawning `kpm run`'s child (§8.2 "Spawning", §10): PATH lookup with 126/127, signal forwarding
 // installed before spawn, optional output masking, and the child's exit status mirrored.
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
@@ -18,6 +17,8 @@ export interface SpawnRequest {
 
 function resolveExecutable(command: string, pathVariable: string | undefined): string {
   if (command.includes("/")) {
+    // node:fs only for a command given as a path: a PATH lookup does not need it.
+    const { accessSync, constants: fsConstants, statSync } = require("node:fs") as typeof import("node:fs");
     let isFile = false;
     try {
       isFile = statSync(command).isFile();

@@ -1,0 +1,126 @@
+// lstat through libc must say exactly what node:fs says (type and permission bits, owner) for
+// every kind of entry, and fail with node:fs's errors; isatty must tell terminals from the rest.
+import { afterAll, describe, expect, test } from "bun:test";
+import {
+  chownSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bindLibc, isatty, isDirectory, isSocket, isSymbolicLink, LAYOUTS, lstat } from "@kpm/libc";
+
+const dir = mkdtempSync(join(tmpdir(), "kpm-libc-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function errorOf(run: () => unknown): NodeJS.ErrnoException {
+  try {
+    run();
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  }
+  throw new Error("expected an error");
+}
+
+const onKnownLayout = `${process.platform}-${process.arch}` in LAYOUTS;
+
+describe("lstat", () => {
+  test("agrees with node:fs on directories, files, links, sockets, FIFOs and devices", () => {
+    const privateDir = join(dir, "private");
+    mkdirSync(privateDir, { mode: 0o700 });
+    const file = join(dir, "file");
+    writeFileSync(file, "x", { mode: 0o640 });
+    const link = join(dir, "link");
+    symlinkSync(privateDir, link);
+    const dangling = join(dir, "dangling");
+    symlinkSync(join(dir, "nowhere"), dangling);
+    const fifo = join(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", "-m", "0604", fifo]).exitCode).toBe(0);
+    const socketPath = join(dir, "s.sock");
+    const listener = Bun.listen({ unix: socketPath, socket: { data() {} } });
+    try {
+      for (const path of [dir, privateDir, file, link, dangling, fifo, socketPath, "/dev/null", "/"]) {
+        const expected = lstatSync(path);
+        expect({ path, ...lstat(path) }).toEqual({ path, mode: expected.mode, uid: expected.uid });
+      }
+      expect(isDirectory(lstat(privateDir))).toBe(true);
+      expect(isSymbolicLink(lstat(link))).toBe(true);
+      expect(isDirectory(lstat(link))).toBe(false);
+      expect(isSocket(lstat(socketPath))).toBe(true);
+      expect(isSocket(lstat(file)) || isDirectory(lstat(file)) || isSymbolicLink(lstat(file))).toBe(false);
+    } finally {
+      listener.stop(true);
+    }
+  });
+
+  // As root (CI), an owner that is neither 0 nor the group proves the uid offset: root's uid and
+  // gid are both 0, so a layout that read st_gid would pass the test above.
+  test.if(process.getuid?.() === 0)("reads the owner, not the group", () => {
+    const owned = join(dir, "owned");
+    writeFileSync(owned, "");
+    chownSync(owned, 65534, 65533);
+    expect(lstat(owned).uid).toBe(65534);
+  });
+
+  test("fails with node:fs's error codes", () => {
+    writeFileSync(join(dir, "plain"), "");
+    expect(errorOf(() => lstat(join(dir, "missing"))).code).toBe("ENOENT");
+    expect(errorOf(() => lstat(join(dir, "plain", "child"))).code).toBe("ENOTDIR");
+    // C cannot spell a NUL byte: node:fs answers, and refuses the path.
+    expect(errorOf(() => lstat(`${dir}\0/plain`)).code).toBe(errorOf(() => lstatSync(`${dir}\0/plain`)).code);
+  });
+});
+
+describe("bindLibc", () => {
+  test.if(process.platform === "linux")("binds lstat only where the struct stat layout is known", () => {
+    const known = bindLibc("linux", process.arch);
+    expect(typeof known?.isatty).toBe("function");
+    expect(known?.lstat !== undefined).toBe(onKnownLayout);
+    const unknownArch = bindLibc("linux", "riscv64");
+    expect(typeof unknownArch?.isatty).toBe("function");
+    expect(unknownArch?.lstat).toBeUndefined();
+    expect(bindLibc("plan9", "x64")).toBeNull();
+  });
+});
+
+describe("isatty", () => {
+  test("is true for a pseudo-terminal only", () => {
+    const file = join(dir, "tty-file");
+    writeFileSync(file, "");
+    const fds = {
+      pty: openSync("/dev/ptmx", "r+"),
+      file: openSync(file, "r"),
+      devNull: openSync("/dev/null", "r"),
+    };
+    try {
+      expect(isatty(fds.pty)).toBe(true);
+      expect(isatty(fds.file)).toBe(false);
+      expect(isatty(fds.devNull)).toBe(false);
+      expect(isatty(987_654)).toBe(false);
+    } finally {
+      for (const fd of Object.values(fds)) closeSync(fd);
+    }
+  });
+
+  test("isattyIfOpen answers only once libc is open, and loading the module opens nothing", () => {
+    const script = `
+      import { isattyIfOpen, lstat } from "@kpm/libc";
+      const before = isattyIfOpen(0);
+      lstat("/");
+      console.log(JSON.stringify([before ?? null, isattyIfOpen(0)]));
+    `;
+    const result = Bun.spawnSync([process.execPath, "-e", script], {
+      cwd: join(import.meta.dir, ".."),
+      stdin: "ignore",
+      stderr: "pipe",
+    });
+    expect(result.stderr.toString()).toBe("");
+    expect(JSON.parse(result.stdout.toString())).toEqual([null, false]);
+  });
+});
