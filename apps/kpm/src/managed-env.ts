@@ -49,8 +49,10 @@ export function blobLikeVariables(
 ): Array<{ name: string; value: string; inspection: BlobInspection }> {
   const found: Array<{ name: string; value: string; inspection: BlobInspection }> = [];
   for (const [name, value] of Object.entries(env)) {
-    const inspection = value === undefined ? null : inspectBlob(value);
-    if (inspection) found.push({ name, value: value as string, inspection });
+    // Both kinds start so; the check keeps the parser away from the rest of the environment.
+    if (value === undefined || !value.startsWith("ENC[kpm")) continue;
+    const inspection = inspectBlob(value);
+    if (inspection) found.push({ name, value, inspection });
   }
   return found.sort((a, b) => byCodePoint(a.name, b.name));
 }

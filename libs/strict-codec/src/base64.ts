@@ -12,13 +12,6 @@ function isAlphabet(code: number): boolean {
   return code < 128 && IS_ALPHABET[code] === 1;
 }
 
-/**
- * Exactly the texts findInvalidOffset accepts: whole quanta of the alphabet, the last one
- * optionally `xx==` or `xxx=`. One native match instead of a JS loop per character (~0.25 ms for
- * the ten blobs of an env-scan `kpm run`); the loop still finds the offset of a bad text.
- */
-const VALID = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** The offset Go would report for invalid input, or -1 when the text is valid. */
 export function findInvalidOffset(text: string): number {
   const length = text.length;
@@ -44,17 +37,30 @@ export function findInvalidOffset(text: string): number {
 
 /** Why `text` is not strict padded standard base64, or null when it is. */
 export function base64Problem(text: string): string | null {
-  if (VALID.test(text)) return null;
-  const offset = findInvalidOffset(text);
-  return offset === -1 ? null : `illegal base64 data at input byte ${offset}`;
+  return decodeStrictBase64(text) instanceof Uint8Array
+    ? null
+    : `illegal base64 data at input byte ${findInvalidOffset(text)}`;
 }
 
 /**
- * Decodes text already accepted by base64Problem. Uint8Array.fromBase64 is native; Buffer's
- * first base64 decode cost ~0.13 ms of every `kpm run` that scans blobs.
+ * The bytes of `text` when it is strict padded standard base64 (what findInvalidOffset accepts),
+ * else null. The native decoder answers first: no regex to compile and no JS loop per character
+ * (~0.2 ms of every env-scan `kpm run`). In strict mode it accepts a subset of those texts, plus
+ * texts with ASCII whitespace, which it skips — and a skipped character leaves fewer bytes than
+ * the text's length promises. Whatever it refuses (non-zero bits after the last byte, say), the
+ * scanner decides.
  */
-export function decodeBase64(text: string): Uint8Array {
-  return Uint8Array.fromBase64(text);
+export function decodeStrictBase64(text: string): Uint8Array | null {
+  if (text.length % 4 === 0) {
+    try {
+      const bytes = Uint8Array.fromBase64(text, { lastChunkHandling: "strict" });
+      const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+      if (bytes.length === (text.length / 4) * 3 - padding) return bytes;
+    } catch {
+      // refused: the scanner below decides
+    }
+  }
+  return findInvalidOffset(text) === -1 ? Uint8Array.fromBase64(text) : null;
 }
 
 export function encodeBase64(bytes: Uint8Array): string {

@@ -1,7 +1,7 @@
 // Strict blobs (§7.2): ENC[kpm-strict:<sid>:<base64(JSON ref)>]. They carry a reference, never
 // secret material; the strict listener resolves them through AgentKMS.
 
-import { base64Problem, decodeBase64, encodeBase64 } from "./base64.ts";
+import { base64Problem, decodeStrictBase64, encodeBase64 } from "./base64.ts";
 import { CodecError } from "./codec-error.ts";
 import { goJsonString } from "./go-json.ts";
 
@@ -78,7 +78,7 @@ export function parseStrictBlob(blob: string): ParsedStrictBlob {
   // An empty sid is never emitted (formatStrictBlob refuses it), so treat it as missing.
   if (separator <= 0) fail("missing sessionID separator");
   const encoded = inner.slice(separator + 1);
-  const problem = base64Problem(encoded);
-  if (problem !== null) fail(`base64 decode: ${problem}`);
-  return { sessionId: inner.slice(0, separator), ref: unmarshalRef(decodeBase64(encoded)) };
+  const data = decodeStrictBase64(encoded);
+  if (data === null) fail(`base64 decode: ${base64Problem(encoded)}`);
+  return { sessionId: inner.slice(0, separator), ref: unmarshalRef(data) };
 }
