@@ -1,12 +1,10 @@
 // The client side of the decrypt socket (spec §7.5, §7.6) used by run, decrypt, show and
 // env --unload: one connection per request, bounded waits, and retries for a full backlog.
 import type { Socket } from "bun";
-import { withDeadline } from "./deadline.ts";
 import { SessionError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-error.ts";
 import { pathExists } from "./path-exists.ts";
 
-export const CONNECT_TIMEOUT_MS = 2000;
 export const RESPONSE_TIMEOUT_MS = 30_000;
 const REFUSED_RETRIES = 3;
 const REFUSED_BACKOFF_MS = 20;
@@ -46,57 +44,24 @@ export async function pingListener(socketPath: string): Promise<PingResult | nul
   }
 }
 
-interface Exchange {
-  received: Uint8Array[];
-  pending: Uint8Array | null;
-  settle: (outcome: { text: string } | { error: SessionError }) => void;
-  settled: boolean;
-}
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
+/**
+ * One request line, one response line. The listener's socket bounds the wait for the response
+ * (socket.timeout: no JS timer per request). A Unix-socket connect completes or fails at once, so
+ * it has no timer: only a refused connect while the socket file exists (a full accept backlog)
+ * is retried.
+ */
 async function exchange(socketPath: string, requestLine: string): Promise<string> {
-  let settle: Exchange["settle"] = () => {};
-  const outcome = new Promise<{ text: string } | { error: SessionError }>((resolve) => {
-    settle = resolve;
-  });
-  const state: Exchange = { received: [], pending: null, settle, settled: false };
-  const socket = await connect(socketPath, state);
-
-  const request = new TextEncoder().encode(requestLine);
-  const written = socket.write(request);
-  if (written < 0) {
-    socket.terminate();
-    throw new SessionError("send", "the listener closed the connection");
-  }
-  if (written < request.byteLength) state.pending = request.subarray(written);
-
-  const result = await withDeadline(outcome, RESPONSE_TIMEOUT_MS, () => ({
-    error: new SessionError("read", `no response within ${RESPONSE_TIMEOUT_MS / 1000}s`),
-  }));
-  state.settled = true;
-  socket.end();
-  if ("error" in result) throw result.error;
-  return result.text;
-}
-
-async function connect(socketPath: string, state: Exchange): Promise<Socket<Exchange>> {
+  const request = encoder.encode(requestLine);
   for (let attempt = 0; ; attempt++) {
-    const connecting = connectOnce(socketPath, state);
-    const result = await withDeadline(
-      connecting.then(
-        (socket) => ({ socket }),
-        (error: unknown) => ({ error }),
-      ),
-      CONNECT_TIMEOUT_MS,
-      () => null,
-    );
-    if (result === null) {
-      connecting.then((late) => late.terminate()).catch(() => {});
-      throw new SessionError("connect", `timed out after ${CONNECT_TIMEOUT_MS / 1000}s`);
-    }
-    if ("socket" in result) return result.socket;
-    const code = errorCode(result.error);
+    const outcome = await exchangeOnce(socketPath, request);
+    if (typeof outcome === "string") return outcome;
+    if (outcome instanceof SessionError) throw outcome;
+    const code = errorCode(outcome.connectError);
     if (code === "ENOENT") throw noListener(socketPath);
-    if (code !== "ECONNREFUSED") throw new SessionError("connect", describeFsError(result.error));
+    if (code !== "ECONNREFUSED") throw new SessionError("connect", describeFsError(outcome.connectError));
     // Refused while the file exists: a full accept backlog, worth a short retry; refused
     // without it: the listener is gone.
     if (!pathExists(socketPath) || attempt >= REFUSED_RETRIES) throw noListener(socketPath);
@@ -104,45 +69,61 @@ async function connect(socketPath: string, state: Exchange): Promise<Socket<Exch
   }
 }
 
-function connectOnce(socketPath: string, state: Exchange): Promise<Socket<Exchange>> {
-  const finish = (socket: Socket<Exchange>): void => {
-    if (state.settled) return;
-    state.settled = true;
-    state.settle({ text: new TextDecoder().decode(concat(socket.data.received)) });
-  };
-  return Bun.connect<Exchange>({
-    unix: socketPath,
-    data: state,
-    socket: {
-      data(socket, chunk) {
-        if (state.settled) return;
-        const newline = chunk.indexOf(NEWLINE);
-        socket.data.received.push(
-          Uint8Array.prototype.slice.call(newline === -1 ? chunk : chunk.subarray(0, newline)),
-        );
-        if (newline !== -1) finish(socket);
+type Outcome = string | SessionError | { connectError: unknown };
+
+function exchangeOnce(socketPath: string, request: Uint8Array): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    const received: Uint8Array[] = [];
+    let pending: Uint8Array | null = null;
+    let settled = false;
+    const settle = (socket: Socket<undefined>, outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      socket.end();
+      resolve(outcome);
+    };
+    const finish = (socket: Socket<undefined>): void => settle(socket, decoder.decode(concat(received)));
+    Bun.connect({
+      unix: socketPath,
+      socket: {
+        open(socket) {
+          socket.timeout(RESPONSE_TIMEOUT_MS / 1000);
+          const written = socket.write(request);
+          if (written < 0) {
+            settled = true;
+            socket.terminate();
+            resolve(new SessionError("send", "the listener closed the connection"));
+          } else if (written < request.byteLength) {
+            pending = request.subarray(written);
+          }
+        },
+        data(socket, chunk) {
+          if (settled) return;
+          const newline = chunk.indexOf(NEWLINE);
+          received.push(Uint8Array.prototype.slice.call(newline === -1 ? chunk : chunk.subarray(0, newline)));
+          if (newline !== -1) finish(socket);
+        },
+        drain(socket) {
+          if (pending === null) return;
+          const written = socket.write(pending);
+          pending = written >= 0 && written < pending.byteLength ? pending.subarray(written) : null;
+        },
+        timeout(socket) {
+          settle(socket, new SessionError("read", `no response within ${RESPONSE_TIMEOUT_MS / 1000}s`));
+        },
+        end: finish,
+        close: finish,
+        error(socket, error) {
+          settle(socket, new SessionError("read", describeFsError(error)));
+        },
+        connectError() {
+          // Reported through the rejected Bun.connect promise.
+        },
       },
-      drain(socket) {
-        const pending = state.pending;
-        if (pending === null) return;
-        const written = socket.write(pending);
-        state.pending = written >= 0 && written < pending.byteLength ? pending.subarray(written) : null;
-      },
-      end(socket) {
-        finish(socket);
-      },
-      close(socket) {
-        finish(socket);
-      },
-      error(_socket, error) {
-        if (state.settled) return;
-        state.settled = true;
-        state.settle({ error: new SessionError("read", describeFsError(error)) });
-      },
-      connectError() {
-        // Reported through the rejected Bun.connect promise.
-      },
-    },
+    }).catch((connectError: unknown) => {
+      settled = true;
+      resolve({ connectError });
+    });
   });
 }
 
