@@ -1,5 +1,7 @@
 // Decrypting a blob through its session's listener (§7.6, §8.2 reasons), for `run` env-scan
 // mode and `decrypt`. Env-scan never uses key material of its own (§18.12).
+
+import { openLibc } from "@kpm/libc";
 import {
   checkSocketPath,
   findListenerSocket,
@@ -21,8 +23,12 @@ export function noListenerReason(sessionId: string): string {
 
 export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason: string };
 
-/** The session's listener socket after the §7.6 checks, or the reason it cannot be used. */
-export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
+/**
+ * The session's listener socket after the §7.6 checks, or the reason it cannot be used. The
+ * checks lstat through libc, bound here: node:fs would cost ~1.5 ms of an env-scan `kpm run`.
+ */
+export async function findCheckedListener(env: Env, sessionId: string): Promise<ListenerLookup> {
+  await openLibc();
   const socket = findListenerSocket(sessionId, env, () => runtimeDirFor(env));
   if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
   try {
@@ -47,13 +53,4 @@ export async function decryptAt(socket: string, blob: string, sessionId: string)
     }
     return { ok: false, reason: (error as Error).message };
   }
-}
-
-export async function decryptViaListener(
-  env: Env,
-  blob: string,
-  sessionId: string,
-): Promise<ListenerDecrypt> {
-  const listener = findCheckedListener(env, sessionId);
-  return listener.ok ? decryptAt(listener.socket, blob, sessionId) : listener;
 }

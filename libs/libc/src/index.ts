@@ -1,12 +1,13 @@
 // lstat(2) and isatty(3) from the C library through bun:ffi, for the hot path of `kpm run` in
-// env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1 ms of a ~10 ms process and
-// bun:ffi ~0.35 ms, and that path needs nothing else from node:fs: the §7.3/§7.6 checks of the
-// runtime directory and the socket, and whether stdio is a terminal.
+// env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
+// that path needs nothing else from it: the §7.3/§7.6 checks of the runtime directory and the
+// socket, and whether stdio is a terminal. Binding libc costs ~0.3 ms: `await openLibc()` (a
+// dynamic import; a first require() alone costs ~0.25 ms more).
 //
 // bun:ffi returns struct stat as raw bytes, so lstat is read through libc only where the layout
-// is known and tested (LAYOUTS); elsewhere, when libc cannot be opened, for a path that C cannot
-// spell (a NUL byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are
-// the ones callers report.
+// is known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
+// byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones
+// callers report.
 
 /** What callers of lstat use: the st_mode (type and permission bits) and st_uid. */
 export interface LinkStatus {
@@ -54,11 +55,11 @@ const LIBRARY_NAMES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Binds libc for a platform: lstat and isatty where the stat layout is known, else isatty alone. */
-export function bindLibc(platform: string, arch: string): Libc | null {
+export function bindLibc(ffi: typeof import("bun:ffi"), platform: string, arch: string): Libc | null {
   const names = LIBRARY_NAMES[platform];
   if (!names) return null;
   const layout = LAYOUTS[`${platform}-${arch}`];
-  const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
+  const { dlopen, FFIType } = ffi;
   const isatty = { args: [FFIType.i32], returns: FFIType.i32 } as const;
   const lstat = { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } as const;
   for (const name of names) {
@@ -76,25 +77,29 @@ export function bindLibc(platform: string, arch: string): Libc | null {
 let libc: Libc | null | undefined;
 let statBuffer: Uint8Array | undefined;
 
-function openLibc(): Libc | null {
-  if (libc === undefined) {
-    try {
-      libc = bindLibc(process.platform, process.arch);
-    } catch {
-      libc = null; // no bun:ffi in this build of Bun: node:fs and node:tty answer
-    }
+function bind(load: () => typeof import("bun:ffi")): Libc | null {
+  try {
+    return bindLibc(load(), process.platform, process.arch);
+  } catch {
+    return null; // no bun:ffi in this build of Bun: node:fs and node:tty answer
   }
-  return libc;
+}
+
+/** Binds libc for this process (once); lstat and isattyIfOpen use it from then on. */
+export async function openLibc(): Promise<void> {
+  if (libc !== undefined) return;
+  const ffi = await import("bun:ffi").catch(() => null);
+  libc ??= ffi ? bind(() => ffi) : null;
 }
 
 const encoder = new TextEncoder();
 
 /**
- * lstat(2): the entry itself, a symbolic link not followed. Throws node:fs's error when the path
- * cannot be inspected.
+ * lstat(2): the entry itself, a symbolic link not followed; through libc once openLibc has run.
+ * Throws node:fs's error when the path cannot be inspected.
  */
 export function lstat(path: string): LinkStatus {
-  const c = openLibc();
+  const c = libc;
   if (c?.lstat && c.layout && !path.includes("\0")) {
     statBuffer ??= new Uint8Array(c.layout.size);
     if (c.lstat(encoder.encode(`${path}\0`), statBuffer) === 0) {
@@ -111,8 +116,8 @@ export function isattyIfOpen(fd: number): boolean | undefined {
   return libc ? libc.isatty(fd) === 1 : undefined;
 }
 
-/** isatty(3) through libc (opened if needed), or undefined where libc cannot be opened. */
+/** isatty(3) through libc (bound now if need be), or undefined where libc cannot be bound. */
 export function isatty(fd: number): boolean | undefined {
-  const c = openLibc();
-  return c ? c.isatty(fd) === 1 : undefined;
+  if (libc === undefined) libc = bind(() => require("bun:ffi") as typeof import("bun:ffi"));
+  return libc ? libc.isatty(fd) === 1 : undefined;
 }

@@ -1,6 +1,8 @@
 // lstat through libc must say exactly what node:fs says (type and permission bits, owner) for
 // every kind of entry, and fail with node:fs's errors; isatty must tell terminals from the rest.
-import { afterAll, describe, expect, test } from "bun:test";
+
+import * as ffi from "bun:ffi";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
   closeSync,
@@ -14,9 +16,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bindLibc, isatty, isDirectory, isSocket, isSymbolicLink, LAYOUTS, lstat } from "@kpm/libc";
+import { bindLibc, isatty, isDirectory, isSocket, isSymbolicLink, LAYOUTS, lstat, openLibc } from "@kpm/libc";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-libc-"));
+beforeAll(() => openLibc());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function errorOf(run: () => unknown): NodeJS.ErrnoException {
@@ -79,13 +82,13 @@ describe("lstat", () => {
 
 describe("bindLibc", () => {
   test.if(process.platform === "linux")("binds lstat only where the struct stat layout is known", () => {
-    const known = bindLibc("linux", process.arch);
+    const known = bindLibc(ffi, "linux", process.arch);
     expect(typeof known?.isatty).toBe("function");
     expect(known?.lstat !== undefined).toBe(onKnownLayout);
-    const unknownArch = bindLibc("linux", "riscv64");
+    const unknownArch = bindLibc(ffi, "linux", "riscv64");
     expect(typeof unknownArch?.isatty).toBe("function");
     expect(unknownArch?.lstat).toBeUndefined();
-    expect(bindLibc("plan9", "x64")).toBeNull();
+    expect(bindLibc(ffi, "plan9", "x64")).toBeNull();
   });
 });
 
@@ -108,12 +111,12 @@ describe("isatty", () => {
     }
   });
 
-  test("isattyIfOpen answers only once libc is open, and loading the module opens nothing", () => {
+  test("before openLibc, lstat answers through node:fs and isattyIfOpen does not answer", () => {
     const script = `
-      import { isattyIfOpen, lstat } from "@kpm/libc";
-      const before = isattyIfOpen(0);
-      lstat("/");
-      console.log(JSON.stringify([before ?? null, isattyIfOpen(0)]));
+      import { isattyIfOpen, lstat, openLibc } from "@kpm/libc";
+      const before = [isattyIfOpen(0) ?? null, lstat("/").mode];
+      await openLibc();
+      console.log(JSON.stringify([before, [isattyIfOpen(0), lstat("/").mode]]));
     `;
     const result = Bun.spawnSync([process.execPath, "-e", script], {
       cwd: join(import.meta.dir, ".."),
@@ -121,6 +124,9 @@ describe("isatty", () => {
       stderr: "pipe",
     });
     expect(result.stderr.toString()).toBe("");
-    expect(JSON.parse(result.stdout.toString())).toEqual([null, false]);
+    const [before, after] = JSON.parse(result.stdout.toString());
+    const rootMode = lstatSync("/").mode;
+    expect(before).toEqual([null, rootMode]);
+    expect(after).toEqual([false, rootMode]);
   });
 });

@@ -1,5 +1,6 @@
 // `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
 
+import { openLibc } from "@kpm/libc";
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
@@ -34,9 +35,10 @@ export default defineKpmCommand({
 
     const inspection = inspectBlob(blob);
     const socket = inspection?.ok
-      ? findListenerSocket(inspection.sessionId, ctx.env, runtimeDirFor(ctx.env))
+      ? findListenerSocket(inspection.sessionId, ctx.env, () => runtimeDirFor(ctx.env))
       : (ctx.env.KPM_DECRYPT_SOCK ?? null);
     if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
+    await openLibc();
     try {
       checkSocketPath(socket);
     } catch (error) {
