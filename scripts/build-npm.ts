@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const entry = join(import.meta.dir, "../apps/kpm/src/main.ts");
+const entry = join(import.meta.dir, "npm/entry.ts");
 
 /** The bin's first line: Bun must not load a `.env` or `bunfig.toml` (preloads) from the user's cwd. */
 export const SHEBANG = "#!/usr/bin/env -S bun --no-env-file --config=/dev/null";
@@ -74,9 +74,9 @@ async function bundle(outDir: string, version: string): Promise<string> {
   const [output] = result.outputs;
   if (output === undefined) throw new Error("bundle produced no output");
   const text = await output.text();
-  // Bun keeps the entry's hashbang; insist on it so a changed main.ts cannot drop the flags silently.
+  // Bun keeps the entry's hashbang; insist on it so a changed entry cannot drop the flags silently.
   if (!text.startsWith(`${SHEBANG}\n`)) {
-    throw new Error(`bundle must start with ${SHEBANG} (check apps/kpm/src/main.ts line 1)`);
+    throw new Error(`bundle must start with ${SHEBANG} (check scripts/npm/entry.ts line 1)`);
   }
   const binPath = join(outDir, "bin/kpm.js");
   mkdirSync(join(outDir, "bin"), { recursive: true });
