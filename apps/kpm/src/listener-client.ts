@@ -27,8 +27,8 @@ export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason:
  * The session's listener socket after the §7.6 checks, or the reason it cannot be used. The
  * checks lstat through libc, bound here: node:fs would cost ~1.5 ms of an env-scan `kpm run`.
  */
-export async function findCheckedListener(env: Env, sessionId: string): Promise<ListenerLookup> {
-  await openLibc();
+export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
+  openLibc();
   const socket = findListenerSocket(sessionId, env, () => runtimeDirFor(env));
   if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
   try {

@@ -1,11 +1,10 @@
-// lstat(2) and isatty(3) from the C library through bun:ffi, for the hot path of `kpm run` in
+// lstat(2) and isatty(3) from the C library through Bun's FFI, for the hot path of `kpm run` in
 // env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
 // that path needs nothing else from it: the §7.3/§7.6 checks of the runtime directory and the
-// socket, and whether stdio is a terminal. Binding libc costs ~0.3 ms: `await openLibc()` (a
-// dynamic import; a first require() alone costs ~0.25 ms more).
+// socket, and whether stdio is a terminal. Binding libc costs ~0.15 ms (openLibc).
 //
-// bun:ffi returns struct stat as raw bytes, so lstat is read through libc only where the layout
-// is known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
+// FFI returns struct stat as raw bytes, so lstat is read through libc only where the layout is
+// known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
 // byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones
 // callers report.
 
@@ -48,25 +47,39 @@ export interface Libc {
   layout?: StatLayout;
 }
 
+interface SymbolSpec {
+  args: string[];
+  returns: string;
+}
+
+/** A dlopen of bun:ffi's shape: symbols by name, types by name, typed arrays passed as pointers. */
+export type Dlopen = (path: string, symbols: Record<string, SymbolSpec>) => unknown;
+
 const LIBRARY_NAMES: Readonly<Record<string, readonly string[]>> = {
   darwin: ["libc.dylib", "/usr/lib/libSystem.B.dylib"],
   // musl has no libc.so.6; its loader answers "libc.so" with itself.
   linux: ["libc.so.6", "libc.so"],
 };
 
+const ISATTY: SymbolSpec = { args: ["i32"], returns: "i32" };
+const LSTAT: SymbolSpec = { args: ["ptr", "ptr"], returns: "i32" };
+
+type Symbols = Record<string, (...args: unknown[]) => number>;
+
 /** Binds libc for a platform: lstat and isatty where the stat layout is known, else isatty alone. */
-export function bindLibc(ffi: typeof import("bun:ffi"), platform: string, arch: string): Libc | null {
+export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc | null {
   const names = LIBRARY_NAMES[platform];
   if (!names) return null;
   const layout = LAYOUTS[`${platform}-${arch}`];
-  const { dlopen, FFIType } = ffi;
-  const isatty = { args: [FFIType.i32], returns: FFIType.i32 } as const;
-  const lstat = { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } as const;
   for (const name of names) {
     try {
-      if (!layout) return { isatty: dlopen(name, { isatty }).symbols.isatty };
-      const { symbols } = dlopen(name, { isatty, lstat });
-      return { isatty: symbols.isatty, lstat: symbols.lstat, layout };
+      // bun:ffi throws; the native function it wraps returns the Error.
+      const library = dlopen(name, layout ? { isatty: ISATTY, lstat: LSTAT } : { isatty: ISATTY });
+      if (library instanceof Error) continue;
+      const symbols = (library as { symbols: Symbols }).symbols;
+      const isatty = (fd: number) => (symbols.isatty as (fd: number) => number)(fd);
+      if (!layout) return { isatty };
+      return { isatty, lstat: symbols.lstat as NonNullable<Libc["lstat"]>, layout };
     } catch {
       // Not this name, or no lstat symbol (glibc < 2.33): try the next one.
     }
@@ -74,22 +87,27 @@ export function bindLibc(ffi: typeof import("bun:ffi"), platform: string, arch: 
   return null;
 }
 
+/**
+ * Bun.FFI.dlopen: the native function under bun:ffi. Called directly it skips loading that
+ * module's JavaScript (~0.4M instructions, ~0.2 ms), and it takes the same symbol specs. A test
+ * pins that our Bun has it; without it, node:fs and node:tty answer.
+ */
+export function nativeDlopen(): Dlopen | undefined {
+  const ffi = (Bun as unknown as { FFI?: { dlopen?: unknown } }).FFI;
+  return typeof ffi?.dlopen === "function" ? (ffi.dlopen as Dlopen) : undefined;
+}
+
 let libc: Libc | null | undefined;
 let statBuffer: Uint8Array | undefined;
 
-function bind(load: () => typeof import("bun:ffi")): Libc | null {
-  try {
-    return bindLibc(load(), process.platform, process.arch);
-  } catch {
-    return null; // no bun:ffi in this build of Bun: node:fs and node:tty answer
-  }
+function bind(): Libc | null {
+  const dlopen = nativeDlopen();
+  return dlopen ? bindLibc(dlopen, process.platform, process.arch) : null;
 }
 
 /** Binds libc for this process (once); lstat and isattyIfOpen use it from then on. */
-export async function openLibc(): Promise<void> {
-  if (libc !== undefined) return;
-  const ffi = await import("bun:ffi").catch(() => null);
-  libc ??= ffi ? bind(() => ffi) : null;
+export function openLibc(): void {
+  if (libc === undefined) libc = bind();
 }
 
 const encoder = new TextEncoder();
@@ -118,6 +136,6 @@ export function isattyIfOpen(fd: number): boolean | undefined {
 
 /** isatty(3) through libc (bound now if need be), or undefined where libc cannot be bound. */
 export function isatty(fd: number): boolean | undefined {
-  if (libc === undefined) libc = bind(() => require("bun:ffi") as typeof import("bun:ffi"));
+  openLibc();
   return libc ? libc.isatty(fd) === 1 : undefined;
 }

@@ -1,7 +1,7 @@
 // lstat through libc must say exactly what node:fs says (type and permission bits, owner) for
 // every kind of entry, and fail with node:fs's errors; isatty must tell terminals from the rest.
 
-import * as ffi from "bun:ffi";
+import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
@@ -16,7 +16,18 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bindLibc, isatty, isDirectory, isSocket, isSymbolicLink, LAYOUTS, lstat, openLibc } from "@kpm/libc";
+import {
+  bindLibc,
+  type Dlopen,
+  isatty,
+  isDirectory,
+  isSocket,
+  isSymbolicLink,
+  LAYOUTS,
+  lstat,
+  nativeDlopen,
+  openLibc,
+} from "@kpm/libc";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-libc-"));
 beforeAll(() => openLibc());
@@ -81,15 +92,48 @@ describe("lstat", () => {
 });
 
 describe("bindLibc", () => {
-  test.if(process.platform === "linux")("binds lstat only where the struct stat layout is known", () => {
-    const known = bindLibc(ffi, "linux", process.arch);
-    expect(typeof known?.isatty).toBe("function");
-    expect(known?.lstat !== undefined).toBe(onKnownLayout);
-    const unknownArch = bindLibc(ffi, "linux", "riscv64");
-    expect(typeof unknownArch?.isatty).toBe("function");
-    expect(unknownArch?.lstat).toBeUndefined();
-    expect(bindLibc(ffi, "plan9", "x64")).toBeNull();
+  test("the native dlopen under bun:ffi exists in this Bun (the fast path is live)", () => {
+    expect(typeof nativeDlopen()).toBe("function");
   });
+
+  test.if(process.platform === "linux")("binds lstat only where the struct stat layout is known", () => {
+    for (const open of [nativeDlopen() as Dlopen, dlopen as Dlopen]) {
+      const known = bindLibc(open, "linux", process.arch);
+      expect(typeof known?.isatty).toBe("function");
+      expect(known?.lstat !== undefined).toBe(onKnownLayout);
+      const unknownArch = bindLibc(open, "linux", "riscv64");
+      expect(typeof unknownArch?.isatty).toBe("function");
+      expect(unknownArch?.lstat).toBeUndefined();
+      expect(bindLibc(open, "plan9", "x64")).toBeNull();
+    }
+  });
+
+  test.if(process.platform === "linux")("both dlopens bind functions that answer alike", () => {
+    const viaNative = bindLibc(nativeDlopen() as Dlopen, "linux", process.arch);
+    const viaModule = bindLibc(dlopen as Dlopen, "linux", process.arch);
+    const path = new TextEncoder().encode(`${dir}\0`);
+    const [first, second] = [new Uint8Array(256), new Uint8Array(256)];
+    expect(viaNative?.lstat?.(path, first)).toBe(0);
+    expect(viaModule?.lstat?.(path, second)).toBe(0);
+    expect(first).toEqual(second);
+    expect(viaNative?.isatty(987_654)).toBe(0);
+  });
+
+  test.if(process.platform === "linux")(
+    "a library that cannot be opened is skipped for the next name",
+    () => {
+      const native = nativeDlopen() as Dlopen;
+      const names: string[] = [];
+      const refuseFirst: Dlopen = (name, symbols) => {
+        names.push(name);
+        return names.length === 1 ? new Error("not this one") : native(name, symbols);
+      };
+      // The second name, libc.so, is a linker script on glibc systems and a library on musl.
+      const bound = bindLibc(refuseFirst, "linux", process.arch);
+      expect(names).toEqual(["libc.so.6", "libc.so"]);
+      expect(bound === null || typeof bound.isatty === "function").toBe(true);
+    },
+  );
 });
 
 describe("isatty", () => {
@@ -115,7 +159,7 @@ describe("isatty", () => {
     const script = `
       import { isattyIfOpen, lstat, openLibc } from "@kpm/libc";
       const before = [isattyIfOpen(0) ?? null, lstat("/").mode];
-      await openLibc();
+      openLibc();
       console.log(JSON.stringify([before, [isattyIfOpen(0), lstat("/").mode]]));
     `;
     const result = Bun.spawnSync([process.execPath, "-e", script], {

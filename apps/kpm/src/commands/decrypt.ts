@@ -38,7 +38,7 @@ export default defineKpmCommand({
       ? findListenerSocket(inspection.sessionId, ctx.env, () => runtimeDirFor(ctx.env))
       : (ctx.env.KPM_DECRYPT_SOCK ?? null);
     if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
-    await openLibc();
+    openLibc();
     try {
       checkSocketPath(socket);
     } catch (error) {

@@ -14,8 +14,8 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
   const env: Record<string, string | undefined> = { ...ctx.env };
   const variables = blobLikeVariables(ctx.env);
   // The socket lookup and its ownership checks run once per session, not once per blob.
-  const listeners = new Map<string, Promise<ListenerLookup>>();
-  const listenerFor = (sessionId: string): Promise<ListenerLookup> => {
+  const listeners = new Map<string, ListenerLookup>();
+  const listenerFor = (sessionId: string): ListenerLookup => {
     let lookup = listeners.get(sessionId);
     if (lookup === undefined) {
       lookup = findCheckedListener(ctx.env, sessionId);
@@ -27,7 +27,7 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
     variables.map(async ({ name, value, inspection }) => {
       if (!inspection.ok) return { name, ok: false as const, reason: inspection.error };
       const { sessionId } = inspection;
-      const listener = await listenerFor(sessionId);
+      const listener = listenerFor(sessionId);
       const result = listener.ok ? await decryptAt(listener.socket, value, sessionId) : listener;
       return result.ok
         ? { name, ok: true as const, plaintext: result.plaintext, sessionId }
