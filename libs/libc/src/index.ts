@@ -105,7 +105,7 @@ function bind(): Libc | null {
   return dlopen ? bindLibc(dlopen, process.platform, process.arch) : null;
 }
 
-/** Binds libc for this process (once); lstat and isattyIfOpen use it from then on. */
+/** Binds libc for this process (once); lstat uses it from then on. */
 export function openLibc(): void {
   if (libc === undefined) libc = bind();
 }
@@ -127,11 +127,6 @@ export function lstat(path: string): LinkStatus {
   }
   const stats = (require("node:fs") as typeof import("node:fs")).lstatSync(path);
   return { mode: stats.mode, uid: stats.uid };
-}
-
-/** isatty(3) through libc, or undefined when libc has not been opened by this process. */
-export function isattyIfOpen(fd: number): boolean | undefined {
-  return libc ? libc.isatty(fd) === 1 : undefined;
 }
 
 /** isatty(3) through libc (bound now if need be), or undefined where libc cannot be bound. */

@@ -14,6 +14,8 @@ export type KpmCommand<T extends ArgsDef = ArgsDef> = Omit<CommandDef<T>, "run">
   notes?: string[];
   /** `run`: flags end at `--` or the first positional (§3.2). */
   stopAtFirstPositional?: boolean;
+  /** `run`: the command awaits ctx.prepare() itself, only where it needs directories. */
+  preparesContext?: boolean;
   run?: (context: KpmCommandContext<T>) => number | Promise<number>;
 };
 

@@ -3,7 +3,6 @@
 import type { ArgsDef } from "citty";
 import { aliases, commands } from "../commands/index.ts";
 import { type GlobalFlags, KpmContext } from "../context.ts";
-import { resolveDirs } from "../paths.ts";
 import { GLOBAL_FLAG_NAMES, globalArgs, type KpmCommand } from "./command.ts";
 import { CliError } from "./errors.ts";
 import { FlagError, parseFlags, parseLeadingGlobals } from "./flags.ts";
@@ -13,10 +12,11 @@ import { commandUsage, topLevelUsage } from "./usage.ts";
 
 type Env = Record<string, string | undefined>;
 
-function printUsage(env: Env): void {
+async function printUsage(env: Env): Promise<void> {
   let configPath = "<ConfigDir>/config.yaml";
   let templatesDir = "<TemplatesDir>";
   try {
+    const { resolveDirs } = await import("../paths.ts");
     const dirs = resolveDirs(env);
     configPath = `${dirs.configDir}/config.yaml`;
     templatesDir = dirs.templatesDir;
@@ -75,12 +75,12 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     return 0;
   }
   if (leading.help) {
-    printUsage(env);
+    await printUsage(env);
     return 0;
   }
   const word = argv[leading.commandIndex];
   if (word === undefined) {
-    printUsage(env);
+    await printUsage(env);
     return 1;
   }
   if (word === "help") return helpFor(argv.slice(leading.commandIndex + 1), env);
@@ -89,7 +89,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
   const loader = commands[canonical];
   if (!loader) {
     stderrLine(`unknown command: ${word}\n`);
-    printUsage(env);
+    await printUsage(env);
     return 1;
   }
   let command = await loader();
@@ -145,6 +145,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
   const context = new KpmContext(fullName, globals, env, process.cwd(), createLogger(globals.verbose));
   try {
     if (!command.run) return 0;
+    if (!command.preparesContext) await context.prepare();
     return await command.run({
       rawArgs: [...rest],
       args: { ...parsed.values, _: parsed.positionals } as never,
@@ -168,7 +169,7 @@ async function helpFor(rest: readonly string[], env: Env): Promise<number> {
   const name = rest[0];
   const loader = name ? commands[aliases[name] ?? name] : undefined;
   if (!name || !loader) {
-    printUsage(env);
+    await printUsage(env);
     return 0;
   }
   stderrLine(commandUsage(name, await loader()).trimEnd());

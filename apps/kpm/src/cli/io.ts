@@ -1,8 +1,8 @@
 // Output primitives for the hot paths: Bun.write and fs.writeSync avoid the 8–10 ms cost of
 // touching process.stdout/process.stderr (STYLE.md, "Bun facts"). console.error is not used:
-// Bun colours it red on a terminal, which would alter our exact texts. node:fs (~1 ms to load)
+// Bun colours it red on a terminal, which would alter our exact texts. node:fs (~1.5 ms to load)
 // is required on the first line written, so a run that writes nothing never loads it.
-import { isattyIfOpen, isatty as libcIsatty } from "@kpm/libc";
+import { isatty as libcIsatty } from "@kpm/libc";
 
 /** Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
@@ -50,27 +50,9 @@ export async function writeStderr(data: string | Uint8Array): Promise<void> {
 }
 
 /**
- * isatty(3), from whichever of libc and node:fs this process has already loaded. libc answers
- * when it is open (env-scan `kpm run` opened it for the socket checks). Otherwise one fstat
- * answers pipes, files and a /dev/null stdin — what agents and CI give kpm — since only a
- * character device can be a terminal and on Linux none of the memory devices (major 1:
- * /dev/null, /dev/zero, …) is one. Anything else asks libc (~0.35 ms to open), with node:tty
- * (~3 ms) as the fallback where libc cannot be opened.
+ * isatty(3) from libc, bound through Bun's FFI (~0.15 ms; env-scan `kpm run` has bound it already
+ * for its socket checks), with node:tty (~3 ms) as the fallback where libc cannot be bound.
  */
 export function isatty(fd: number): boolean {
-  const answer = isattyIfOpen(fd);
-  if (answer !== undefined) return answer;
-  try {
-    const stats = nodeFs().fstatSync(fd);
-    if (!stats.isCharacterDevice()) return false;
-    if (process.platform === "linux" && linuxMajor(stats.rdev) === 1) return false;
-  } catch {
-    return false;
-  }
   return libcIsatty(fd) ?? (require("node:tty") as typeof import("node:tty")).isatty(fd);
-}
-
-/** The major number of a Linux device id (glibc's gnu_dev_major). */
-function linuxMajor(rdev: number): number {
-  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 }

@@ -28,6 +28,8 @@ export default defineKpmCommand({
   meta: { name: "run", description: "Run a command with its secrets injected" },
   usage: "[flags] [--] <cmd> [args…]",
   stopAtFirstPositional: true,
+  // Env-scan mode resolves no directory: it never loads node:fs or node:path (see selectTemplate).
+  preparesContext: true,
   args: runArgs,
   run: async ({ args, data: ctx }) => {
     const [command, ...childArgs] = args._;
@@ -42,7 +44,7 @@ export default defineKpmCommand({
     if (args.mask && args["no-masking"])
       throw new CliError("kpm: --mask and --no-masking are mutually exclusive");
 
-    const tool = toolName(command);
+    const tool = await toolName(command);
     const template = await selectTemplate(ctx, tool, args.from, args.secure === true);
     let plan: ChildPlan;
     if (template) {
@@ -70,9 +72,9 @@ export default defineKpmCommand({
 });
 
 /** The tool (§8.2: the basename of <cmd> as typed); node:path (~0.4 ms) only for a path. */
-function toolName(command: string): string {
+async function toolName(command: string): Promise<string> {
   const isPath = command.includes("/") || (process.platform === "win32" && command.includes("\\"));
-  return isPath ? (require("node:path") as typeof import("node:path")).basename(command) : command;
+  return isPath ? (await import("node:path")).basename(command) : command;
 }
 
 /** Mode selection (§8.2): the template path, or null for env-scan mode. */
@@ -84,6 +86,7 @@ async function selectTemplate(
 ): Promise<string | null> {
   // Env-scan mode (an active session and no --from/--secure) never loads the template code.
   if (from === undefined && !secure && hasActiveSession(ctx.env)) return null;
+  await ctx.prepare();
   const { existingDefaultTemplate, templatePath } = await import("../template-load.ts");
   if (from !== undefined) return templatePath(ctx, from);
   const { discoverTemplate } = await import("@kpm/template/core");
