@@ -6,6 +6,7 @@ import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
+import { planEnvScanRun } from "../run/env-scan-mode.ts";
 import type { ChildPlan } from "../run/plan.ts";
 import { spawnChild } from "../run/spawn.ts";
 
@@ -58,7 +59,6 @@ export default defineKpmCommand({
         secure: args.secure === true,
       });
     } else {
-      const { planEnvScanRun } = await import("../run/env-scan-mode.ts");
       plan = await planEnvScanRun(ctx);
     }
     ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
