@@ -30,9 +30,35 @@ const SECRETS = 10;
 const WARMUP = 3;
 const RUNS = 41;
 
+// How the secret floors spawn the child: with its stdout and stderr piped through the floor, as
+// kpm pipes them when its own output is not a terminal (§10 masking; the benchmark reads kpm's
+// output through pipes). Writers are opened on the first byte, as kpm does; `true` writes none.
+// Each floor is also built with the child's stdio inherited, and that ratio is printed too.
+const SPAWN_PIPED = `
+const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdin: "inherit", stdout: "pipe", stderr: "pipe" });
+async function drain(stream, open) {
+  const reader = stream.getReader();
+  let sink;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    sink ??= open();
+    sink.write(value);
+    await sink.flush();
+  }
+}
+const drained = Promise.all([drain(child.stdout, () => Bun.stdout.writer()), drain(child.stderr, () => Bun.stderr.writer())]);
+const code = await child.exited;
+await drained;
+process.exit(code);`;
+
+const SPAWN_INHERITED = `
+const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdio: ["inherit", "inherit", "inherit"] });
+process.exit(await child.exited);`;
+
 // Template-mode floor: read the three PEM files, authenticate, GET each secret over one
 // TLS 1.3 connection (sequential requests reuse it), then spawn the child.
-const TEMPLATE_FLOOR = `
+const templateFloor = (spawn: string) => `
 import { readFileSync } from "node:fs";
 const env = process.env;
 const session = new Bun.FetchSession({
@@ -57,13 +83,12 @@ for (let i = 0; i < ${SECRETS}; i++) {
   const body = await response.json();
   childEnv["S" + i] = body.secrets.value;
 }
-const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdio: ["inherit", "inherit", "inherit"] });
-process.exit(await child.exited);
+${spawn}
 `;
 
 // Env-scan floor: one Unix-socket round trip per blob in the environment (concurrently, as
 // kpm does), then spawn the child.
-const ENV_SCAN_FLOOR = `
+const envScanFloor = (spawn: string) => `
 const env = process.env;
 const socketPath = env.KPM_DECRYPT_SOCK;
 function decrypt(blob) {
@@ -87,11 +112,11 @@ const childEnv = { ...env };
 const names = Object.keys(env).filter((name) => env[name].startsWith("ENC[kpm:"));
 const values = await Promise.all(names.map((name) => decrypt(env[name])));
 names.forEach((name, i) => { childEnv[name] = values[i]; });
-const child = Bun.spawn([Bun.which("true")], { env: childEnv, stdio: ["inherit", "inherit", "inherit"] });
-process.exit(await child.exited);
+${spawn}
 `;
 
-// Process floor: a compiled Bun program that only spawns the child.
+// Process floor: a compiled Bun program that only spawns the child (with no secrets kpm has
+// nothing to mask, so the child's stdio is inherited).
 const SPAWN_FLOOR = `
 const child = Bun.spawn([Bun.which("true")], { stdio: ["inherit", "inherit", "inherit"] });
 process.exit(await child.exited);
@@ -162,8 +187,14 @@ export async function run(): Promise<BenchResult[]> {
     const scanCwd = join(sandbox.root, "scan");
     mkdirSync(scanCwd);
 
-    const templateFloor = compileSource(buildDir, "template-floor", TEMPLATE_FLOOR);
-    const envScanFloor = compileSource(buildDir, "env-scan-floor", ENV_SCAN_FLOOR);
+    const templateFloorPiped = compileSource(buildDir, "template-floor", templateFloor(SPAWN_PIPED));
+    const templateFloorInherited = compileSource(
+      buildDir,
+      "template-floor-i",
+      templateFloor(SPAWN_INHERITED),
+    );
+    const envScanFloorPiped = compileSource(buildDir, "env-scan-floor", envScanFloor(SPAWN_PIPED));
+    const envScanFloorInherited = compileSource(buildDir, "env-scan-floor-i", envScanFloor(SPAWN_INHERITED));
     const spawnFloor = compileSource(buildDir, "spawn-floor", SPAWN_FLOOR);
     const kpm = compileKpm(buildDir);
     const env = sandbox.env;
@@ -175,9 +206,10 @@ export async function run(): Promise<BenchResult[]> {
       FLOOR_KEY: server.clientFiles.key,
       FLOOR_CA: server.clientFiles.ca,
     };
-    const [kpmTemplate = 0, floorTemplate = 0] = await medians([
+    const [kpmTemplate = 0, floorTemplate = 0, floorTemplateInherited = 0] = await medians([
       { argv: [kpm, "run", "--from", "bench.template", "--", "true"], env, cwd: sandbox.home },
-      { argv: [templateFloor], env: floorEnv, cwd: sandbox.home },
+      { argv: [templateFloorPiped], env: floorEnv, cwd: sandbox.home },
+      { argv: [templateFloorInherited], env: floorEnv, cwd: sandbox.home },
     ]);
 
     const exported = await runKpmProcess(["env", "--from", "bench.template", "--output", "shell"], {
@@ -187,9 +219,10 @@ export async function run(): Promise<BenchResult[]> {
     });
     if (exported.code !== 0) throw new Error(`kpm env failed: ${exported.stderr}`);
     const sessionEnv = { ...env, ...parseShellExports(exported.stdout) };
-    const [kpmEnvScan = 0, floorEnvScan = 0] = await medians([
+    const [kpmEnvScan = 0, floorEnvScan = 0, floorEnvScanInherited = 0] = await medians([
       { argv: [kpm, "run", "--", "true"], env: sessionEnv, cwd: scanCwd },
-      { argv: [envScanFloor], env: sessionEnv, cwd: scanCwd },
+      { argv: [envScanFloorPiped], env: sessionEnv, cwd: scanCwd },
+      { argv: [envScanFloorInherited], env: sessionEnv, cwd: scanCwd },
     ]);
 
     const [kpmNoSecrets = 0, floorSpawn = 0] = await medians([
@@ -202,9 +235,19 @@ export async function run(): Promise<BenchResult[]> {
       { name: "kpm run -- true (template mode)", value: kpmTemplate, unit: "ms", note },
       { name: "floor: mTLS fetches + spawn", value: floorTemplate, unit: "ms", note },
       { name: "template mode / floor", value: kpmTemplate / floorTemplate, unit: "x" },
+      {
+        name: "template mode / floor with inherited stdio",
+        value: kpmTemplate / floorTemplateInherited,
+        unit: "x",
+      },
       { name: "kpm run -- true (env-scan mode)", value: kpmEnvScan, unit: "ms", note },
       { name: "floor: socket round trips + spawn", value: floorEnvScan, unit: "ms", note },
       { name: "env-scan mode / floor", value: kpmEnvScan / floorEnvScan, unit: "x" },
+      {
+        name: "env-scan mode / floor with inherited stdio",
+        value: kpmEnvScan / floorEnvScanInherited,
+        unit: "x",
+      },
       { name: "kpm run --from /dev/null -- true (no secrets)", value: kpmNoSecrets, unit: "ms" },
       { name: "floor: spawn only", value: floorSpawn, unit: "ms" },
       { name: "no secrets / spawn floor", value: kpmNoSecrets / floorSpawn, unit: "x" },
