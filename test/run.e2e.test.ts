@@ -3,7 +3,15 @@
 // smoke test of the compiled binary — real processes against a real `kpm dev serve`.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates and shell scripts spell ${…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   createSandbox,
@@ -384,6 +392,55 @@ describe("compiled binary", () => {
     expect(session.SECRET).toStartWith("ENC[kpm:");
     const result = await compiled(["run", "--no-masking", "--", "printenv", "SECRET"], session, sandbox.root);
     expect(result).toEqual({ code: 0, stdout: `${SECRET}\n`, stderr: "" });
+  });
+
+  test("dist/kpm run checks the socket (through libc) and unsets what it refuses", async () => {
+    const session = parseShellExports(
+      (await compiled(["env", "--from", "app.template", "--output", "shell"], {})).stdout,
+    );
+    const base = join(sandbox.root, "sockets");
+    const open = join(base, "open");
+    mkdirSync(open, { recursive: true });
+    chmodSync(open, 0o755);
+    const listener = Bun.listen({ unix: join(open, "s.sock"), socket: { data() {} } });
+    const owned = join(base, "owned");
+    mkdirSync(owned, { mode: 0o700 });
+    const linked = join(base, "linked");
+    symlinkSync(owned, linked);
+    writeFileSync(join(owned, "file.sock"), "");
+    const cases: Array<[string, string]> = [
+      [
+        join(open, "s.sock"),
+        `parent directory ${open}: its mode 0755 allows access by group or others (fix: chmod 700 ${open})`,
+      ],
+      [join(linked, "file.sock"), `parent directory ${linked}: it is a symbolic link`],
+      [join(owned, "file.sock"), "it is not a socket"],
+    ];
+    if (process.getuid?.() === 0) {
+      const foreign = join(base, "foreign");
+      mkdirSync(foreign, { mode: 0o700 });
+      chownSync(foreign, 65534, 65534);
+      cases.push([join(foreign, "x.sock"), `parent directory ${foreign}: it is owned by uid 65534, not 0`]);
+    }
+    try {
+      for (const [socket, reason] of cases) {
+        const env = { ...session, KPM_DECRYPT_SOCK: socket };
+        const result = await compiled(["run", "--", "sh", "-c", 'echo "${SECRET-unset}"'], env, sandbox.root);
+        expect({ socket, ...result }).toEqual({
+          socket,
+          code: 0,
+          stdout: "unset\n",
+          stderr: [
+            ...["DB_PASSWORD", "DEF", "SECRET"].map(
+              (name) => `kpm: unset ${name}: refusing to use decrypt socket ${socket}: ${reason}`,
+            ),
+            "",
+          ].join("\n"),
+        });
+      }
+    } finally {
+      listener.stop(true);
+    }
   });
 
   test("a .env or bunfig.toml in the cwd does not leak into dist/kpm run", async () => {
