@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
   closeSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -133,6 +134,47 @@ describe("bindLibc", () => {
       expect(names).toEqual(["libc.so.6", "libc.so"]);
       expect(bound === null || typeof bound.isatty === "function").toBe(true);
     },
+  );
+});
+
+// The arm64 layout, checked where this machine can run arm64 code: qemu-user and Debian's
+// libc6-arm64-cross (CI has neither; run by hand after `apt-get install qemu-user libc6-arm64-cross`).
+const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+const canRunArm64 =
+  process.arch === "x64" &&
+  Bun.which("qemu-aarch64") !== null &&
+  existsSync(`${ARM64_SYSROOT}/lib/libc.so.6`);
+
+describe("linux-arm64 layout", () => {
+  test.skipIf(!canRunArm64 || process.getuid?.() !== 0)(
+    "lstat under qemu-aarch64 agrees with node:fs",
+    () => {
+      const binary = join(dir, "layout-check-arm64");
+      const build = Bun.spawnSync([
+        process.execPath,
+        "build",
+        "--compile",
+        "--target=bun-linux-arm64",
+        join(import.meta.dir, "helpers", "layout-check.ts"),
+        "--outfile",
+        binary,
+      ]);
+      expect(build.exitCode).toBe(0);
+      const owned = join(dir, "owned-arm64");
+      writeFileSync(owned, "");
+      chownSync(owned, 65534, 65533);
+      const run = Bun.spawnSync(["qemu-aarch64", "-L", ARM64_SYSROOT, binary, owned], { stderr: "pipe" });
+      const report = JSON.parse(run.stdout.toString()) as {
+        target: string;
+        known: boolean;
+        rows: Array<{ path: string; libc: number[]; node: number[] }>;
+      };
+      expect(report.target).toBe("linux-arm64");
+      expect(report.known).toBe(true);
+      for (const row of report.rows) expect(row.libc).toEqual(row.node);
+      expect(report.rows.at(-1)?.libc[1]).toBe(65534);
+    },
+    120_000,
   );
 });
 
