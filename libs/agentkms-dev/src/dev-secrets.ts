@@ -1,26 +1,16 @@
 // The library half of `kpm dev secrets set|list|delete` (cli §15.2): KV paths under kv/data/,
 // written through the same locked store as the server, so a running server sees them at once.
+import { validatePath } from "@kpm/agentkms-client";
 import { DevError } from "./errors.ts";
 import { SecretStore } from "./store.ts";
 
 const KV_PREFIX = "kv/data/";
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-// Long hex runs look like keys or hashes; agentkms-dev's audit refuses them after storing the value.
-const LONG_HEX_RUN = /[0-9a-fA-F]{64,}/;
 
-/** Why `path` cannot be stored, or null when it can (same rules and words as kpm's client). */
-export function validateKvPath(path: string): string | null {
-  if (path === "") return "empty path";
-  if (path.startsWith("/")) return 'leading "/"';
-  if (path.endsWith("/")) return 'trailing "/"';
-  if (CONTROL_CHARACTER.test(path)) return "control character";
-  for (const segment of path.split("/")) {
-    if (segment === "") return "empty segment";
-    if (segment === "." || segment === "..") return `"${segment}" segment`;
-  }
-  if (LONG_HEX_RUN.test(path)) return "run of 64 or more hex digits";
-  return null;
-}
+/**
+ * Why `path` cannot be stored, or null when it can: kpm's client rules and words, so `kpm dev
+ * secrets set` refuses exactly the paths kpm could not read back.
+ */
+export const validateKvPath = validatePath;
 
 /** Replaces the field map at kv/data/<path>; returns how many fields were stored. */
 export async function setDevSecret(
