@@ -26,12 +26,8 @@ export function stdoutLine(text: string): void {
   writeAllSync(1, Buffer.from(`${text}\n`));
 }
 
-function nodeFs(): typeof import("node:fs") {
-  return require("node:fs") as typeof import("node:fs");
-}
-
 function writeAllSync(fd: number, bytes: Uint8Array): void {
-  const { writeSync } = nodeFs();
+  const { writeSync } = require("node:fs") as typeof import("node:fs");
   let offset = 0;
   while (offset < bytes.length) {
     try {
