@@ -7,13 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { enroll, SecretStore, startDevServer } from "@kpm/agentkms-dev";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const WARMUP = 200;
 const SEQUENTIAL = 1500;
@@ -131,7 +125,7 @@ async function seed(dir: string, count: number): Promise<void> {
   });
 }
 
-function rows(label: string, one: Measurement, many: Measurement): BenchResult[] {
+function rows(label: string, one: Measurement, many: Measurement): BenchRow[] {
   return [
     { name: `${label} p50 (1 conn)`, value: one.p50, unit: "ms" },
     { name: `${label} p99 (1 conn)`, value: one.p99, unit: "ms" },
@@ -142,9 +136,9 @@ function rows(label: string, one: Measurement, many: Measurement): BenchResult[]
   ];
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "kpmb-dev-"));
-  const results: BenchResult[] = [];
+  const results: BenchRow[] = [];
   try {
     await enroll(dir, {});
     const clientDir = join(dir, "clients", "forge-gateway");

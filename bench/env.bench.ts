@@ -12,12 +12,13 @@ import {
   stopListeners,
   writeKpmConfig,
 } from "../test/helpers/kpm-env.ts";
-import { type BenchResult, ensureKpmBinary, medians } from "./run.bench.ts";
+import { ensureKpmBinary, medians } from "./run.bench.ts";
+import type { BenchRow } from "./run.ts";
 
 const SECRETS = 10;
 const RUNS = 15;
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(): Promise<BenchRow[]> {
   ensureKpmBinary();
   const server = await startDevServerForTest();
   const sandbox = createSandbox();

@@ -9,13 +9,7 @@ import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import { enroll, startDevServer } from "@kpm/agentkms-dev";
 import { compileKpm, compileSource } from "./compile.ts";
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const RUNS = 41;
 const WARMUP = 2;

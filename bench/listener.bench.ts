@@ -5,13 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchListener, requestDecrypt, resolveRuntimeDir, stopListener } from "@kpm/session";
 import { encryptValue, generateSessionId, generateSessionKey } from "@kpm/strict-codec";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const LISTEN_ENTRY = join(import.meta.dir, "../libs/session/test/helpers/listen-entry.ts");
 const WARMUP = 300;
@@ -24,7 +18,7 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[index] ?? Number.NaN;
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(): Promise<BenchRow[]> {
   const base = mkdtempSync(join(tmpdir(), "kpmb-"));
   // The listener resolves its runtime directory from the same environment.
   const env = { HOME: base, TMPDIR: base, PATH: process.env.PATH };

@@ -3,13 +3,7 @@
 // Imported by the bench runner; `bun bench/masker.bench.ts` prints its rows.
 
 import { buildNeedles, Masker } from "@kpm/masker";
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const TOTAL_BYTES = 64 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;

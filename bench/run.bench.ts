@@ -18,13 +18,7 @@ import {
   writeKpmConfig,
 } from "../test/helpers/kpm-env.ts";
 import { compileKpm, compileSource } from "./compile.ts";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const SECRETS = 10;
 const WARMUP = 3;
@@ -170,7 +164,7 @@ export async function medians(commands: Command[], runs = RUNS): Promise<number[
   return samples.map(median);
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(): Promise<BenchRow[]> {
   ensureKpmBinary();
   const server = await startDevServerForTest();
   const sandbox = createSandbox();

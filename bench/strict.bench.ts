@@ -14,13 +14,7 @@ import {
   startDevServerForTest,
   writeKpmConfig,
 } from "../test/helpers/kpm-env.ts";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from "./run.ts";
 
 const DECRYPT_WARMUP = 200;
 const DECRYPTS = 2000;
@@ -40,7 +34,7 @@ function median(values: number[]): number {
   );
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(): Promise<BenchRow[]> {
   const sandbox = createSandbox();
   const server = await startDevServerForTest();
   const binary = existsSync(KPM_BINARY);
