@@ -8,7 +8,7 @@ import * as schemas from "../src/schemas.ts";
 import { createPki, type Pki } from "./helpers/pki.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
-const transcripts = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1/transcripts");
+const transcripts = join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1/transcripts");
 
 interface Transcript {
   request: { method: string; path: string; body: string | null };

@@ -46,7 +46,7 @@ describe("audit events", () => {
 
   test("the real server's example event has the same key order as ours", () => {
     const fixture = readFileSync(
-      join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1/datadir/audit.ndjson"),
+      join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1/datadir/audit.ndjson"),
       "utf8",
     ).split("\n");
     const real = JSON.parse(

@@ -9,7 +9,7 @@ import { DevError } from "../src/errors.ts";
 import { SecretStore } from "../src/store.ts";
 import { decryptStore } from "../src/store-crypto.ts";
 
-const FIXTURE = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1/datadir");
+const FIXTURE = join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1/datadir");
 const roots: string[] = [];
 
 afterAll(() => {

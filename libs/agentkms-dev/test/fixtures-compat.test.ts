@@ -8,7 +8,7 @@ import { DevError } from "../src/errors.ts";
 import { SecretStore } from "../src/store.ts";
 import { decryptStore, deriveStoreKey, encodeStorePlaintext, encryptStore } from "../src/store-crypto.ts";
 
-const FIXTURES = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1");
+const FIXTURES = join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1");
 
 interface Expected {
   file_key_hex: string;

@@ -9,7 +9,7 @@ import { COMPILE_FLAGS } from "../../../scripts/build.ts";
 import { DevError } from "../src/errors.ts";
 import { certificateNotAfter, earliestExpiry, enroll, formatDate, issueClient, renew } from "../src/pki.ts";
 
-const FIXTURE = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1/datadir");
+const FIXTURE = join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1/datadir");
 const roots: string[] = [];
 
 function tempRoot(): string {

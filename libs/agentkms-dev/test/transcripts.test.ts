@@ -1,5 +1,5 @@
 // Replays the exchanges captured from the real agentkms-dev v0.3.1 against our server and compares
-// status and body (tokens, timestamps and UUIDs normalised). Fixtures: shared/fixtures/agentkms-dev-v0.3.1.
+// status and body (tokens, timestamps and UUIDs normalised). Fixtures: test/fixtures/agentkms-dev-v0.3.1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import {
   startHarness,
 } from "./helpers/dev-server.ts";
 
-const FIXTURES = join(import.meta.dir, "../../../../shared/fixtures/agentkms-dev-v0.3.1");
+const FIXTURES = join(import.meta.dir, "../../../test/fixtures/agentkms-dev-v0.3.1");
 const TRANSCRIPTS = join(FIXTURES, "transcripts");
 
 interface Transcript {
