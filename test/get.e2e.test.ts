@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import {
   createSandbox,
+  KPM_BINARY,
   type KpmResult,
   runKpmProcess,
   type Sandbox,
@@ -238,4 +239,33 @@ describe("compiled dist/kpm smoke", () => {
     expect((await compiled("svc/none:-fallback")).stdout).toBe("fallback");
     expect(await compiled("noslash")).toEqual(failure(`error: invalid reference "noslash"\n${TIP}\n`));
   });
+
+  test("an empty value appended to a file leaves the file's bytes as they were", async () => {
+    // Bun.write(Bun.stdout, "") truncates (or NUL-fills) a file stdout appends to: kpm never writes
+    // zero bytes. The shell opens the file with O_APPEND, as a user's `>>` does.
+    const file = join(sandbox.root, "appended.env");
+    const before = "FIRST=1\nSECOND=2\n";
+    writeFileSync(file, before);
+    const emptyTemplate = join(sandbox.root, "empty.template");
+    writeFileSync(emptyTemplate, "# nothing here\n");
+    for (const args of [
+      ["get", "kv/db/prod#nokey:-"],
+      ["env", "--from", emptyTemplate, "--output", "dotenv"],
+    ]) {
+      await compiledAppend(file, args);
+      expect(Buffer.from(await Bun.file(file).arrayBuffer())).toEqual(Buffer.from(before));
+    }
+    await compiledAppend(file, ["get", "svc/plain"]);
+    expect(await Bun.file(file).text()).toBe(`${before}plain-value`);
+  });
 });
+
+/** Runs the compiled kpm with stdout appended (O_APPEND, as `>>`) to file; it must succeed. */
+async function compiledAppend(file: string, args: string[]): Promise<void> {
+  const shell = Bun.spawn(["sh", "-c", 'exec "$@" >> "$KPM_TEST_FILE"', "sh", KPM_BINARY, ...args], {
+    env: { ...sandbox.env, KPM_TEST_FILE: file },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(await shell.exited).toBe(0);
+}

@@ -4,8 +4,13 @@
 // is required on the first line written, so a run that writes nothing never loads it.
 import { isatty as libcIsatty } from "@kpm/libc";
 
-/** Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. */
+/**
+ * Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. Nothing is
+ * written for empty data: `Bun.write(Bun.stdout, "")` truncates a file that stdout appends to
+ * (`kpm get 'x#y:-' >> file`) or fills it with NULs.
+ */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
+  if (data.length === 0) return;
   await Bun.write(Bun.stdout, data);
 }
 
@@ -40,8 +45,9 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** Writes text to stderr exactly as given (no newline added). */
+/** Writes text to stderr exactly as given (no newline added); empty data writes nothing. */
 export async function writeStderr(data: string | Uint8Array): Promise<void> {
+  if (data.length === 0) return;
   await Bun.write(Bun.stderr, data);
 }
 

@@ -133,6 +133,8 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
       await pipeMasked(
         chunks(),
         async (bytes) => {
+          // Never a zero-byte write: it truncates a file that stdout appends to.
+          if (bytes.length === 0) return;
           sink.write(bytes);
           await sink.flush();
         },
