@@ -2,6 +2,7 @@
 // dependencies, which a packed workspace package could not resolve), package.json, README, LICENSE.
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { buildDate, gitCommit } from "./build.ts";
 
 const root = join(import.meta.dir, "..");
 const entry = join(import.meta.dir, "npm/entry.ts");
@@ -27,11 +28,6 @@ interface AppManifest {
 
 function appManifest(): AppManifest {
   return JSON.parse(readFileSync(join(root, "apps/kpm/package.json"), "utf8")) as AppManifest;
-}
-
-function gitCommit(): string {
-  const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" });
-  return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
 }
 
 /**
@@ -62,7 +58,11 @@ async function bundle(outDir: string, version: string): Promise<string> {
     minify: true,
     // Splitting would emit chunk files next to the bin; lazy command imports are inlined instead.
     splitting: false,
-    define: { KPM_VERSION: JSON.stringify(version), KPM_COMMIT: JSON.stringify(gitCommit()) },
+    define: {
+      KPM_VERSION: JSON.stringify(version),
+      KPM_COMMIT: JSON.stringify(gitCommit()),
+      KPM_BUILD_DATE: JSON.stringify(buildDate()),
+    },
   });
   if (!result.success) {
     throw new Error(`bundle failed:\n${result.logs.map((log) => String(log)).join("\n")}`);

@@ -42,9 +42,16 @@ export interface BuiltAsset {
   sha256: string;
 }
 
-function gitCommit(): string {
+export function gitCommit(): string {
   const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" });
   return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
+}
+
+/** The build's UTC date (YYYY-MM-DD); SOURCE_DATE_EPOCH, when set, makes it reproducible. */
+export function buildDate(): string {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  const when = Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date();
+  return when.toISOString().slice(0, 10);
 }
 
 /** `$KPM_VERSION` (a release tag such as `v0.3.0` loses its `v`), else apps/kpm/package.json. */
@@ -63,6 +70,8 @@ async function compile(outfile: string, target?: string): Promise<void> {
     `KPM_VERSION=${JSON.stringify(releaseVersion())}`,
     "--define",
     `KPM_COMMIT=${JSON.stringify(gitCommit())}`,
+    "--define",
+    `KPM_BUILD_DATE=${JSON.stringify(buildDate())}`,
     ...(target ? [`--target=${target}`] : []),
     entry,
     "--outfile",

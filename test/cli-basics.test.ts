@@ -216,16 +216,22 @@ describe("unknown commands and flags", () => {
 });
 
 describe("version", () => {
+  const manifest = JSON.parse(readFileSync(join(import.meta.dir, "../apps/kpm/package.json"), "utf8")) as {
+    version: string;
+  };
+  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: import.meta.dir });
+  const SOURCE_VERSION = `kpm ${manifest.version} (commit ${head.stdout.toString().trim()}, from source)\n`;
+
   for (const args of [["--version"], ["version"], ["-version"]]) {
-    test(`${args.join(" ")} prints kpm dev on stdout from source`, async () => {
+    test(`${args.join(" ")} prints the package version and the git commit from source`, async () => {
       const result = await kpm(args);
-      expect(result).toEqual({ code: 0, stdout: "kpm dev\n", stderr: "" });
+      expect(result).toEqual({ code: 0, stdout: SOURCE_VERSION, stderr: "" });
     });
   }
 
   test("`--` before the command ends the leading flags", async () => {
     const result = await kpm(["--", "version"]);
-    expect(result).toEqual({ code: 0, stdout: "kpm dev\n", stderr: "" });
+    expect(result).toEqual({ code: 0, stdout: SOURCE_VERSION, stderr: "" });
   });
 });
 

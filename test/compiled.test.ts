@@ -31,12 +31,14 @@ describe("dist/kpm", () => {
     const result = await runKpm(["--version"], { env: sandbox.env, binary: "compiled" });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toMatch(/^kpm \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\n$/);
+    expect(result.stdout).toMatch(
+      /^kpm \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)? \(commit [0-9a-f]{12}, built \d{4}-\d{2}-\d{2}\)\n$/,
+    );
     const pkg = JSON.parse(readFileSync(join(import.meta.dir, "../apps/kpm/package.json"), "utf8")) as {
       version: string;
     };
     // KPM_VERSION overrides the package version for release builds (scripts/build.ts).
-    if (!process.env.KPM_VERSION) expect(result.stdout).toBe(`kpm ${pkg.version}\n`);
+    if (!process.env.KPM_VERSION) expect(result.stdout).toStartWith(`kpm ${pkg.version} (commit `);
   });
 
   test("--help prints the usage on stderr with the resolved config path", async () => {

@@ -160,7 +160,7 @@ describe("install.sh: verified install", () => {
     expect(sha256(join(dir, "kpm"))).toBe(binaryDigest);
     const version = Bun.spawnSync([join(dir, "kpm"), "--version"], { env: sandbox.env });
     expect(version.exitCode).toBe(0);
-    expect(version.stdout.toString()).toMatch(/^kpm \S+\n$/);
+    expect(version.stdout.toString()).toMatch(/^kpm \S+ \(commit \S+, built \S+\)\n$/);
     expect(result.stderr).toContain(`${dir} is not on your PATH; add it with: export PATH="${dir}:$PATH"`);
   });
 
@@ -447,7 +447,7 @@ describe("install.sh: --source-only", () => {
     expect(code).toBe(0);
     expect(existsSync(join(checkout, "dist/kpm"))).toBe(true);
     const version = Bun.spawnSync([join(dir, "kpm"), "--version"], { env: sandbox.env });
-    expect(version.stdout.toString()).toMatch(/^kpm \S+\n$/);
+    expect(version.stdout.toString()).toMatch(/^kpm \S+ \(commit \S+, built \S+\)\n$/);
     rmSync(checkout, { recursive: true, force: true });
   }, 120_000);
 });

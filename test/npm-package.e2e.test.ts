@@ -160,7 +160,7 @@ describe("npm package: the installed bin", () => {
     };
     const result = await run([kpmBin, "--version"], { cwd: project });
     expect(result.stderr).toBe("");
-    expect(result.stdout).toBe(`kpm ${manifest.version}\n`);
+    expect(result.stdout).toStartWith(`kpm ${manifest.version} (commit `);
     expect(result.code).toBe(0);
   });
 

@@ -70,8 +70,8 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     throw error;
   }
   if (leading.version) {
-    const { version } = await import("../version.ts");
-    await writeStdout(`kpm ${version}\n`);
+    const { versionLine } = await import("../version.ts");
+    await writeStdout(`${versionLine()}\n`);
     return 0;
   }
   if (leading.help) {

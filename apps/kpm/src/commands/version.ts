@@ -1,12 +1,12 @@
-// `kpm version` (§3.4): stdout `kpm <version>`.
+// `kpm version` (§3.4): stdout `kpm <version> (commit <c>, built <date>)`, as `--version`.
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
-import { version } from "../version.ts";
+import { versionLine } from "../version.ts";
 
 export default defineKpmCommand({
   meta: { name: "version", description: "Print the version" },
   run: async () => {
-    await writeStdout(`kpm ${version}\n`);
+    await writeStdout(`${versionLine()}\n`);
     return 0;
   },
 });
