@@ -55,6 +55,6 @@ test("bun run setup installs kpm on PATH and runs quickstart with it", async () 
   const onPath = { ...sandbox.env, PATH: `${bin}:/usr/bin:/bin` };
   const which = Bun.spawnSync(["sh", "-c", "command -v kpm && kpm list"], { env: onPath, cwd: sandbox.home });
   expect(which.stdout.toString()).toStartWith(`${bin}/kpm\n`);
-  expect(which.stdout.toString()).toContain("demo/api-key");
+  expect(which.stdout.toString()).toMatch(/^demo\/\n {2}api-key /m);
   expect(which.exitCode).toBe(0);
 }, 120_000);
