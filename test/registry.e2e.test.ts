@@ -116,6 +116,23 @@ describe("kpm add (the v0.2.1 integration scenario)", () => {
     expect(meta.type ?? "generic").toBe("generic");
   });
 
+  test("llm/… and kv/… name the credential store: add stores nothing and says where they belong", async () => {
+    const before = (await kpm(["list", "--json"])).stdout;
+    const llm = await runKpmProcess(["add", "llm/openai"], { env: sandbox.env, input: MARKER, binary: true });
+    expect(llm).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: llm/openai names the credential store, which kpm add does not write (it writes the registry: service/name)\n" +
+        '  with the dev server: printf %s "$VALUE" | kpm dev secrets set llm/openai api_key   (see docs/secrets.md)\n',
+    });
+    const kv = await kpm(["add", "kv/db/prod#password"], MARKER);
+    expect(kv.code).toBe(1);
+    expect(kv.stderr).toContain("kpm dev secrets set generic/db/prod password");
+    expectNoMarker(kv);
+    expect((await kpm(["list", "--json"])).stdout).toBe(before);
+  });
+
   test("an existing secret with non-interactive input and no --force is refused and kept", async () => {
     const result = await kpm(["add", "cloudflare/dns-token"], "replacement");
     expect(result).toEqual({

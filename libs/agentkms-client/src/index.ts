@@ -11,6 +11,7 @@ export {
   openClient,
   type SecretHistory,
 } from "./client.ts";
+export { type CredentialStorePath, credentialStorePath } from "./credential-store.ts";
 export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./errors.ts";
 export type { MetadataUpdate, SecretMetadata } from "./metadata.ts";
 export { validatePath } from "./path.ts";

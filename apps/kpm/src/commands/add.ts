@@ -37,6 +37,15 @@ export default defineKpmCommand({
     }
     if (!path.includes("/"))
       throw new CliError("error: path must be service/name (e.g. cloudflare/dns-token)");
+    const { credentialStorePath } = await import("@kpm/agentkms-client");
+    const credential = credentialStorePath(path);
+    if (credential) {
+      // A registry secret named llm/… or kv/… would never be read by ${kms:llm/…} or ${kms:kv/…}.
+      throw new CliError([
+        `error: ${path} names the credential store, which kpm add does not write (it writes the registry: service/name)`,
+        `  with the dev server: printf %s "$VALUE" | kpm dev secrets set ${credential.devPath} ${credential.field}   (see docs/secrets.md)`,
+      ]);
+    }
     const expires = normaliseExpires(args.expires);
     const tags = (args.tags ?? "")
       .split(",")
