@@ -128,13 +128,43 @@ describe("template mode", () => {
     expect(runtimeEntries()).toEqual(before);
   });
 
-  test("a variable that cannot be obtained is unset with one stderr line; the child still runs", async () => {
+  test("a reference that cannot be resolved stops the run before the child starts", async () => {
+    writeFileSync(
+      join(sandbox.home, "partial.template"),
+      "SECRET=${kms:llm/anthropic}\nGONE=${kms:kv/db/prod#nope}\nALSO=${kms:kv/none/here#k}\n",
+    );
+    const marker = join(sandbox.root, "child-started");
+    const result = await kpm(["run", "--from", "partial.template", "--", "touch", marker]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: [
+        'kpm: cannot resolve GONE: key "nope" not found at path "db/prod"',
+        "kpm: cannot resolve ALSO: fetch generic/none/here: not found (key_not_found)",
+        "kpm run: 2 references could not be resolved; the command was not started",
+        "  to run it with those variables unset, add --allow-missing",
+        "",
+      ].join("\n"),
+    });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("--allow-missing unsets what cannot be resolved, with one stderr line each; the child runs", async () => {
     writeFileSync(
       join(sandbox.home, "partial.template"),
       "SECRET=${kms:llm/anthropic}\nGONE=${kms:kv/db/prod#nope}\n",
     );
     const result = await kpm(
-      ["run", "--from", "partial.template", "--", "sh", "-c", 'printenv GONE || echo "GONE unset"'],
+      [
+        "run",
+        "--allow-missing",
+        "--from",
+        "partial.template",
+        "--",
+        "sh",
+        "-c",
+        'printenv GONE || echo "GONE unset"',
+      ],
       { env: { GONE: "inherited-stale-value" } },
     );
     expect(result).toEqual({

@@ -397,7 +397,8 @@ describe("audit of --secure decisions", () => {
     const log = join(sandbox.root, "secure-audit.ndjson");
     for (const mode of ["default", "strict"]) {
       rmSync(log, { force: true });
-      const flags = ["--from", template, ...(mode === "strict" ? ["--strict"] : [])];
+      // --allow-missing: the unavailable variable is audited and the child still runs.
+      const flags = ["--allow-missing", "--from", template, ...(mode === "strict" ? ["--strict"] : [])];
       const { result, child } = await secureRun({ flags, env: { KPM_AUDIT_LOG: log } });
       expect(result.code).toBe(0);
       expect(result.stderr).toStartWith("kpm: unset MISSING_TOKEN: ");

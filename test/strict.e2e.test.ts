@@ -441,15 +441,25 @@ describe("kpm run --strict in template mode", () => {
     expectNoMarkers(result.stderr);
   });
 
-  test("a server without the LLM route yields the upgrade hint in the unset line", async () => {
+  test("a server without the LLM route yields the upgrade hint; the run fails closed unless --allow-missing", async () => {
     const fault = await startRouteMissingServer(server.dir);
     const home = join(sandbox.root, "fault-home");
     writeKpmConfig(home, { addr: fault.addr, clientFiles: server.clientFiles });
     const env = { ...sandbox.env, HOME: home };
     try {
+      const closed = await runKpmProcess(
+        ["run", "--strict", "--from", templatePath, "--", "sh", "-c", "echo started"],
+        { env },
+      );
+      expect(closed.stderr.split("\n")).toContain(
+        "kpm: cannot resolve ANTHROPIC_API_KEY: strict decrypt failed: fetch LLM anthropic: endpoint not supported by this AgentKMS server (404 page not found); upgrade AgentKMS to v0.3.0 or later",
+      );
+      expect(closed.stdout).toBe("");
+      expect(closed.code).toBe(1);
       const result = await runKpmProcess(
         [
           "run",
+          "--allow-missing",
           "--strict",
           "--no-masking",
           "--from",
@@ -467,7 +477,7 @@ describe("kpm run --strict in template mode", () => {
       expect(result.stdout).toBe("UNSET\n");
       expect(result.code).toBe(0);
       expect(fault.requests.filter((request) => request === "GET /credentials/llm/anthropic")).toHaveLength(
-        1,
+        2,
       );
 
       // The same mapping through a strict listener.

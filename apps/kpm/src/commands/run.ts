@@ -21,6 +21,10 @@ export const runArgs = {
   },
   //blog:part-4
   secure: { type: "boolean", description: "Filter secrets through the per-tool allow-list" },
+  "allow-missing": {
+    type: "boolean",
+    description: "Run even when a reference cannot be resolved (those variables are unset)",
+  },
   mask: { type: "boolean", description: "Mask secrets in the child's output even on a terminal" },
   "no-masking": { type: "boolean", description: "Never mask the child's output" },
 } as const;
@@ -57,6 +61,7 @@ export default defineKpmCommand({
         entries,
         strict: args.strict === true,
         secure: args.secure === true,
+        allowMissing: args["allow-missing"] === true,
       });
     } else {
       plan = await planEnvScanRun(ctx);

@@ -16,6 +16,8 @@ interface TemplateRun {
   entries: TemplateEntry[];
   strict: boolean;
   secure: boolean;
+  /** --allow-missing: a reference that cannot be resolved is unset and the child still runs. */
+  allowMissing: boolean;
 }
 
 interface AuditSink {
@@ -62,6 +64,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     if (run.strict)
       ctx.log.debug(`✓ Strict mode: ${kms.length} per-variable AgentKMS round-trips (no session key)`);
     else ctx.log.debug(`✓ Resolved ${results.filter((result) => result.ok).length} secrets from AgentKMS`);
+    const unresolved: string[] = [];
     kms.forEach((entry, index) => {
       const result = results[index];
       if (result?.ok) {
@@ -74,10 +77,21 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
         const reason = result
           ? strictReason(result.error.message, result.denied, run.strict)
           : "not resolved";
-        ctx.log.warn(unsetLine(entry.key, reason));
         audit?.record(entry.key, "unavailable");
+        // A policy denial is a decision, and the child runs without that variable (§8.2). Anything
+        // else (server down, TLS, not found without a default) fails closed unless --allow-missing.
+        if (result?.denied || run.allowMissing) ctx.log.warn(unsetLine(entry.key, reason));
+        else unresolved.push(`kpm: cannot resolve ${entry.key}: ${reason}`);
       }
     });
+    if (unresolved.length > 0) {
+      for (const line of unresolved) ctx.log.warn(line);
+      const count = unresolved.length === 1 ? "1 reference" : `${unresolved.length} references`;
+      throw new CliError([
+        `kpm run: ${count} could not be resolved; the command was not started`,
+        "  to run it with those variables unset, add --allow-missing",
+      ]);
+    }
   }
   return { env, secrets, injected };
 }
