@@ -120,7 +120,10 @@ function loadInclude(loader: Loader, directive: string, file: string, line: numb
   }
   const realPath = includeRealPath(target.path);
   if (!isInsideDirectory(realPath, target.dir)) {
-    throw new TemplateError("include", `${file}:${line}: include "${logical}" resolves outside ${target.dir}`);
+    throw new TemplateError(
+      "include",
+      `${file}:${line}: include "${logical}" resolves outside ${target.dir}`,
+    );
   }
   const onStack = loader.stack.findIndex((frame) => frame.realPath === realPath);
   if (onStack !== -1) {

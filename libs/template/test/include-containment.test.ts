@@ -82,7 +82,10 @@ describe("includes stay inside their templates directory", () => {
   });
 
   test("a symlinked sub-directory whose target is .. cannot be used to walk out", () => {
-    const root = fixture({ "t.template": "${kms:include/parent/parent/outside}\n", "outside.template": "X=1\n" });
+    const root = fixture({
+      "t.template": "${kms:include/parent/parent/outside}\n",
+      "outside.template": "X=1\n",
+    });
     // parent → .kpm, parent/parent → the project root: the logical path has no "..", the real one does.
     link(root, "..", project, "parent");
     link(root, "..", ".kpm", "parent");
@@ -135,7 +138,10 @@ describe("symlinks that stay inside are allowed", () => {
   });
 
   test("a link up with .. that lands back inside the directory", () => {
-    const root = fixture({ "t.template": "${kms:include/sub/back}\n", [`${project}/top.template`]: "TOP=1\n" });
+    const root = fixture({
+      "t.template": "${kms:include/sub/back}\n",
+      [`${project}/top.template`]: "TOP=1\n",
+    });
     link(root, "../top.template", project, "sub/back.template");
     expect(keys(loadTemplate("t.template", contextFor(root)))).toEqual(["TOP"]);
   });
