@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -170,7 +171,7 @@ describe("kpm quickstart from an empty HOME", () => {
       "GITHUB_TOKEN=${kms:kv/github#token}",
     ]);
     expect(readFileSync(p.allowlist, "utf8")).toContain(
-      "claude: [ANTHROPIC_API_KEY]\ncodex: [OPENAI_API_KEY]\n",
+      "claude: {ANTHROPIC_API_KEY: llm/anthropic}\ncodex: {OPENAI_API_KEY: llm/openai}\n",
     );
     expect(readFileSync(p.claude, "utf8")).toBe("ANTHROPIC_API_KEY=${kms:llm/anthropic}\n");
     expect(readFileSync(p.codex, "utf8")).toBe("OPENAI_API_KEY=${kms:llm/openai}\n");
@@ -260,6 +261,23 @@ describe("kpm quickstart from an empty HOME", () => {
       expect(childEnv[name]).toBeUndefined();
     }
     expect(secure.stdout).not.toContain("ENC[");
+
+    // The written allow-list pins claude's key: a project template remapping it is refused.
+    const remap = join(project, ".kpm/templates/claude.template");
+    writeFileSync(remap, "ANTHROPIC_API_KEY=${kms:kv/db/prod#password}\n");
+    try {
+      const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
+        env: { PATH: `${bin}:${sandbox.env.PATH}` },
+      });
+      expect(refused.code).toBe(0);
+      expect(refused.stderr).toBe(
+        `kpm: --secure: claude: ANTHROPIC_API_KEY at ${remap}:1 is kms:kv/db/prod#password, the allow-list pins llm/anthropic; not injected\n`,
+      );
+      expect(refused.stdout).not.toContain("ANTHROPIC_API_KEY=");
+      for (const value of DEMO_VALUES) expect(refused.stdout).not.toContain(value);
+    } finally {
+      rmSync(remap);
+    }
     await kpm(["env", "--unload"], { env: exported });
   });
 

@@ -324,9 +324,14 @@ describe("kpm run --secure refusals", () => {
       ':1: tool "claude" must map to a list of variable names',
     ],
     [
-      "a nested map (tool pinning)",
+      "a binary pin in the old {path, vars} shape",
       "# pinned\nclaude:\n  path: /usr/bin/claude\n  vars: [ANTHROPIC_API_KEY]\n",
-      ':3: tool "claude": tool pinning is not supported in this release',
+      ':3: tool "claude": "path" is pinned to an invalid reference "/usr/bin/claude" (expected <type>/<path>[#key])',
+    ],
+    [
+      "a glob with a pin",
+      'claude:\n  - "ANTHROPIC_*": llm/anthropic\n',
+      ':2: tool "claude": pinned name "ANTHROPIC_*" must be an exact variable name, not a glob',
     ],
     [
       "a YAML alias bomb",
@@ -381,11 +386,11 @@ describe("audit of --secure decisions", () => {
     const { result } = await secureRun({ flags: ["--verbose"] });
     const auditLines = result.stderr.split("\n").filter((line) => line.startsWith("kpm_audit"));
     expect(auditLines).toEqual([
-      "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_API_KEY outcome=allowed",
-      "kpm_audit action=secure_filter tool=claude var=OPENAI_API_KEY outcome=denied",
-      "kpm_audit action=secure_filter tool=claude var=DB_PASSWORD outcome=denied",
-      "kpm_audit action=secure_allow  tool=claude var=DB_USER outcome=allowed",
-      "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_ADMIN_KEY outcome=allowed",
+      "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_API_KEY ref=llm/anthropic outcome=allowed",
+      "kpm_audit action=secure_filter tool=claude var=OPENAI_API_KEY ref=llm/openai outcome=denied",
+      "kpm_audit action=secure_filter tool=claude var=DB_PASSWORD ref=kv/db/prod#password outcome=denied",
+      "kpm_audit action=secure_allow  tool=claude var=DB_USER ref=kv/db/prod#user outcome=allowed",
+      "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_ADMIN_KEY ref=kv/anthropic/admin#key outcome=allowed",
     ]);
     expectNoMarkers(result.stderr);
   });
@@ -415,19 +420,21 @@ describe("audit of --secure decisions", () => {
         .split("\n")
         .map((line) => JSON.parse(line) as Record<string, string>);
       for (const record of records) {
-        expect(Object.keys(record)).toEqual(["ts", "action", "tool", "var", "outcome", "mode"]);
+        expect(Object.keys(record)).toEqual(["ts", "action", "tool", "var", "ref", "outcome", "mode"]);
         expect(record.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(record.tool).toBe("claude");
         expect(record.mode).toBe(mode);
       }
-      const byVariable = records.map((record) => `${record.var} ${record.action} ${record.outcome}`).sort();
+      const byVariable = records
+        .map((record) => `${record.var} ${record.ref} ${record.action} ${record.outcome}`)
+        .sort();
       expect(byVariable).toEqual([
-        "ANTHROPIC_ADMIN_KEY secure_filter denied",
-        "ANTHROPIC_API_KEY secure_allow allowed",
-        "DB_PASSWORD secure_allow allowed",
-        "DB_USER secure_filter denied",
-        "MISSING_TOKEN secure_allow unavailable",
-        "OPENAI_API_KEY secure_filter denied",
+        "ANTHROPIC_ADMIN_KEY kv/anthropic/admin#key secure_filter denied",
+        "ANTHROPIC_API_KEY llm/anthropic secure_allow allowed",
+        "DB_PASSWORD kv/db/prod#password secure_allow allowed",
+        "DB_USER kv/db/prod#user secure_filter denied",
+        "MISSING_TOKEN kv/nowhere#token secure_allow unavailable",
+        "OPENAI_API_KEY llm/openai secure_filter denied",
       ]);
     }
   });
@@ -478,7 +485,7 @@ describe("compiled dist/kpm (smoke)", () => {
       expect(result.code).toBe(0);
       expect(child).toEqual({ ANTHROPIC_API_KEY: SECRETS.ANTHROPIC_API_KEY, ...PLAIN });
       expect(result.stderr).toContain(
-        "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_API_KEY outcome=allowed\n",
+        "kpm_audit action=secure_allow  tool=claude var=ANTHROPIC_API_KEY ref=llm/anthropic outcome=allowed\n",
       );
       expect(vendedKeys(events)).toEqual(["llm/anthropic"]);
     },

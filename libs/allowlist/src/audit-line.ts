@@ -1,10 +1,58 @@
-// The --verbose audit line per KMS entry (§9.4); "secure_allow" is followed by two spaces so the
-// columns line up, exactly as v0.2.1 printed it.
+// How --secure decisions are reported (§9.4, docs/allowlist.md): the --verbose kpm_audit line,
+// the NDJSON audit record and the stderr line for a pin mismatch. "secure_allow" is followed by
+// two spaces so the columns line up, exactly as v0.2.1 printed it.
 
-import type { FilterDecision } from "./filter.ts";
+import type { FilterDecision, FilterOutcome } from "./filter.ts";
+
+/** A decision, or an allowed variable that could not be obtained ("unavailable"). */
+export interface AuditEvent {
+  variable: string;
+  ref: string;
+  outcome: FilterOutcome | "unavailable";
+  pinned?: string | undefined;
+}
+
+function action(outcome: AuditEvent["outcome"]): "secure_allow" | "secure_filter" {
+  return outcome === "allowed" || outcome === "unavailable" ? "secure_allow" : "secure_filter";
+}
+
+/**
+ * A reference as one token of a line: bare when it is plain printable ASCII without `"`, else a
+ * JSON string. Reference paths and keys may hold spaces or escape sequences, which must neither
+ * split a `key=value` line nor reach the terminal raw.
+ */
+export function referenceToken(ref: string): string {
+  return /^[\x21-\x7e]+$/.test(ref) && !ref.includes('"') ? ref : JSON.stringify(ref);
+}
 
 export function formatAuditLine(decision: FilterDecision, tool: string): string {
-  return decision.outcome === "allowed"
-    ? `kpm_audit action=secure_allow  tool=${tool} var=${decision.variable} outcome=allowed`
-    : `kpm_audit action=secure_filter tool=${tool} var=${decision.variable} outcome=denied`;
+  const head = decision.outcome === "allowed" ? "action=secure_allow " : "action=secure_filter";
+  const line = `kpm_audit ${head} tool=${tool} var=${decision.variable} ref=${referenceToken(decision.ref)} outcome=${decision.outcome}`;
+  return decision.pinned === undefined ? line : `${line} pinned=${referenceToken(decision.pinned)}`;
+}
+
+/** One NDJSON line (with its newline); never a value. `pinned` is present for ref_mismatch only. */
+export function formatAuditRecord(
+  event: AuditEvent,
+  tool: string,
+  mode: "default" | "strict",
+  now: Date = new Date(),
+): string {
+  const record: Record<string, string> = {
+    ts: now.toISOString(),
+    action: action(event.outcome),
+    tool,
+    var: event.variable,
+    ref: event.ref,
+    outcome: event.outcome,
+    mode,
+  };
+  if (event.pinned !== undefined) record.pinned = event.pinned;
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** `kpm: --secure: <tool>: <VAR> at <file>:<line> is kms:<ref>, the allow-list pins <pin>; not injected` */
+export function formatPinRefusal(tool: string, decision: FilterDecision, where: string): string {
+  const pinned = referenceToken(decision.pinned ?? "");
+  return `kpm: --secure: ${tool}: ${decision.variable} at ${where} is kms:${referenceToken(decision.ref)}, the allow-list pins ${pinned}; not injected`;
 }

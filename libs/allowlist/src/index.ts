@@ -1,8 +1,26 @@
 // Public surface of @kpm/allowlist: finding, parsing and applying secure-allowlist.yaml (§9.1, §9.4).
 export { AllowlistError, type AllowlistErrorCode } from "./allowlist-error.ts";
-export { formatAuditLine } from "./audit-line.ts";
-export { type FilterDecision, type FilterResult, filterEntries } from "./filter.ts";
+export {
+  type AuditEvent,
+  formatAuditLine,
+  formatAuditRecord,
+  formatPinRefusal,
+  referenceToken,
+} from "./audit-line.ts";
+export {
+  type FilterDecision,
+  type FilterInput,
+  type FilterOutcome,
+  type FilterResult,
+  filterEntries,
+} from "./filter.ts";
 export { loadAllowlist } from "./load-allowlist.ts";
 export { type AllowlistLookup, allowlistCandidates, findAllowlist } from "./lookup.ts";
-export { type Allowlist, MAX_ALLOWLIST_BYTES, parseAllowlist } from "./parse-allowlist.ts";
+export {
+  type Allowlist,
+  MAX_ALLOWLIST_BYTES,
+  parseAllowlist,
+  type ToolAllowlist,
+} from "./parse-allowlist.ts";
 export { matchesPattern } from "./pattern.ts";
+export { matchesPin, type PinParse, parsePin, type ReferenceLike, referenceName } from "./pin.ts";

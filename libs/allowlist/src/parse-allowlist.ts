@@ -1,12 +1,31 @@
-// Parses secure-allowlist.yaml (§9.1.2) into tool → patterns, reporting every problem with
-// its line. Anything that is not exactly the documented shape is an error, never "allow all".
+// Parses secure-allowlist.yaml (§9.1.2, docs/allowlist.md) into tool → patterns and pins,
+// reporting every problem with its line. Anything that is not exactly the documented shape is
+// an error, never "allow all".
 
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from "yaml";
 import { parseError } from "./allowlist-error.ts";
-import { isValidPattern } from "./pattern.ts";
+import { isValidPattern, isVariableName } from "./pattern.ts";
+import { parsePin, type ReferenceLike } from "./pin.ts";
 
-/** Tool name → variable-name patterns; null when the tool is mapped to null (listed, allows nothing). */
-export type Allowlist = Map<string, string[] | null>;
+export interface ToolAllowlist {
+  /** Unpinned entries: exact variable names and globs. */
+  patterns: string[];
+  /** Exact variable name → the only reference it may come from; wins over every pattern. */
+  pins: Map<string, ReferenceLike>;
+}
+
+/** Tool name → its entries; null when the tool is mapped to null (listed, allows nothing). */
+export type Allowlist = Map<string, ToolAllowlist | null>;
 
 export const MAX_ALLOWLIST_BYTES = 1 << 20;
 export const TOO_LARGE = "file too large (max 1 MiB)";
@@ -47,30 +66,59 @@ export function parseAllowlist(text: string, path: string): Allowlist {
     if (!isScalar(key) || key.value === null) return failAt(key ?? root, TOP_LEVEL);
     // Scalar keys such as 123 are tool names too (Go's yaml.v3 decodes them as strings).
     const tool = typeof key.value === "string" ? key.value : (key.source ?? String(key.value));
-    allowlist.set(tool, readPatterns(tool, pair.value as Node | null, key, failAt));
+    allowlist.set(tool, readTool(tool, pair.value as Node | null, key, failAt));
   }
   return allowlist;
 }
 
-function readPatterns(
-  tool: string,
-  value: Node | null,
-  key: Node,
-  failAt: (node: Located | null | undefined, problem: string) => never,
-): string[] | null {
+type FailAt = (node: Located | null | undefined, problem: string) => never;
+
+/** A tool's value: null, a list of names and `{NAME: ref}` mappings, or one such mapping. */
+function readTool(tool: string, value: Node | null, key: Node, failAt: FailAt): ToolAllowlist | null {
   if (value === null || (isScalar(value) && value.value === null)) return null;
-  if (isMap(value)) return failAt(value, `tool "${tool}": tool pinning is not supported in this release`);
+  const rules: ToolAllowlist = { patterns: [], pins: new Map() };
+  if (isMap(value)) {
+    readPins(tool, value, rules, failAt);
+    return rules;
+  }
   if (!isSeq(value)) return failAt(value ?? key, `tool "${tool}" must map to a list of variable names`);
-  const patterns: string[] = [];
   value.items.forEach((item, index) => {
     const node = item as Node | null;
+    if (isMap(node)) {
+      readPins(tool, node, rules, failAt);
+      return;
+    }
     if (!isScalar(node) || typeof node.value !== "string") {
       failAt(node ?? value, `tool "${tool}": entry ${index + 1} must be a string`);
       return;
     }
     const pattern = node.value;
     if (!isValidPattern(pattern)) failAt(node, `tool "${tool}": invalid variable name pattern "${pattern}"`);
-    patterns.push(pattern);
+    rules.patterns.push(pattern);
   });
-  return patterns;
+  return rules;
+}
+
+/** `NAME: ref` pairs; a pinned name is exact (a glob would pin every match to one secret). */
+function readPins(tool: string, map: YAMLMap, rules: ToolAllowlist, failAt: FailAt): void {
+  for (const pair of map.items) {
+    const keyNode = pair.key as Node | null;
+    const valueNode = pair.value as Node | null;
+    if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object")
+      failAt(keyNode ?? map, `tool "${tool}": a pinned name must be a variable name`);
+    const name =
+      typeof keyNode.value === "string" ? keyNode.value : (keyNode.source ?? String(keyNode.value));
+    if (name.includes("*"))
+      failAt(keyNode, `tool "${tool}": pinned name "${name}" must be an exact variable name, not a glob`);
+    if (!isVariableName(name)) failAt(keyNode, `tool "${tool}": invalid variable name "${name}"`);
+    if (rules.pins.has(name)) failAt(keyNode, `tool "${tool}": "${name}" is pinned more than once`);
+    if (!isScalar(valueNode) || typeof valueNode.value !== "string")
+      failAt(
+        valueNode ?? keyNode,
+        `tool "${tool}": "${name}" must be pinned to a reference such as llm/anthropic`,
+      );
+    const parsed = parsePin(valueNode.value);
+    if (!parsed.ok) failAt(valueNode, `tool "${tool}": "${name}" ${parsed.problem}`);
+    rules.pins.set(name, parsed.pin);
+  }
 }

@@ -3,8 +3,15 @@
 
 export const VARIABLE_PATTERN = /^[A-Za-z_*][A-Za-z0-9_*]*$/;
 
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export function isValidPattern(pattern: string): boolean {
   return VARIABLE_PATTERN.test(pattern);
+}
+
+/** An exact variable name, as a template key must be (§5.1): what a pin may name. */
+export function isVariableName(name: string): boolean {
+  return VARIABLE_NAME.test(name);
 }
 
 export function matchesPattern(pattern: string, name: string): boolean {

@@ -1,20 +1,23 @@
 import { describe, expect, test } from "bun:test";
-import fc from "fast-check";
-import { type Allowlist, filterEntries, formatAuditLine, matchesPattern } from "../src/index.ts";
+import { type Allowlist, filterEntries, type ToolAllowlist } from "../src/index.ts";
 
 const entries = [
-  { key: "PLAIN", kms: false },
-  { key: "AWS_ACCESS_KEY_ID", kms: true },
-  { key: "GH_TOKEN", kms: true },
-  { key: "OPENAI_API_KEY", kms: true },
-  { key: "LOG_LEVEL", kms: false },
+  { key: "PLAIN", ref: null },
+  { key: "AWS_ACCESS_KEY_ID", ref: { type: "kv", path: "aws", key: "id" } },
+  { key: "GH_TOKEN", ref: { type: "kv", path: "github", key: "token" } },
+  { key: "OPENAI_API_KEY", ref: { type: "llm", path: "openai" } },
+  { key: "LOG_LEVEL", ref: null },
 ];
 
-const allowlist: Allowlist = new Map<string, string[] | null>([
-  ["ci-runner", ["AWS_*", "GH_TOKEN"]],
+function rules(patterns: string[]): ToolAllowlist {
+  return { patterns, pins: new Map() };
+}
+
+const allowlist: Allowlist = new Map<string, ToolAllowlist | null>([
+  ["ci-runner", rules(["AWS_*", "GH_TOKEN"])],
   ["nulled", null],
-  ["empty", []],
-  ["claude", ["*"]],
+  ["empty", rules([])],
+  ["claude", rules(["*"])],
 ]);
 
 describe("filterEntries", () => {
@@ -22,10 +25,11 @@ describe("filterEntries", () => {
     const result = filterEntries(allowlist, "ci-runner", entries);
     expect(result.kept.map((e) => e.key)).toEqual(["PLAIN", "AWS_ACCESS_KEY_ID", "GH_TOKEN", "LOG_LEVEL"]);
     expect(result.decisions).toEqual([
-      { variable: "AWS_ACCESS_KEY_ID", outcome: "allowed" },
-      { variable: "GH_TOKEN", outcome: "allowed" },
-      { variable: "OPENAI_API_KEY", outcome: "denied" },
+      { variable: "AWS_ACCESS_KEY_ID", ref: "kv/aws#id", outcome: "allowed" },
+      { variable: "GH_TOKEN", ref: "kv/github#token", outcome: "allowed" },
+      { variable: "OPENAI_API_KEY", ref: "llm/openai", outcome: "denied" },
     ]);
+    expect(result.mismatches).toEqual([]);
     expect(result.status).toBe("listed");
     expect(result.allowsEverything).toBe(false);
   });
@@ -58,51 +62,83 @@ describe("filterEntries", () => {
   });
 });
 
-describe("matchesPattern", () => {
-  test("exact names are case-sensitive", () => {
-    expect(matchesPattern("GH_TOKEN", "GH_TOKEN")).toBe(true);
-    expect(matchesPattern("GH_TOKEN", "gh_token")).toBe(false);
-    expect(matchesPattern("GH_TOKEN", "GH_TOKEN_2")).toBe(false);
+describe("filterEntries with pins", () => {
+  const anthropic = { type: "llm", path: "anthropic" };
+  const pinned = (patterns: string[]): Allowlist =>
+    new Map([["claude", { patterns, pins: new Map([["ANTHROPIC_API_KEY", anthropic]]) }]]);
+  const template = (ref: { type: string; path: string; key?: string; default?: string }) => [
+    { key: "APP", ref: null },
+    { key: "ANTHROPIC_API_KEY", ref },
+    { key: "OPENAI_API_KEY", ref: { type: "llm", path: "openai" } },
+  ];
+
+  test("the pinned reference passes; so does the same reference with a template default", () => {
+    for (const ref of [anthropic, { ...anthropic, default: "fallback" }, { ...anthropic, default: "" }]) {
+      const result = filterEntries(pinned([]), "claude", template(ref));
+      expect(result.kept.map((entry) => entry.key)).toEqual(["APP", "ANTHROPIC_API_KEY"]);
+      expect(result.decisions[0]).toEqual({
+        variable: "ANTHROPIC_API_KEY",
+        ref: "llm/anthropic",
+        outcome: "allowed",
+      });
+      expect(result.mismatches).toEqual([]);
+      expect(result.status).toBe("listed");
+    }
   });
 
-  test("globs: prefix, suffix, everything and several stars", () => {
-    expect(matchesPattern("AWS_*", "AWS_")).toBe(true);
-    expect(matchesPattern("AWS_*", "AWS_SECRET")).toBe(true);
-    expect(matchesPattern("AWS_*", "XAWS_SECRET")).toBe(false);
-    expect(matchesPattern("*_TOKEN", "GH_TOKEN")).toBe(true);
-    expect(matchesPattern("*_TOKEN", "GH_TOKENS")).toBe(false);
-    expect(matchesPattern("*", "")).toBe(true);
-    expect(matchesPattern("*", "ANYTHING")).toBe(true);
-    expect(matchesPattern("A*B*C", "ABC")).toBe(true);
-    expect(matchesPattern("A*B*C", "AxxBxxC")).toBe(true);
-    expect(matchesPattern("A*B*C", "AxxCxxB")).toBe(false);
-    expect(matchesPattern("A*B*C", "ABCB")).toBe(false);
-    expect(matchesPattern("AB*BC", "ABC")).toBe(false);
-    expect(matchesPattern("A**B", "AB")).toBe(true);
+  test("another path, type or #key is a ref_mismatch that names both references", () => {
+    const others: Array<[{ type: string; path: string; key?: string }, string]> = [
+      [{ type: "llm", path: "evil" }, "llm/evil"],
+      [{ type: "kv", path: "anthropic" }, "kv/anthropic"],
+      [{ type: "llm", path: "anthropic", key: "api_key" }, "llm/anthropic#api_key"],
+      [{ type: "llm", path: "anthropic/x" }, "llm/anthropic/x"],
+      [{ type: "svc", path: "anthropic" }, "svc/anthropic"],
+    ];
+    for (const [ref, name] of others) {
+      const entries = template(ref);
+      const result = filterEntries(pinned([]), "claude", entries);
+      const decision = {
+        variable: "ANTHROPIC_API_KEY",
+        ref: name,
+        outcome: "ref_mismatch" as const,
+        pinned: "llm/anthropic",
+      };
+      expect(result.kept.map((entry) => entry.key)).toEqual(["APP"]);
+      expect(result.decisions).toEqual([
+        decision,
+        { variable: "OPENAI_API_KEY", ref: "llm/openai", outcome: "denied" },
+      ]);
+      expect(result.mismatches).toEqual([{ entry: entries[1] as (typeof entries)[number], decision }]);
+    }
   });
 
-  test("agrees with a regular-expression oracle", () => {
-    const alphabet = fc.constantFrom("A", "B", "_", "1");
-    const oracle = (pattern: string, name: string) =>
-      new RegExp(`^${pattern.split("*").join(".*")}$`, "s").test(name);
-    fc.assert(
-      fc.property(
-        fc.string({ unit: fc.oneof(alphabet, fc.constant("*")), maxLength: 8 }),
-        fc.string({ unit: alphabet, maxLength: 10 }),
-        (pattern, name) => {
-          expect(matchesPattern(pattern, name)).toBe(oracle(pattern, name));
-        },
-      ),
-      { numRuns: 2000 },
-    );
+  test("a glob or an exact entry that also matches the pinned name does not bypass the pin", () => {
+    for (const patterns of [["*"], ["ANTHROPIC_*"], ["*_KEY"], ["ANTHROPIC_API_KEY"]]) {
+      const result = filterEntries(pinned(patterns), "claude", template({ type: "llm", path: "evil" }));
+      expect(result.decisions[0]?.outcome).toBe("ref_mismatch");
+      expect(result.kept.map((entry) => entry.key)).not.toContain("ANTHROPIC_API_KEY");
+    }
+    // The same globs without the pin let the other reference through: the pin is what stops it.
+    const unpinned: Allowlist = new Map([["claude", { patterns: ["ANTHROPIC_*"], pins: new Map() }]]);
+    const open = filterEntries(unpinned, "claude", template({ type: "llm", path: "evil" }));
+    expect(open.kept.map((entry) => entry.key)).toContain("ANTHROPIC_API_KEY");
   });
-});
 
-test("audit lines match §9.4, two spaces after secure_allow", () => {
-  expect(formatAuditLine({ variable: "GH_TOKEN", outcome: "allowed" }, "ci-runner")).toBe(
-    "kpm_audit action=secure_allow  tool=ci-runner var=GH_TOKEN outcome=allowed",
-  );
-  expect(formatAuditLine({ variable: "OPENAI_API_KEY", outcome: "denied" }, "ci-runner")).toBe(
-    "kpm_audit action=secure_filter tool=ci-runner var=OPENAI_API_KEY outcome=denied",
-  );
+  test("a glob still allows other names next to a pin", () => {
+    const result = filterEntries(pinned(["OPENAI_*"]), "claude", template(anthropic));
+    expect(result.kept.map((entry) => entry.key)).toEqual(["APP", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"]);
+  });
+
+  test("other tools are unaffected by a pin", () => {
+    const allowlist: Allowlist = new Map([
+      ["claude", { patterns: [], pins: new Map([["ANTHROPIC_API_KEY", anthropic]]) }],
+      ["aider", { patterns: ["ANTHROPIC_API_KEY"], pins: new Map() }],
+    ]);
+    const result = filterEntries(allowlist, "aider", template({ type: "llm", path: "evil" }));
+    expect(result.decisions[0]?.outcome).toBe("allowed");
+  });
+
+  test("a list of pins only is not an empty list", () => {
+    expect(filterEntries(pinned([]), "claude", []).status).toBe("listed");
+  });
 });

@@ -20,7 +20,9 @@ function loadFailure(path: string): AllowlistError {
 test("loads and parses a real file", () => {
   const path = join(root, "ok.yaml");
   writeFileSync(path, "claude: [ANTHROPIC_API_KEY]\n");
-  expect(loadAllowlist(path)).toEqual(new Map([["claude", ["ANTHROPIC_API_KEY"]]]));
+  expect(loadAllowlist(path)).toEqual(
+    new Map([["claude", { patterns: ["ANTHROPIC_API_KEY"], pins: new Map() }]]),
+  );
 });
 
 test("a 5 MB file is refused by its size before it is parsed", () => {
@@ -36,7 +38,7 @@ test("a file of exactly 1 MiB is accepted", () => {
   const path = join(root, "limit.yaml");
   const head = "claude: [A]\n";
   writeFileSync(path, head + "#".repeat((1 << 20) - head.length));
-  expect(loadAllowlist(path).get("claude")).toEqual(["A"]);
+  expect(loadAllowlist(path).get("claude")?.patterns).toEqual(["A"]);
 });
 
 test("a missing file, a directory and an unreadable file are parse errors with the reason", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AllowlistError, parseAllowlist } from "../src/index.ts";
+import { AllowlistError, parseAllowlist, type ToolAllowlist } from "../src/index.ts";
 
 const PATH = "/p/.kpm/secure-allowlist.yaml";
 
@@ -11,6 +11,10 @@ function parseFailure(text: string): AllowlistError {
     throw error;
   }
   throw new Error("expected an AllowlistError");
+}
+
+function rules(patterns: string[]): ToolAllowlist {
+  return { patterns, pins: new Map() };
 }
 
 function expectProblem(text: string, line: number, problem: string): void {
@@ -25,9 +29,9 @@ describe("parseAllowlist accepts", () => {
       'claude:\n  - ANTHROPIC_API_KEY\ncursor: [ANTHROPIC_API_KEY, OPENAI_API_KEY]\nci-runner: ["AWS_*", GH_TOKEN]\n';
     expect(parseAllowlist(text, PATH)).toEqual(
       new Map([
-        ["claude", ["ANTHROPIC_API_KEY"]],
-        ["cursor", ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]],
-        ["ci-runner", ["AWS_*", "GH_TOKEN"]],
+        ["claude", rules(["ANTHROPIC_API_KEY"])],
+        ["cursor", rules(["ANTHROPIC_API_KEY", "OPENAI_API_KEY"])],
+        ["ci-runner", rules(["AWS_*", "GH_TOKEN"])],
       ]),
     );
   });
@@ -40,11 +44,11 @@ describe("parseAllowlist accepts", () => {
 
   test("a tool mapped to null or nothing as null, and to [] as an empty list", () => {
     expect(parseAllowlist("a:\nb: null\nc: ~\nd: []\n", PATH)).toEqual(
-      new Map<string, string[] | null>([
+      new Map<string, ToolAllowlist | null>([
         ["a", null],
         ["b", null],
         ["c", null],
-        ["d", []],
+        ["d", rules([])],
       ]),
     );
   });
@@ -52,8 +56,8 @@ describe("parseAllowlist accepts", () => {
   test("a lone quoted * entry and numeric tool names", () => {
     expect(parseAllowlist('tool: ["*"]\n123: [A1]\n', PATH)).toEqual(
       new Map([
-        ["tool", ["*"]],
-        ["123", ["A1"]],
+        ["tool", rules(["*"])],
+        ["123", rules(["A1"])],
       ]),
     );
   });
@@ -84,18 +88,17 @@ describe("parseAllowlist reports with the line number", () => {
     expectProblem("claude:\n  5\n", 2, 'tool "claude" must map to a list of variable names');
   });
 
-  test("a nested mapping (tool pinning)", () => {
+  test("a v0.2-style binary pin ({path, sha256, vars}) is read as pins and refused", () => {
     expectProblem(
       "claude: [A]\ncursor:\n  path: /usr/bin/cursor\n  sha256: abc\n  vars: [A]\n",
       3,
-      'tool "cursor": tool pinning is not supported in this release',
+      'tool "cursor": "path" is pinned to an invalid reference "/usr/bin/cursor" (expected <type>/<path>[#key])',
     );
   });
 
   test("an entry that is not a string", () => {
     expectProblem("claude:\n  - A\n  - 42\n", 3, 'tool "claude": entry 2 must be a string');
     expectProblem("claude:\n  - A\n  - [B]\n", 3, 'tool "claude": entry 2 must be a string');
-    expectProblem("claude:\n  - {x: y}\n", 2, 'tool "claude": entry 1 must be a string');
     expectProblem("claude:\n  - A\n  -\n", 3, 'tool "claude": entry 2 must be a string');
     expectProblem("claude: [true]\n", 1, 'tool "claude": entry 1 must be a string');
   });

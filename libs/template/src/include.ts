@@ -1,6 +1,7 @@
-// Include directives (spec §5.4): path rules and the project-then-user lookup.
+// Include directives (spec §5.4): path rules, the project-then-user lookup, and the rule that a
+// target stays inside the directory it was found in.
 
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export const maxIncludeDepth = 16;
@@ -17,13 +18,36 @@ export function withTemplateSuffix(path: string): string {
   return path.endsWith(".template") ? path : `${path}.template`;
 }
 
+export interface IncludeTarget {
+  /** `<dir>/<logical>`, not resolved through symlinks. */
+  path: string;
+  /** The templates directory the target was found in. */
+  dir: string;
+}
+
 /** The first regular file (symlinks followed) at `<dir>/<logical>`, in the given order. */
-export function findIncludeTarget(logical: string, dirs: readonly string[]): string | null {
+export function findIncludeTarget(logical: string, dirs: readonly string[]): IncludeTarget | null {
   for (const dir of dirs) {
     const candidate = join(dir, logical);
-    if (isRegularFile(candidate)) return candidate;
+    if (isRegularFile(candidate)) return { path: candidate, dir };
   }
   return null;
+}
+
+/**
+ * Whether `realPath` (already resolved through every symlink) lies below the real path of
+ * `dir`. A symlinked templates directory is fine; a link from inside it to anywhere else
+ * (`~/.ssh/id_rsa`, `../..`) is not, because an include must not read files the templates
+ * directory does not hold. An unresolvable `dir` contains nothing.
+ */
+export function isInsideDirectory(realPath: string, dir: string): boolean {
+  let realDir: string;
+  try {
+    realDir = realpathSync(dir);
+  } catch {
+    return false;
+  }
+  return realPath.startsWith(realDir.endsWith("/") ? realDir : `${realDir}/`);
 }
 
 export function isRegularFile(path: string): boolean {

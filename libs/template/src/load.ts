@@ -4,7 +4,14 @@
 import { realpathSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { TemplateError } from "./error.ts";
-import { findIncludeTarget, isValidIncludePath, maxIncludeDepth, withTemplateSuffix } from "./include.ts";
+import { describeFsError } from "./fs-reason.ts";
+import {
+  findIncludeTarget,
+  isInsideDirectory,
+  isValidIncludePath,
+  maxIncludeDepth,
+  withTemplateSuffix,
+} from "./include.ts";
 import { parseLine } from "./line.ts";
 import { expandProfile, type ProfileValues } from "./profile-expand.ts";
 import { type KmsRef, parseReference, validateReferencePath } from "./reference.ts";
@@ -111,13 +118,28 @@ function loadInclude(loader: Loader, directive: string, file: string, line: numb
       `${file}:${line}: include target "${logical}" not found (checked ${loader.includeDirs.join(", ")})`,
     );
   }
-  const realPath = realPathOf(target);
+  const realPath = includeRealPath(target.path);
+  if (!isInsideDirectory(realPath, target.dir)) {
+    throw new TemplateError(
+      "include",
+      `${file}:${line}: include "${logical}" resolves outside ${target.dir}`,
+    );
+  }
   const onStack = loader.stack.findIndex((frame) => frame.realPath === realPath);
   if (onStack !== -1) {
     const cycle = [...loader.stack.slice(onStack).map((frame) => frame.name), logical];
     throw new TemplateError("include", `${file}:${line}: circular include detected: ${cycle.join(" → ")}`);
   }
-  return loadFile(loader, target, logical);
+  return loadFile(loader, target.path, logical);
+}
+
+/** Unlike realPathOf, no fallback: the containment check must never pass on an unresolved path. */
+function includeRealPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    throw new TemplateError("io", `open template ${path}: ${describeFsError(error)}`);
+  }
 }
 
 function expandEntry(text: string, profile: ProfileValues, file: string, line: number, key: string): string {

@@ -3,7 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { describeFsError } from "../src/fs-reason.ts";
 import { loadTemplate } from "../src/index.ts";
-import { contextFor, fixture, thrown } from "./helpers.ts";
+import { contextFor, thrown, useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 describe("reading special files", () => {
   test("an endless stream (fstat size 0) is cut off at 1 MiB", () => {

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { loadTemplate, summarizeTemplateDir, TemplateError } from "../src/index.ts";
 import { parseLine } from "../src/line.ts";
-import { contextFor, fixture, profileOf } from "./helpers.ts";
+import { contextFor, profileOf, useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 const fragments = [
   "A",

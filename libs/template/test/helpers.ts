@@ -1,23 +1,33 @@
-// Test fixtures: real files in a fresh temporary directory per call.
+// Test fixtures: real files in a fresh temporary directory per call, removed after the test
+// file that created them.
 
-import { afterAll } from "bun:test";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, expect } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ProfileValues, TemplateContext } from "../src/index.ts";
 
-const created: string[] = [];
+export type Fixture = (files?: Record<string, string | Uint8Array>) => string;
 
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Creates `files` (relative path → content) under a new temp dir and returns its real path. */
-export function fixture(files: Record<string, string | Uint8Array> = {}): string {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), "kpm-template-")));
-  created.push(root);
-  for (const [path, content] of Object.entries(files)) write(root, path, content);
-  return root;
+/**
+ * A `fixture` factory whose directories are removed after the calling test file. Call it at
+ * the top level of each test file: bun test evaluates this module once for all files, so a
+ * hook registered here at import time would belong to the first file alone.
+ */
+export function useFixtures(): { fixture: Fixture } {
+  const created: string[] = [];
+  afterAll(() => {
+    for (const dir of created) rmSync(dir, { recursive: true, force: true });
+    expect(created.filter((dir) => existsSync(dir))).toEqual([]);
+  });
+  /** Creates `files` (relative path → content) under a new temp dir and returns its real path. */
+  const fixture: Fixture = (files = {}) => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), "kpm-template-")));
+    created.push(root);
+    for (const [path, content] of Object.entries(files)) write(root, path, content);
+    return root;
+  };
+  return { fixture };
 }
 
 export function write(root: string, path: string, content: string | Uint8Array): string {

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { loadTemplate, type TemplateEntry, TemplateError } from "../src/index.ts";
-import { contextFor, fixture, profileOf, thrown } from "./helpers.ts";
+import { contextFor, profileOf, thrown, useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 const project = ".kpm/templates";
 

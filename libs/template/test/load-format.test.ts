@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { loadTemplate, TemplateError } from "../src/index.ts";
-import { contextFor, fixture, profileOf, thrown } from "./helpers.ts";
+import { contextFor, profileOf, thrown, useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 /** Loads `content` as <root>/t.template and returns the entries. */
 function load(content: string | Uint8Array, profile: Record<string, string> = {}) {

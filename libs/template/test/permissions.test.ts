@@ -3,7 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { fixture } from "./helpers.ts";
+import { useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 const entry = join(import.meta.dir, "helpers", "run-as-nobody.ts");
 

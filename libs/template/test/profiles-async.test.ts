@@ -6,7 +6,9 @@ import { isFlatWithoutProfile } from "../src/flat-profile.ts";
 import * as index from "../src/index.ts";
 import { loadProfiles, parseProfile } from "../src/profiles.ts";
 import { loadProfilesAsync } from "../src/profiles-async.ts";
-import { fixture, thrown } from "./helpers.ts";
+import { thrown, useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
 const value = fc.oneof(

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { loadProfiles, TemplateError } from "../src/index.ts";
-import { fixture, thrown, write } from "./helpers.ts";
+import { thrown, useFixtures, write } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 function plainValues(values: Map<string, { value: string; source: string }>) {
   return Object.fromEntries([...values].map(([key, { value }]) => [key, value]));

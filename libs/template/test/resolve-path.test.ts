@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { discoverTemplate, discoveryDirectories, expandHome, resolveTemplatePath } from "../src/index.ts";
-import { fixture } from "./helpers.ts";
+import { useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 function contextIn(root: string) {
   return { cwd: join(root, "cwd"), templatesDir: join(root, "user"), home: join(root, "home") };

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { summarizeTemplateDir } from "../src/index.ts";
-import { fixture } from "./helpers.ts";
+import { useFixtures } from "./helpers.ts";
+
+const { fixture } = useFixtures();
 
 describe("§12.1 summarizeTemplateDir", () => {
   test("a missing directory is reported as missing", () => {

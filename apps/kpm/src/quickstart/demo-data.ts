@@ -47,10 +47,13 @@ export function shellEnvTemplate(path: string): string {
   ].join("\n");
 }
 
+// Pinned, so a template that maps ANTHROPIC_API_KEY to another secret (say, one that came with a
+// cloned repository) is refused instead of handing that secret to the tool.
 export const SECURE_ALLOWLIST = [
-  "# kpm run --secure -- <tool>: each tool receives only the variables listed for it.",
-  "claude: [ANTHROPIC_API_KEY]",
-  "codex: [OPENAI_API_KEY]",
+  "# kpm run --secure -- <tool>: each tool receives only the variables listed for it,",
+  "# each pinned to the one secret it may come from (see docs/allowlist.md).",
+  "claude: {ANTHROPIC_API_KEY: llm/anthropic}",
+  "codex: {OPENAI_API_KEY: llm/openai}",
   "",
 ].join("\n");
 

@@ -2,7 +2,8 @@
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
-import type { TemplateEntry } from "@kpm/template/core";
+import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
+import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 import { describeIoError } from "../io-error.ts";
@@ -21,7 +22,7 @@ interface TemplateRun {
 }
 
 interface AuditSink {
-  record(variable: string, outcome: "allowed" | "denied" | "unavailable"): void;
+  record(event: AuditEvent): void;
 }
 
 export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promise<ChildPlan> {
@@ -34,9 +35,10 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   if (run.secure) {
     const secured = await applyAllowlist(ctx, run.tool, entries);
     entries = secured.kept;
-    filtered = secured.decisions.filter((d) => d.outcome === "denied").map((d) => d.variable);
+    const refused = secured.decisions.filter((decision) => decision.outcome !== "allowed");
+    filtered = refused.map((decision) => decision.variable);
     audit = await openAudit(ctx, run.tool, mode);
-    for (const variable of filtered) audit?.record(variable, "denied");
+    for (const decision of refused) audit?.record(decision);
   }
 
   const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
@@ -71,13 +73,13 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
         env[entry.key] = result.value;
         if (!result.fromDefault) secrets.push(result.value);
         injected++;
-        audit?.record(entry.key, "allowed");
+        audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "allowed" });
       } else {
         delete env[entry.key];
         const reason = result
           ? strictReason(result.error.message, result.denied, run.strict)
           : "not resolved";
-        audit?.record(entry.key, "unavailable");
+        audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "unavailable" });
         // A policy denial is a decision, and the child runs without that variable (§8.2). Anything
         // else (server down, TLS, not found without a default) fails closed unless --allow-missing.
         if (result?.denied || run.allowMissing) ctx.log.warn(unsetLine(entry.key, reason));
@@ -106,7 +108,7 @@ async function applyAllowlist(
   ctx: KpmContext,
   tool: string,
   entries: TemplateEntry[],
-): Promise<{ kept: TemplateEntry[]; decisions: Array<{ variable: string; outcome: "allowed" | "denied" }> }> {
+): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[] }> {
   const allowlist = await import("@kpm/allowlist");
   let list: ReturnType<typeof allowlist.loadAllowlist>;
   try {
@@ -123,11 +125,15 @@ async function applyAllowlist(
   const result = allowlist.filterEntries(
     list,
     tool,
-    entries.map((entry) => ({ entry, key: entry.key, kms: entry.kind === "kms" })),
+    entries.map((entry) => ({ entry, key: entry.key, ref: entry.kind === "kms" ? entry.ref : null })),
   );
   if (result.status === "not_listed")
     ctx.log.warn(`kpm: --secure: tool "${tool}" not in allow-list; all secrets filtered`);
   if (result.allowsEverything) ctx.log.warn(`kpm: --secure: tool "${tool}" is allowed every secret ("*")`);
+  for (const { entry, decision } of result.mismatches) {
+    const where = `${entry.entry.file}:${entry.entry.line}`;
+    ctx.log.warn(allowlist.formatPinRefusal(tool, decision, where));
+  }
   for (const decision of result.decisions) ctx.log.debug(allowlist.formatAuditLine(decision, tool));
   return { kept: result.kept.map((item) => item.entry), decisions: result.decisions };
 }
@@ -149,11 +155,10 @@ async function openAudit(
   } catch (error) {
     throw new CliError(`kpm: cannot open audit log ${path}: ${describeIoError(error)}`);
   }
+  const { formatAuditRecord } = await import("@kpm/allowlist");
   return {
-    record(variable, outcome) {
-      const action = outcome === "denied" ? "secure_filter" : "secure_allow";
-      const line = { ts: new Date().toISOString(), action, tool, var: variable, outcome, mode };
-      appendFileSync(path, `${JSON.stringify(line)}\n`);
+    record(event) {
+      appendFileSync(path, formatAuditRecord(event, tool, mode));
     },
   };
 }
