@@ -1,6 +1,7 @@
 // Public surface of @kpm/agentkms-dev.
 
 export { type AuditEventInput, AuditLog } from "./audit.ts";
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection-guard.ts";
 export { resolveDevDir } from "./dev-dir.ts";
 export { deleteDevSecret, listDevSecrets, setDevSecret, validateKvPath } from "./dev-secrets.ts";
 export { DevError, type DevErrorCode } from "./errors.ts";

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { join } from "node:path";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { AuditLog } from "./audit.ts";
+import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.ts";
 import { DevError } from "./errors.ts";
 import { defaultPolicy, loadPolicy } from "./policy.ts";
 import { VendRateLimiter } from "./ratelimit.ts";
@@ -23,11 +24,15 @@ export interface ServerOptions {
   policyPath?: string;
   tokenTtlSeconds?: number;
   log?: (line: string) => void;
+  /** Timeouts and caps against abusive clients; unset values take DEFAULT_CONNECTION_LIMITS, 0 disables. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningServer {
   host: string;
   port: number;
+  /** The connection limits in force (defaults filled in). */
+  limits: Readonly<ConnectionLimits>;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -83,12 +88,15 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
     log,
   };
 
+  const guard = new ConnectionGuard(opts.limits ?? {}, log);
   const sockets = new Set<TLSSocket>();
   const inFlight = new Map<object, number>();
   let closing = false;
 
   const http = createHttpServer({ keepAlive: true }, (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
+    // The guard already answered 414 on this connection; the request line is not ours to act on.
+    if (!guard.requestStarted(socket, req)) return;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     if (closing) res.setHeader("Connection", "close");
     const started = performance.now();
@@ -96,6 +104,7 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
       const left = (inFlight.get(socket) ?? 1) - 1;
       if (left <= 0) inFlight.delete(socket);
       else inFlight.set(socket, left);
+      if (left <= 0) guard.responseFinished(socket);
       if (closing && left <= 0) socket.end();
     });
     handleRequest(deps, req, res)
@@ -110,6 +119,14 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
         });
       })
       .catch((error: unknown) => {
+        // The peer left, or the guard cut a request whose body did not arrive in time: nothing to answer.
+        if (socket.destroyed) {
+          log("INFO", "request aborted", {
+            method: req.method ?? "",
+            path: (req.url ?? "").split("?")[0] ?? "",
+          });
+          return;
+        }
         // Panic recovery: a fixed body, never the error text (wire §8).
         log("ERROR", "handler failed", { error: error instanceof Error ? error.name : "unknown" });
         if (!res.headersSent) {
@@ -119,11 +136,23 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
         } else res.destroy();
       });
   });
-  // Go's ReadHeaderTimeout 5 s, ReadTimeout 15 s, IdleTimeout 60 s (wire §2.1).
-  http.headersTimeout = 5_000;
-  http.requestTimeout = 15_000;
-  http.keepAliveTimeout = 60_000;
-  http.on("clientError", (_error, socket) => socket.destroy());
+  // Go's ReadHeaderTimeout 5 s, ReadTimeout 15 s, IdleTimeout 60 s (wire §2.1) are enforced by the
+  // guard: Bun 1.4.5 accepts these three settings and ignores them.
+  http.headersTimeout = 0;
+  http.requestTimeout = 0;
+  // Only advertised (`Keep-Alive: timeout=N`); the guard closes idle connections.
+  http.keepAliveTimeout = guard.limits.idleTimeoutMs;
+  http.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (guard.rejected(socket as TLSSocket)) return; // its 414 is on the way out
+    // Bun's parser stops at 16 KiB of headers; answer as Go does past its own limit.
+    if (error.code === "HPE_HEADER_OVERFLOW" && socket.writable) {
+      const text = "431 Request Header Fields Too Large";
+      socket.end(
+        `HTTP/1.1 ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\n` +
+          `Connection: close\r\n\r\n${text}`,
+      );
+    } else socket.destroy();
+  });
 
   const tls = createTlsServer(
     {
@@ -136,6 +165,7 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
       ALPNProtocols: ["http/1.1"],
     },
     (socket: TLSSocket) => {
+      guard.secured(socket);
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
       // A peer vanishing mid-request must not take the server down.
@@ -147,9 +177,12 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
       http.emit("connection", socket);
     },
   );
-  tls.on("tlsClientError", (error: Error) => {
-    log("WARN", "TLS handshake failed", { error: error.message });
+  // In Bun the accepted socket and the secured one are the same object, so one guard entry follows it.
+  tls.on("connection", (socket: TLSSocket) => {
+    if (closing) socket.destroy();
+    else guard.admit(socket);
   });
+  tls.on("tlsClientError", (error: Error, socket: TLSSocket) => guard.handshakeFailed(socket, error));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -191,11 +224,12 @@ export async function startDevServer(opts: ServerOptions): Promise<RunningServer
       while (inFlight.size > 0 && Date.now() < deadline) await Bun.sleep(20);
       for (const socket of sockets) socket.destroy();
       await stopped;
+      guard.close();
       audit.close();
       log("INFO", "AgentKMS dev server stopped");
     })();
     return closed;
   };
 
-  return { host: opts.host, port, close };
+  return { host: opts.host, port, limits: guard.limits, close };
 }
