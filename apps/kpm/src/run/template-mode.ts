@@ -2,6 +2,7 @@
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
+import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
 import type { TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
@@ -64,7 +65,11 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     else ctx.log.debug(`✓ Resolved ${results.filter((result) => result.ok).length} secrets from AgentKMS`);
     kms.forEach((entry, index) => {
       const result = results[index];
-      if (result?.ok) {
+      if (result?.ok && !canPassInEnvironment(entry.key, result.value)) {
+        delete env[entry.key];
+        ctx.log.warn(unsetLine(entry.key, UNPASSABLE_VALUE));
+        audit?.record(entry.key, "unavailable");
+      } else if (result?.ok) {
         env[entry.key] = result.value;
         if (!result.fromDefault) secrets.push(result.value);
         injected++;
