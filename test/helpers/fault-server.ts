@@ -14,8 +14,14 @@ export interface FaultServer {
   close(): Promise<void>;
 }
 
-/** Serves with `<devDir>/server.{crt,key}` and requires a client certificate from `<devDir>/ca.crt`. */
-export async function startRouteMissingServer(devDir: string): Promise<FaultServer> {
+/**
+ * Serves with `<devDir>/server.{crt,key}` and requires a client certificate from `<devDir>/ca.crt`.
+ * `answers` maps `<METHOD> <url>` to a JSON body sent with 200: a hostile or buggy AgentKMS.
+ */
+export async function startRouteMissingServer(
+  devDir: string,
+  answers: Record<string, string> = {},
+): Promise<FaultServer> {
   const requests: string[] = [];
   const sockets = new Set<TLSSocket>();
   const http = createHttpServer((req, res) => {
@@ -24,6 +30,12 @@ export async function startRouteMissingServer(devDir: string): Promise<FaultServ
     if (req.method === "POST" && req.url === "/auth/session") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"token":"fault-token","token_type":"Bearer","expires_in":900,"session_id":"f-1"}\n');
+      return;
+    }
+    const answer = answers[`${req.method} ${req.url}`];
+    if (answer !== undefined) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(answer);
       return;
     }
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AgentKmsError } from "@kpm/agentkms-client";
 import { reportError, runCli } from "../src/cli/dispatch.ts";
 import { CliError } from "../src/cli/errors.ts";
 import { stderrSink } from "../src/cli/io.ts";
@@ -163,6 +164,50 @@ describe("reportError", () => {
     expect(result).toBe(1);
     expect(lines[0]).toBe("error: boom");
     expect(lines[1]).toContain("at ");
+  });
+});
+
+describe("reportError on an error that may quote what it was handed", () => {
+  const MARKER = "MARKER_7f3a9c";
+  /** The runtime's own errors for a secret-bearing input (Bun 1.4.5). */
+  function runtimeError(work: () => unknown): Error {
+    try {
+      work();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error("expected the runtime to throw");
+  }
+  const spawnError = () => runtimeError(() => Bun.spawnSync(["/bin/true"], { env: { X: `${MARKER}\0` } }));
+  const parseError = () => runtimeError(() => JSON.parse(`{"value":${MARKER}}`));
+
+  test("without the guard the runtime's message carries the marker", () => {
+    expect(spawnError().message).toContain(MARKER);
+    expect(parseError().message).toContain(MARKER);
+    expect(spawnError().stack).toContain(MARKER);
+  });
+
+  for (const [name, make] of [
+    ["TypeError", spawnError],
+    ["SyntaxError", parseError],
+  ] as const) {
+    test(`a ${name} prints its name only; --verbose prints frames, not the message`, async () => {
+      const quiet = await captureStderr(() => reportError(make(), false));
+      expect(quiet).toEqual({ result: 1, lines: [`error: unexpected ${name}`] });
+      const verbose = await captureStderr(() => reportError(make(), true));
+      expect(verbose.lines[0]).toBe(`error: unexpected ${name}`);
+      expect(verbose.lines[1]).toContain("at ");
+      expect(verbose.lines.join("\n")).not.toContain(MARKER);
+    });
+  }
+
+  test("kpm's own errors and system errors keep their message (worded without values)", async () => {
+    const own = new AgentKmsError("http", "fetch x: not found (404)");
+    expect((await captureStderr(() => reportError(own, false))).lines).toEqual([
+      "error: fetch x: not found (404)",
+    ]);
+    const system = runtimeError(() => readFileSync(join(root, "missing")));
+    expect((await captureStderr(() => reportError(system, false))).lines[0]).toContain("ENOENT");
   });
 });
 

@@ -16,3 +16,10 @@ export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./erro
 export type { MetadataUpdate, SecretMetadata } from "./metadata.ts";
 export { validatePath } from "./path.ts";
 export { type KmsRefLike, type RefResult, resolveBatch, resolveOne, resolveReference } from "./resolve.ts";
+export {
+  canPassInEnvironment,
+  MAX_ENV_STRING_BYTES,
+  type SecretValueProblem,
+  secretValueProblem,
+  UNPASSABLE_VALUE,
+} from "./secret-value.ts";

@@ -1,6 +1,6 @@
 // The library half of `kpm dev secrets set|list|delete` (cli §15.2): KV paths under kv/data/,
 // written through the same locked store as the server, so a running server sees them at once.
-import { validatePath } from "@kpm/agentkms-client";
+import { type SecretValueProblem, secretValueProblem, validatePath } from "@kpm/agentkms-client";
 import { DevError } from "./errors.ts";
 import { SecretStore } from "./store.ts";
 
@@ -12,7 +12,15 @@ const KV_PREFIX = "kv/data/";
  */
 export const validateKvPath = validatePath;
 
-/** Replaces the field map at kv/data/<path>; returns how many fields were stored. */
+/** The refusal of a field value that cannot be a secret: it names the field, never the value. */
+export function invalidFieldValue(field: string, problem: SecretValueProblem): DevError {
+  return new DevError("invalid_value", `value of field ${JSON.stringify(field)} ${problem}`);
+}
+
+/**
+ * Replaces the field map at kv/data/<path>; returns how many fields were stored. A value with a
+ * NUL byte or an unpaired surrogate is refused before the store is touched.
+ */
 export async function setDevSecret(
   dir: string,
   path: string,
@@ -21,6 +29,10 @@ export async function setDevSecret(
   const key = kvKey(path);
   const count = Object.keys(fields).length;
   if (count === 0) throw new DevError("invalid_fields", `no fields to store at ${path}`);
+  for (const [field, value] of Object.entries(fields)) {
+    const problem = secretValueProblem(value);
+    if (problem !== null) throw invalidFieldValue(field, problem);
+  }
   const stored = Object.fromEntries(Object.entries(fields));
   await new SecretStore(dir).update((kv) => {
     kv.set(key, stored);

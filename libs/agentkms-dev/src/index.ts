@@ -3,7 +3,13 @@
 export { type AuditEventInput, AuditLog } from "./audit.ts";
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection-guard.ts";
 export { resolveDevDir } from "./dev-dir.ts";
-export { deleteDevSecret, listDevSecrets, setDevSecret, validateKvPath } from "./dev-secrets.ts";
+export {
+  deleteDevSecret,
+  invalidFieldValue,
+  listDevSecrets,
+  setDevSecret,
+  validateKvPath,
+} from "./dev-secrets.ts";
 export { DevError, type DevErrorCode } from "./errors.ts";
 export { type Identity, identityFromCertificate } from "./identity.ts";
 export { type StoreLockOptions, storeLockPath, withStoreLock } from "./lock.ts";

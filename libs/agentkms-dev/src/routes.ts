@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { secretValueProblem } from "@kpm/agentkms-client";
 import { type AuditEventInput, type AuditLog, formatRfc3339Nano } from "./audit.ts";
 import { type Identity, identityFromCertificate, type PeerCertificateLike } from "./identity.ts";
 import { decodeMetadataBody, decodeSecretBody } from "./json-body.ts";
@@ -289,7 +290,10 @@ function peerOf(req: IncomingMessage): { fingerprint: string; identity: Identity
   return { ...cached, cn: commonName.trim() };
 }
 
-async function readBody(req: IncomingMessage): Promise<string | null> {
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The body as text, and whether it was valid UTF-8 (Go's decoder, like ours, substitutes U+FFFD). */
+async function readBody(req: IncomingMessage): Promise<{ text: string; utf8: boolean } | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
@@ -301,7 +305,12 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
     else chunks.push(buffer);
   }
   if (tooLarge) return null;
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  const bytes = Buffer.concat(chunks);
+  try {
+    return { text: strictUtf8.decode(bytes), utf8: true };
+  } catch {
+    return { text: new TextDecoder().decode(bytes), utf8: false };
+  }
 }
 
 function auditBase(
@@ -400,8 +409,8 @@ async function postSecret(ctx: RequestContext): Promise<Reply> {
   const request = authorizeRegistry(ctx, operation, "secrets");
   if ("reply" in request) return request.reply;
   const { path, keyId, ruleId } = request;
-  const text = await readBody(ctx.req);
-  const body = text === null ? ({ kind: "invalid" } as const) : decodeSecretBody(text);
+  const raw = await readBody(ctx.req);
+  const body = raw === null ? ({ kind: "invalid" } as const) : decodeSecretBody(raw.text);
   if (body.kind === "invalid") {
     return {
       ...apiError(400, "invalid JSON body", "invalid_request"),
@@ -414,6 +423,13 @@ async function postSecret(ctx: RequestContext): Promise<Reply> {
       event: { operation, key_id: keyId, outcome: "denied", deny_reason: "empty secret body" },
     };
   }
+  const refusal = raw?.utf8 === false ? "secret body is not valid UTF-8" : valueRefusal(body.fields);
+  if (refusal !== null) {
+    return {
+      ...apiError(400, refusal, "invalid_request"),
+      event: { operation, key_id: keyId, outcome: "denied", deny_reason: refusal },
+    };
+  }
   const written = await updateStore(ctx, (kv) => writeSecret(kv, path, body.fields, ctx.now));
   if (!written.ok) return internalError(operation, keyId);
   return {
@@ -421,6 +437,18 @@ async function postSecret(ctx: RequestContext): Promise<Reply> {
     body: written.value.metadata,
     event: { operation, key_id: keyId, outcome: "success", rule_id: ruleId },
   };
+}
+
+/**
+ * Our addition to wire §5.2: a value no environment variable can hold (a NUL byte, a `\ud800`
+ * escape) is refused with a fixed text, so nothing that echoes the reason can echo the value.
+ */
+function valueRefusal(fields: Record<string, string>): string | null {
+  for (const value of Object.values(fields)) {
+    const problem = secretValueProblem(value);
+    if (problem !== null) return `secret value ${problem}`;
+  }
+  return null;
 }
 
 function policyDenied(
@@ -558,8 +586,8 @@ async function postSecretMetadata(ctx: RequestContext): Promise<Reply> {
   const store = readStore(ctx);
   if (!store.ok) return internalError(operation, keyId);
   if (!getMetadata(store.kv, path)) return missing();
-  const text = await readBody(ctx.req);
-  const patch = text === null ? null : decodeMetadataBody(text);
+  const raw = await readBody(ctx.req);
+  const patch = raw === null ? null : decodeMetadataBody(raw.text);
   if (!patch) {
     return {
       ...apiError(400, "invalid JSON body", "invalid_request"),

@@ -124,6 +124,21 @@ describe("setDevSecret / listDevSecrets / deleteDevSecret", () => {
     expect(control.message).toBe('invalid path "a\\nb": control character');
   });
 
+  test("a NUL byte or an unpaired surrogate in any field is refused by name, the stored map kept", async () => {
+    const dir = dataDir();
+    await setDevSecret(dir, "generic/x", { user: "u", password: "kept" });
+    for (const [value, problem] of [
+      ["MARKER_7f3a9c\0", "contains a NUL byte"],
+      ["MARKER_7f3a9c\udfff", "is not valid UTF-8"],
+    ]) {
+      const error = await rejection(
+        setDevSecret(dir, "generic/x", { user: "u2", password: value as string }),
+      );
+      expect([error.code, error.message]).toEqual(["invalid_value", `value of field "password" ${problem}`]);
+    }
+    expect(new SecretStore(dir).read().get("kv/data/generic/x")).toEqual({ user: "u", password: "kept" });
+  });
+
   test("set with no fields is refused", async () => {
     const error = await rejection(setDevSecret(dataDir(), "generic/x", {}));
     expect(error.code).toBe("invalid_fields");

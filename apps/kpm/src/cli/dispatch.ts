@@ -181,8 +181,45 @@ export function reportError(error: unknown, debug: boolean): number {
     for (const line of error.lines) stderrLine(line);
     return error.exitCode;
   }
+  const quotesInput = mayQuoteInput(error);
   const message = error instanceof Error ? error.message : String(error);
-  stderrLine(message.startsWith("error") ? message : `error: ${message}`);
-  if (debug && error instanceof Error && error.stack) stderrLine(error.stack);
+  if (quotesInput) stderrLine(`error: unexpected ${(error as Error).name}`);
+  else stderrLine(message.startsWith("error") ? message : `error: ${message}`);
+  if (debug && error instanceof Error && error.stack) {
+    stderrLine(quotesInput ? stackFrames(error.stack) : error.stack);
+  }
   return 1;
+}
+
+/**
+ * Whether an error escaping every command may quote a value it was handed: the runtime's
+ * argument checks say `Received "<value>"` (Bun.spawn with a NUL byte quotes the whole secret),
+ * JSON.parse quotes the token it choked on. Plain Errors, kpm's own classes (named, worded
+ * without values) and system errors (a path at most) are shown as they are.
+ */
+function mayQuoteInput(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === "string" && code.startsWith("ERR_")) return true;
+  if (typeof (error as NodeJS.ErrnoException).errno === "number") return false;
+  return Object.getPrototypeOf(error) !== Error.prototype && !KPM_ERRORS.has(error.name);
+}
+
+const KPM_ERRORS = new Set([
+  "AgentKmsError",
+  "AllowlistError",
+  "AuditRejectedError",
+  "CodecError",
+  "DevError",
+  "FlagError",
+  "SessionError",
+  "TemplateError",
+]);
+
+/** The `at …` lines of a stack, without the header that repeats the message. */
+function stackFrames(stack: string): string {
+  return stack
+    .split("\n")
+    .filter((line) => line.trimStart().startsWith("at "))
+    .join("\n");
 }

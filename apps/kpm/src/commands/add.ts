@@ -1,5 +1,6 @@
 // `kpm add <service/name>` (§11.1): store a secret from a masked prompt, a pipe or a file.
 import { readFileSync } from "node:fs";
+import { type SecretValueProblem, secretValueProblem } from "@kpm/agentkms-client/secret-value";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { confirm, readMaskedValue, stdinIsTerminal } from "../cli/prompt.ts";
@@ -180,13 +181,21 @@ async function readValue(fromFile: string | undefined, interactive: boolean): Pr
       `error: value too large (${bytes.length} bytes; AgentKMS accepts at most 1 MiB per request)`,
     );
   }
+  let value: string;
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new CliError(
-      "error: value is not valid UTF-8; encode binary secrets (for example base64) before storing",
-    );
+    throw refusedValue("is not valid UTF-8");
   } finally {
     if (!fromFile) bytes.fill(0);
   }
+  // A NUL byte could never reach a child's environment: refused here, before anything is sent.
+  const problem = secretValueProblem(value);
+  if (problem !== null) throw refusedValue(problem);
+  return value;
+}
+
+/** The refusal names the problem only: the runtime's own errors for such values quote them. */
+function refusedValue(problem: SecretValueProblem): CliError {
+  return new CliError(`error: value ${problem}; encode binary secrets (for example base64) before storing`);
 }

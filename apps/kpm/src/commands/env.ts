@@ -73,14 +73,19 @@ export default defineKpmCommand({
       return 0;
     }
 
-    const { resolveBatch } = await import("@kpm/agentkms-client");
+    const { canPassInEnvironment, resolveBatch, UNPASSABLE_VALUE } = await import("@kpm/agentkms-client");
     const results = await resolveBatch(
       client,
       kms.map((entry) => entry.ref),
     );
     const failures = kms.flatMap((entry, index) => {
       const result = results[index];
-      return result && !result.ok ? [`error: resolve ${entry.key}: ${result.error.message}`] : [];
+      if (result && !result.ok) return [`error: resolve ${entry.key}: ${result.error.message}`];
+      // Plaintext lines become the shell's variables: a value no environment holds unchanged
+      // (a NUL byte the shell would drop, a string past execve's limit) is refused, not mangled.
+      if (args.plaintext && result?.ok && !canPassInEnvironment(entry.key, result.value))
+        return [`error: resolve ${entry.key}: ${UNPASSABLE_VALUE}`];
+      return [];
     });
     if (failures.length > 0) throw new CliError(failures);
     const values = results.map((result) => (result.ok ? result.value : ""));

@@ -1,5 +1,6 @@
 // Env-scan mode (§8.2): every blob in kpm's environment is decrypted through its session's
 // listener; what cannot be decrypted is unset in the child, and the child still runs.
+import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
 import type { KpmContext } from "../context.ts";
 import { decryptAt, findCheckedListener, type ListenerLookup } from "../listener-client.ts";
 import { blobLikeVariables } from "../managed-env.ts";
@@ -29,9 +30,10 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
       const { sessionId } = inspection;
       const listener = listenerFor(sessionId);
       const result = listener.ok ? await decryptAt(listener.socket, value, sessionId) : listener;
-      return result.ok
-        ? { name, ok: true as const, plaintext: result.plaintext, sessionId }
-        : { name, ok: false as const, reason: result.reason };
+      if (!result.ok) return { name, ok: false as const, reason: result.reason };
+      if (!canPassInEnvironment(name, result.plaintext))
+        return { name, ok: false as const, reason: UNPASSABLE_VALUE };
+      return { name, ok: true as const, plaintext: result.plaintext, sessionId };
     }),
   );
   const secrets: string[] = [];

@@ -48,6 +48,14 @@ async function signalNumber(signal: string | number | null | undefined): Promise
   return (constants.signals as Record<string, number>)[signal] ?? 0;
 }
 
+/** A value-free reason for a spawn that failed with `code`. */
+export function spawnFailure(code: string | undefined): string {
+  if (code === "E2BIG") return "argument list too long (E2BIG)";
+  return /^[A-Z][A-Z0-9_]*$/.test(code ?? "")
+    ? `cannot start the command (${code})`
+    : "cannot start the command";
+}
+
 export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promise<number> {
   const { plan } = request;
   const executable = await resolveExecutable(request.command, plan.env.PATH);
@@ -100,7 +108,9 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
     if (code === "EACCES") throw new CliError(`error: run ${request.command}: permission denied`, 126);
     if (code === "ENOENT")
       throw new CliError(`error: run ${request.command}: executable file not found in $PATH`, 127);
-    throw new CliError(`error: run ${request.command}: ${(error as Error).message}`, 126);
+    // Bun's message can quote an argument or an environment value (a NUL byte gives
+    // ERR_INVALID_ARG_VALUE with the whole value), so only a fixed text and the code are shown.
+    throw new CliError(`error: run ${request.command}: ${spawnFailure(code)}`, 126);
   }
   for (const signal of pending.splice(0)) forward(signal);
 

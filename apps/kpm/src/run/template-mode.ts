@@ -2,6 +2,7 @@
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
+import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
 import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
@@ -69,7 +70,11 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     const unresolved: string[] = [];
     kms.forEach((entry, index) => {
       const result = results[index];
-      if (result?.ok) {
+      if (result?.ok && !canPassInEnvironment(entry.key, result.value)) {
+        delete env[entry.key];
+        ctx.log.warn(unsetLine(entry.key, UNPASSABLE_VALUE));
+        audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "unavailable" });
+      } else if (result?.ok) {
         env[entry.key] = result.value;
         if (!result.fromDefault) secrets.push(result.value);
         injected++;

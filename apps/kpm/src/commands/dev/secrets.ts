@@ -1,5 +1,5 @@
 // `kpm dev secrets set|list|delete` (§15.2): write the dev store directly (credential namespaces).
-import { deleteDevSecret, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
+import { deleteDevSecret, invalidFieldValue, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
 import { asSubcommand, defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { writeStdout } from "../../cli/io.ts";
@@ -19,8 +19,8 @@ const set = defineKpmCommand({
     }
     const fields: Record<string, string> = {};
     if (pairs.length === 1 && !(pairs[0] as string).includes("=")) {
-      const text = await Bun.stdin.text();
-      fields[pairs[0] as string] = text.replace(/\n+$/, "");
+      const field = pairs[0] as string;
+      fields[field] = await readStdinValue(field);
     } else {
       for (const pair of pairs) {
         const eq = pair.indexOf("=");
@@ -38,6 +38,21 @@ const set = defineKpmCommand({
     return 0;
   },
 });
+
+/**
+ * The piped value, trailing newlines removed. Decoded strictly: Bun.stdin.text() would turn
+ * invalid UTF-8 into U+FFFD and store a different secret without a word.
+ */
+async function readStdinValue(field: string): Promise<string> {
+  const bytes = await Bun.stdin.bytes();
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes).replace(/\n+$/, "");
+  } catch {
+    throw asCli(invalidFieldValue(field, "is not valid UTF-8"));
+  } finally {
+    bytes.fill(0);
+  }
+}
 
 const list = defineKpmCommand({
   meta: { name: "list", description: "List stored KV paths" },
