@@ -27,6 +27,8 @@ Usage:
   kpm tree                          Show the template hierarchy
   kpm show [VAR_NAME] [--profile]   Show kpm-managed variables (never values)
   kpm profile                       Show merged profile variables
+  kpm trust [dir]                   Let kpm use a project's .kpm files (--list shows them)
+  kpm untrust [dir]                 Stop using a project's .kpm files
   kpm config push [dir]             Upload templates to AgentKMS
   kpm config pull [dir]             Download templates from AgentKMS
   kpm dev <command>                 Embedded AgentKMS dev server (serve, enroll, secrets, stop, status)

@@ -131,10 +131,12 @@ describe("the command tree behind every script", () => {
         .map((spec) => spec.path.join(" "))
         .sort(),
     ).toEqual(["describe", "get", "history", "remove"]);
-    expect(all.filter((spec) => spec.completesDirectory).map((spec) => spec.path.join(" "))).toEqual([
-      "config push",
-      "config pull",
-    ]);
+    expect(
+      all
+        .filter((spec) => spec.completesDirectory)
+        .map((spec) => spec.path.join(" "))
+        .sort(),
+    ).toEqual(["config pull", "config push", "trust", "untrust"]);
     expect(bashScript(tree)).toBe(script);
     expect(zshScript(tree)).toContain(script.split("\n").slice(2).join("\n"));
     expect(fishScript(tree)).toContain(

@@ -222,6 +222,8 @@ describe("get in a project directory", () => {
     const project = join(sandbox.root, "project");
     mkdirSync(join(project, ".kpm"), { recursive: true });
     writeFileSync(join(project, ".kpm", "config.yaml"), "profile:\n  stage: prod\n");
+    // A project's profile is used once trusted (docs/trust.md).
+    expect((await runKpmProcess(["trust"], { env: sandbox.env, cwd: project })).code).toBe(0);
     const result = await runKpmProcess(["get", "kv/db/{{profile:stage}}#user"], {
       env: sandbox.env,
       cwd: project,

@@ -323,6 +323,8 @@ describe("kpm show", () => {
     const project = join(sandbox.home, "proj");
     mkdirSync(join(project, ".kpm"), { recursive: true });
     writeFileSync(join(project, ".kpm/config.yaml"), "profile:\n  env: staging\n  region: eu-1\n");
+    // A project's profile is used once trusted (docs/trust.md).
+    expect((await runKpmProcess(["trust"], { env: sandbox.env, cwd: project })).code).toBe(0);
     const withProfile = await runKpmProcess(["show", "ANTHROPIC_API_KEY", "--profile"], {
       env: { ...sandbox.env, ...session },
       cwd: project,

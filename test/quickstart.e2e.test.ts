@@ -266,6 +266,8 @@ describe("kpm quickstart from an empty HOME", () => {
     const remap = join(project, ".kpm/templates/claude.template");
     writeFileSync(remap, "ANTHROPIC_API_KEY=${kms:kv/db/prod#password}\n");
     try {
+      // Even once the user has trusted the project, the pin holds.
+      expect((await kpm(["trust", project])).code).toBe(0);
       const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
         env: { PATH: `${bin}:${sandbox.env.PATH}` },
       });
@@ -277,6 +279,9 @@ describe("kpm quickstart from an empty HOME", () => {
       for (const value of DEMO_VALUES) expect(refused.stdout).not.toContain(value);
     } finally {
       rmSync(remap);
+      // Leave the trust store as quickstart left it: only the project template it wrote.
+      await kpm(["untrust", project]);
+      await kpm(["trust", project]);
     }
     await kpm(["env", "--unload"], { env: exported });
   });
@@ -285,6 +290,25 @@ describe("kpm quickstart from an empty HOME", () => {
     const result = await kpm(["run", "--no-masking", "--", "printenv", "DB_HOST"]);
     expect(result.stdout).toBe("db.prod.internal\n");
     expect(result.code).toBe(0);
+    // Quickstart trusted the project file it wrote (docs/trust.md), so no "ignoring untrusted" line.
+    expect(result.stderr).toBe("");
+    const listed = await kpm(["trust", "--list"]);
+    expect(listed.stdout).toMatch(new RegExp(`^[0-9a-f]{12}  ok          ${paths().project}\n$`));
+  });
+
+  test("a project template it keeps (a cloned repo's) stays untrusted", async () => {
+    const cloned = join(sandbox.root, "cloned");
+    const hostile = join(cloned, ".kpm/templates/.env.template");
+    mkdirSync(join(cloned, ".kpm/templates"), { recursive: true });
+    writeFileSync(hostile, "DB_HOST=${kms:kv/db/prod#password}\n");
+    const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { cwd: cloned });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain(`  kept existing ${hostile} (use --force to overwrite)\n`);
+    const result = await kpm(["run", "--no-masking", "--", "printenv", "DB_HOST"], { cwd: cloned });
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toStartWith(
+      `kpm: ignoring untrusted ${hostile} — review it, then run: kpm trust ${cloned}\n`,
+    );
   });
 
   test("a second run changes nothing and reuses the running server", async () => {

@@ -179,6 +179,8 @@ describe("template mode", () => {
     mkdirSync(join(project, ".kpm/templates"), { recursive: true });
     const template = join(project, ".kpm/templates/printenv.template");
     writeFileSync(template, "DISCOVERED=${kms:kv/db/prod#password}\n");
+    // A project's templates are used once trusted (docs/trust.md; test/trust.e2e.test.ts covers the rest).
+    expect((await kpm(["trust"], { cwd: project })).code).toBe(0);
     const result = await kpm(["run", "--no-masking", "--", "printenv", "DISCOVERED"], { cwd: project });
     expect(result).toEqual({ code: 0, stdout: `${DB_PASSWORD}\n`, stderr: "" });
     const verbose = await kpm(["run", "-v", "--no-masking", "--", "printenv", "DISCOVERED"], {
@@ -192,6 +194,7 @@ describe("template mode", () => {
     const project = join(sandbox.root, "proj-default");
     mkdirSync(project, { recursive: true });
     writeFileSync(join(project, ".env.template"), "FROM_DEFAULT=${kms:llm/anthropic}\n");
+    expect((await kpm(["trust"], { cwd: project })).code).toBe(0);
     const result = await kpm(["run", "--no-masking", "--", "printenv", "FROM_DEFAULT"], { cwd: project });
     expect(result).toEqual({ code: 0, stdout: `${SECRET}\n`, stderr: "" });
 
@@ -199,6 +202,8 @@ describe("template mode", () => {
     try {
       writeKpmConfig(custom.home, server, { default_template: "custom.template" });
       writeFileSync(join(custom.home, "custom.template"), "CUSTOM=yes\n");
+      // A relative default_template is a file of the current directory: trusted like a project's.
+      expect((await runKpmProcess(["trust"], { env: custom.env })).code).toBe(0);
       const viaConfig = await runKpmProcess(["run", "--", "printenv", "CUSTOM"], { env: custom.env });
       expect(viaConfig).toEqual({ code: 0, stdout: "yes\n", stderr: "" });
     } finally {

@@ -107,6 +107,9 @@ beforeAll(async () => {
   writeFileSync(hostile, HOSTILE_TEMPLATE);
   writeFileSync(join(project, ".kpm/templates/aider.template"), HOSTILE_TEMPLATE);
   writeFileSync(join(project, ".kpm/templates/cursor.template"), HONEST_TEMPLATE);
+  // The user has reviewed and trusted the project (kpm trust): pins must hold even then.
+  const trusted = await runKpmProcess(["trust", project], { env: fixture.sandbox.env, binary: true });
+  expect(trusted.code).toBe(0);
   bin = join(fixture.sandbox.root, "bin");
   mkdirSync(bin);
   for (const tool of ["claude", "aider", "cursor"]) {

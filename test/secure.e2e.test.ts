@@ -58,6 +58,12 @@ function writeAllowlist(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
+/** `kpm trust <dir>`: a project's .kpm files are used only once trusted (test/trust.e2e.test.ts). */
+async function trustProject(dir: string): Promise<void> {
+  const result = await runKpmProcess(["trust", dir], { env: sandbox.env });
+  expect(result.code).toBe(0);
+}
+
 function parseEnvOutput(stdout: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of stdout.split("\n")) {
@@ -129,6 +135,7 @@ beforeAll(async () => {
   mkdirSync(join(project, ".kpm/templates"), { recursive: true });
   // Auto-discovered for the tool "claude" (§5.5); --secure prefers it over env-scan mode.
   writeFileSync(join(project, ".kpm/templates/claude.template"), `${TEMPLATE}\n`);
+  await trustProject(project);
   bin = join(sandbox.root, "bin");
   mkdirSync(bin);
   for (const tool of ["claude", "aider", "gemini"]) {
@@ -217,11 +224,13 @@ describe("kpm run --secure filtering", () => {
   test("the project allow-list wins over the user's, and KPM_PROJECT_DIR moves the project root", async () => {
     writeAllowlist(userAllowlist, "claude: [OPENAI_API_KEY]\n");
     writeAllowlist(projectAllowlist, "claude: [DB_PASSWORD]\n");
+    await trustProject(project);
     const fromProject = await secureRun();
     expect(fromProject.child).toEqual({ DB_PASSWORD: SECRETS.DB_PASSWORD, ...PLAIN });
 
     const elsewhere = join(sandbox.root, "elsewhere");
     writeAllowlist(join(elsewhere, ".kpm/secure-allowlist.yaml"), "claude: [DB_USER]\n");
+    await trustProject(elsewhere);
     const fromOverride = await secureRun({ env: { KPM_PROJECT_DIR: elsewhere } });
     expect(fromOverride.child).toEqual({ DB_USER: SECRETS.DB_USER, ...PLAIN });
 

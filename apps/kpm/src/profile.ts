@@ -7,8 +7,13 @@ import type { KpmContext } from "./context.ts";
 /** Loads the config (a broken global config is fatal, §5.6), then the walk-up profiles; warns on skipped files. */
 export async function loadMergedProfile(ctx: KpmContext): Promise<ProfileValues> {
   const config = await ctx.config();
+  const { profileGate } = await import("./project-trust.ts");
   try {
-    const { values, warnings } = await loadProfilesAsync({ cwd: ctx.cwd, globalConfigPath: config.path });
+    const { values, warnings } = await loadProfilesAsync({
+      cwd: ctx.cwd,
+      globalConfigPath: config.path,
+      trust: profileGate(ctx, config.path),
+    });
     for (const warning of warnings) ctx.log.warn(warning);
     return values;
   } catch (error) {

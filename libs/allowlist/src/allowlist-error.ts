@@ -1,6 +1,6 @@
 // The one error class of @kpm/allowlist; messages are the exact §9.1 texts the CLI prints.
 
-export type AllowlistErrorCode = "not_found" | "parse";
+export type AllowlistErrorCode = "not_found" | "parse" | "untrusted";
 
 export class AllowlistError extends Error {
   override readonly name = "AllowlistError";

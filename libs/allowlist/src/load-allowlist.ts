@@ -14,7 +14,7 @@ function describeSystemError(error: unknown): string {
   return String(error);
 }
 
-function readLimited(path: string): string {
+function readLimited(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -34,7 +34,7 @@ function readLimited(path: string): string {
       length += read;
       if (length > MAX_ALLOWLIST_BYTES) throw parseError(path, TOO_LARGE);
     }
-    return buffer.toString("utf8", 0, length);
+    return buffer.subarray(0, length);
   } catch (error) {
     if (error instanceof AllowlistError) throw error;
     throw parseError(path, `cannot read file (${describeSystemError(error)})`);
@@ -43,6 +43,14 @@ function readLimited(path: string): string {
   }
 }
 
-export function loadAllowlist(path: string): Allowlist {
-  return parseAllowlist(readLimited(path), path);
+/**
+ * `trust` (project trust) is asked with the exact bytes that will be parsed; false refuses the
+ * file (code "untrusted"). The caller decides which files need asking and words the refusal.
+ */
+export function loadAllowlist(path: string, trust?: (file: string, bytes: Uint8Array) => boolean): Allowlist {
+  const bytes = readLimited(path);
+  if (trust !== undefined && !trust(path, bytes)) {
+    throw new AllowlistError("untrusted", `kpm: untrusted allow-list ${path}`);
+  }
+  return parseAllowlist(bytes.toString("utf8"), path);
 }

@@ -2,7 +2,7 @@
 // of startup; the CLI imports this so `kpm get` and `kpm run` never load it for a flat config.
 export { discoverTemplate, discoveryDirectories } from "./discover.ts";
 export { TemplateError, type TemplateErrorCode } from "./error.ts";
-export { loadTemplate, type TemplateContext, type TemplateEntry } from "./load.ts";
+export { loadTemplate, type TemplateContext, type TemplateEntry, type TrustGate } from "./load.ts";
 export { expandProfile, type ProfileValues } from "./profile-expand.ts";
 export type { LoadedProfiles, LoadProfilesOptions } from "./profile-layers.ts";
 export { loadProfilesAsync } from "./profiles-async.ts";

@@ -11,13 +11,20 @@ export function discoveryDirectories(ctx: { cwd: string; templatesDir: string })
   return [join(resolve(ctx.cwd), ".kpm", "templates"), ...userSubdirectories.map((sub) => join(user, sub))];
 }
 
-/** The first regular file `<tool>.template` in discovery order, or null. `tool` is argv[0] as typed. */
-export function discoverTemplate(tool: string, ctx: { cwd: string; templatesDir: string }): string | null {
+/**
+ * The first regular file `<tool>.template` in discovery order that `accept` takes (project trust:
+ * a refused file counts as absent), or null. `tool` is argv[0] as typed.
+ */
+export function discoverTemplate(
+  tool: string,
+  ctx: { cwd: string; templatesDir: string },
+  accept: (path: string) => boolean = () => true,
+): string | null {
   const name = basename(tool);
   if (name === "" || name === "." || name === "..") return null;
   for (const dir of discoveryDirectories(ctx)) {
     const candidate = join(dir, `${name}.template`);
-    if (isRegularFile(candidate)) return candidate;
+    if (isRegularFile(candidate) && accept(candidate)) return candidate;
   }
   return null;
 }

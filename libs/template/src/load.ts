@@ -22,12 +22,21 @@ export type TemplateEntry =
   /** `raw` is the reference text after profile expansion, as parsed into `ref`. */
   | { kind: "kms"; key: string; ref: KmsRef; raw: string; file: string; line: number };
 
+/**
+ * Whether kpm may use a file it is about to parse (project trust): called with the exact bytes
+ * that will be parsed. false = treat the file as absent (an include looks further, the top-level
+ * template fails); the caller reports why.
+ */
+export type TrustGate = (file: string, bytes: Uint8Array) => boolean;
+
 export interface TemplateContext {
   /** Project templates live in `<cwd>/.kpm/templates`. */
   cwd: string;
   /** The user's `<TemplatesDir>`. */
   templatesDir: string;
   profile: ProfileValues;
+  /** Asked about every file read (top level and includes); absent = every file is usable. */
+  trust?: TrustGate;
 }
 
 interface Frame {
@@ -50,11 +59,14 @@ export function loadTemplate(path: string, ctx: TemplateContext): TemplateEntry[
     includeDirs: [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)],
     stack: [],
   };
-  return loadFile(loader, file, basename(file));
+  const bytes = readTemplateBytes(file);
+  if (ctx.trust !== undefined && !ctx.trust(file, bytes)) {
+    throw new TemplateError("untrusted", `open template ${file}: not trusted`);
+  }
+  return loadFile(loader, file, basename(file), bytes);
 }
 
-function loadFile(loader: Loader, file: string, name: string): TemplateEntry[] {
-  const bytes = readTemplateBytes(file);
+function loadFile(loader: Loader, file: string, name: string, bytes: Uint8Array): TemplateEntry[] {
   loader.stack.push({ realPath: realPathOf(file), name });
   const included: TemplateEntry[] = [];
   const own: TemplateEntry[] = [];
@@ -111,26 +123,44 @@ function loadInclude(loader: Loader, directive: string, file: string, line: numb
   if (loader.stack.length > maxIncludeDepth) {
     throw new TemplateError("include", `${file}:${line}: include depth limit (${maxIncludeDepth}) exceeded`);
   }
-  const target = findIncludeTarget(logical, loader.includeDirs);
-  if (target === null) {
+  const found = findUsableInclude(loader, logical, `${file}:${line}`);
+  if (found === null) {
     throw new TemplateError(
       "include",
       `${file}:${line}: include target "${logical}" not found (checked ${loader.includeDirs.join(", ")})`,
     );
   }
-  const realPath = includeRealPath(target.path);
-  if (!isInsideDirectory(realPath, target.dir)) {
-    throw new TemplateError(
-      "include",
-      `${file}:${line}: include "${logical}" resolves outside ${target.dir}`,
-    );
-  }
+  const { target, realPath, bytes } = found;
   const onStack = loader.stack.findIndex((frame) => frame.realPath === realPath);
   if (onStack !== -1) {
     const cycle = [...loader.stack.slice(onStack).map((frame) => frame.name), logical];
     throw new TemplateError("include", `${file}:${line}: circular include detected: ${cycle.join(" → ")}`);
   }
-  return loadFile(loader, target.path, logical);
+  return loadFile(loader, target, logical, bytes);
+}
+
+/**
+ * The first include target that stays inside its templates directory and that the trust gate
+ * accepts, with the bytes it judged (they are what is parsed). A target that escapes its
+ * directory is an error, never a reason to try the next directory; an untrusted one is skipped.
+ */
+function findUsableInclude(
+  loader: Loader,
+  logical: string,
+  where: string,
+): { target: string; realPath: string; bytes: Uint8Array } | null {
+  for (const dir of loader.includeDirs) {
+    const target = findIncludeTarget(logical, [dir]);
+    if (target === null) continue;
+    const realPath = includeRealPath(target.path);
+    if (!isInsideDirectory(realPath, target.dir)) {
+      throw new TemplateError("include", `${where}: include "${logical}" resolves outside ${target.dir}`);
+    }
+    const bytes = readTemplateBytes(target.path);
+    if (loader.ctx.trust === undefined || loader.ctx.trust(target.path, bytes))
+      return { target: target.path, realPath, bytes };
+  }
+  return null;
 }
 
 /** Unlike realPathOf, no fallback: the containment check must never pass on an unresolved path. */

@@ -12,6 +12,11 @@ export interface LoadProfilesOptions {
   cwd: string;
   /** `--config` or `<ConfigDir>/config.yaml`; a missing file contributes nothing. */
   globalConfigPath: string;
+  /**
+   * Project trust for the `.kpm/config.yaml` files of the walk (never the global config), asked
+   * with the exact bytes that would be parsed; a refused file contributes nothing.
+   */
+  trust?: (file: string, bytes: Uint8Array) => boolean;
 }
 
 export interface LoadedProfiles {
@@ -36,7 +41,7 @@ export function mergeProfiles(opts: LoadProfilesOptions, parse: ProfileParser): 
 
   for (const path of walkUpConfigPaths(resolve(opts.cwd))) {
     if (!markSeen(seen, path)) continue;
-    const result = readProfile(path, parse);
+    const result = readProfile(path, parse, opts.trust);
     if (result instanceof ProfileProblem)
       warnings.push(`kpm: warning: ignoring profile in ${path}: ${result.detail}`);
     else if (result !== null) layers.push({ path, values: result });
@@ -82,14 +87,19 @@ function markSeen(seen: Set<string>, path: string): boolean {
 }
 
 /** null = no file or no profile; a Map of YAML texts; or the problem that disqualifies the file. */
-function readProfile(path: string, parse: ProfileParser): Map<string, string> | ProfileProblem | null {
-  let text: string;
+function readProfile(
+  path: string,
+  parse: ProfileParser,
+  trust?: (file: string, bytes: Uint8Array) => boolean,
+): Map<string, string> | ProfileProblem | null {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return null;
     return new ProfileProblem(describeFsError(error));
   }
-  return parse(text);
+  if (trust !== undefined && !trust(path, bytes)) return null;
+  return parse(bytes.toString("utf8"));
 }

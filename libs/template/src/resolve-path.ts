@@ -7,20 +7,24 @@ export interface ResolvePathContext {
   cwd: string;
   templatesDir: string;
   home: string;
+  /** Project trust: a candidate this refuses counts as absent. */
+  accept?: (path: string) => boolean;
 }
 
 /**
  * `~`/`~/` expanded, then relative to the current directory. A bare name that is not
  * there is also looked for in `<cwd>/.kpm/templates` and `<TemplatesDir>`, so the default
  * `.env.template` finds the file quickstart writes. Returns the first candidate that
- * exists, else the cwd-relative path (whose open error then names what was asked for).
+ * exists (and that `accept` takes), else the cwd-relative path (whose open error then names
+ * what was asked for).
  */
 export function resolveTemplatePath(value: string, ctx: ResolvePathContext): string {
+  const usable = (path: string) => existsSync(path) && (ctx.accept?.(path) ?? true);
   const direct = resolve(ctx.cwd, expandHome(value, ctx.home));
-  if (existsSync(direct) || value.includes("/")) return direct;
+  if (usable(direct) || value.includes("/")) return direct;
   for (const dir of [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)]) {
     const candidate = join(dir, value);
-    if (existsSync(candidate)) return candidate;
+    if (usable(candidate)) return candidate;
   }
   return direct;
 }

@@ -7,16 +7,19 @@ import { TemplateError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-reason.ts";
 import { isRegularFile, isValidIncludePath } from "./include.ts";
 import { parseLine } from "./line.ts";
+import type { TrustGate } from "./load.ts";
 import { formatReference, parseReference, validateReferencePath } from "./reference.ts";
 import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
 
 export type TemplateSummary =
   | { name: string; count: number; refs: string[] }
-  | { name: string; error: string };
+  | { name: string; error: string }
+  /** The trust gate refused the file: nothing in it is shown. */
+  | { name: string; untrusted: true };
 
 export type TemplateDirSummary = { entries: TemplateSummary[] } | { missing: true } | { error: string };
 
-export function summarizeTemplateDir(dir: string): TemplateDirSummary {
+export function summarizeTemplateDir(dir: string, trust?: TrustGate): TemplateDirSummary {
   let names: string[];
   try {
     names = readdirSync(dir, { withFileTypes: true })
@@ -28,7 +31,7 @@ export function summarizeTemplateDir(dir: string): TemplateDirSummary {
     return { error: `open ${dir}: ${describeFsError(error)}` };
   }
   names.sort(compareCodePoints);
-  return { entries: names.map((name) => summarizeTemplate(join(dir, name), name)) };
+  return { entries: names.map((name) => summarizeTemplate(join(dir, name), name, trust)) };
 }
 
 function compareCodePoints(a: string, b: string): number {
@@ -41,11 +44,13 @@ interface Item {
   ref: string | null;
 }
 
-export function summarizeTemplate(file: string, name: string): TemplateSummary {
+export function summarizeTemplate(file: string, name: string, trust?: TrustGate): TemplateSummary {
   try {
+    const bytes = readTemplateBytes(file);
+    if (trust !== undefined && !trust(file, bytes)) return { name, untrusted: true };
     const items: Item[] = [];
     const positions = new Map<string, number>();
-    for (const { number, text } of splitTemplateLines(readTemplateBytes(file), file)) {
+    for (const { number, text } of splitTemplateLines(bytes, file)) {
       const parsed = parseLine(text, file, number);
       let item: Item;
       if (parsed.kind === "skip") continue;

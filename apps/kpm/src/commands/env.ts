@@ -5,7 +5,7 @@ import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import { type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
-import { isKmsEntry, loadEntries, templatePath } from "../template-load.ts";
+import { chooseTemplate, isKmsEntry, loadEntries } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
@@ -41,8 +41,13 @@ export default defineKpmCommand({
     if (args.unload) return unloadSessions(ctx, args.output !== undefined && format === "shell");
 
     const config = await ctx.config();
-    const path = templatePath(ctx, args.from ?? config.defaultTemplate);
-    const entries = await loadEntries(ctx, path);
+    const template = chooseTemplate(
+      ctx,
+      args.from ?? config.defaultTemplate,
+      args.from !== undefined,
+      "skip",
+    );
+    const entries = await loadEntries(ctx, template, "skip");
     const kms = entries.filter(isKmsEntry);
     if (kms.length === 0) {
       ctx.log.info("✓ Resolved 0 secrets from AgentKMS");

@@ -9,6 +9,7 @@ import { hasActiveSession } from "../managed-env.ts";
 import { planEnvScanRun } from "../run/env-scan-mode.ts";
 import type { ChildPlan } from "../run/plan.ts";
 import { spawnChild } from "../run/spawn.ts";
+import type { TemplateChoice } from "../template-load.ts";
 
 export const runArgs = {
   from: { type: "string", description: "Template file", valueHint: "path" },
@@ -50,12 +51,14 @@ export default defineKpmCommand({
       throw new CliError("kpm: --mask and --no-masking are mutually exclusive");
 
     const tool = await toolName(command);
-    const template = await selectTemplate(ctx, tool, args.from, args.secure === true);
+    // An untrusted project template or allow-list: skipped with a line, or under --secure the error.
+    const onUntrusted = args.secure ? "fail" : "skip";
+    const template = await selectTemplate(ctx, tool, args.from, onUntrusted);
     let plan: ChildPlan;
     if (template) {
       const { planTemplateRun } = await import("../run/template-mode.ts");
       const { loadEntries } = await import("../template-load.ts");
-      const entries: TemplateEntry[] = await loadEntries(ctx, template);
+      const entries: TemplateEntry[] = await loadEntries(ctx, template, onUntrusted);
       plan = await planTemplateRun(ctx, {
         tool,
         entries,
@@ -82,26 +85,26 @@ async function toolName(command: string): Promise<string> {
   return isPath ? (await import("node:path")).basename(command) : command;
 }
 
-/** Mode selection (§8.2): the template path, or null for env-scan mode. */
+/** Mode selection (§8.2): the template to load, or null for env-scan mode. */
 async function selectTemplate(
   ctx: KpmContext,
   tool: string,
   from: string | undefined,
-  secure: boolean,
-): Promise<string | null> {
+  onUntrusted: "skip" | "fail",
+): Promise<TemplateChoice | null> {
+  const secure = onUntrusted === "fail";
   // Env-scan mode (an active session and no --from/--secure) never loads the template code.
   if (from === undefined && !secure && hasActiveSession(ctx.env)) return null;
   await ctx.prepare();
-  const { existingDefaultTemplate, templatePath } = await import("../template-load.ts");
-  if (from !== undefined) return templatePath(ctx, from);
-  const { discoverTemplate } = await import("@kpm/template/core");
-  const found = discoverTemplate(tool, { cwd: ctx.cwd, templatesDir: ctx.dirs.templatesDir });
+  const { chooseTemplate, defaultTemplate, discoverTrustedTemplate } = await import("../template-load.ts");
+  if (from !== undefined) return chooseTemplate(ctx, from, true, onUntrusted);
+  const found = discoverTrustedTemplate(ctx, tool, onUntrusted);
   if (found) {
-    ctx.log.debug(`✓ Auto-discovered template: ${found}`);
+    ctx.log.debug(`✓ Auto-discovered template: ${found.path}`);
     return found;
   }
-  const fallback = await existingDefaultTemplate(ctx);
-  if (fallback.exists) return fallback.path;
+  const fallback = await defaultTemplate(ctx, onUntrusted);
+  if (fallback.usable) return fallback;
   if (secure) {
     throw new CliError(
       `kpm: --secure requires a template file (no --from, no ${tool}.template found, default template "${fallback.path}" not found)`,

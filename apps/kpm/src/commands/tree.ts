@@ -1,8 +1,10 @@
-// `kpm tree` (§12.1): the three template levels and what each template references.
+// `kpm tree` (§12.1): the three template levels and what each template references. An untrusted
+// project template is listed as `(untrusted)`, its content not shown (docs/trust.md).
 import { resolve } from "node:path";
-import { summarizeTemplateDir } from "@kpm/template/core";
+import { summarizeTemplateDir, type TrustGate } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
+import { projectTrust } from "../project-trust.ts";
 
 const ENTERPRISE_DIR = "/etc/catalyst9/.kpm/templates";
 
@@ -14,22 +16,27 @@ export default defineKpmCommand({
       ["User", ctx.dirs.templatesDir],
       ["Project", `${ctx.cwd}/.kpm/templates`],
     ];
+    const trust = projectTrust(ctx);
+    const gate: TrustGate = (file, bytes) => {
+      const projectDir = trust.projectDirOfTemplate(file);
+      return projectDir === null || trust.allows(projectDir, file, bytes, "skip");
+    };
     const seen = new Set<string>();
     const blocks: string[] = [];
     for (const [label, dir] of levels) {
       const absolute = resolve(dir);
       if (seen.has(absolute)) continue;
       seen.add(absolute);
-      blocks.push(renderLevel(label, absolute));
+      blocks.push(renderLevel(label, absolute, gate));
     }
     await writeStdout(`${blocks.join("\n")}`);
     return 0;
   },
 });
 
-function renderLevel(label: string, dir: string): string {
+function renderLevel(label: string, dir: string, gate: TrustGate): string {
   const lines = [`${label}: ${dir}`];
-  const summary = summarizeTemplateDir(dir);
+  const summary = summarizeTemplateDir(dir, gate);
   if ("missing" in summary) {
     lines.push("  (no templates found)");
   } else if ("error" in summary) {
@@ -41,6 +48,8 @@ function renderLevel(label: string, dir: string): string {
       const name = entry.name.padEnd(25);
       if ("error" in entry) {
         lines.push(`  ${name} (invalid: ${entry.error})`);
+      } else if ("untrusted" in entry) {
+        lines.push(`  ${name} (untrusted)`);
       } else {
         const noun = entry.count === 1 ? "secret" : "secrets";
         lines.push(`  ${name} ${entry.count} ${noun} [${entry.refs.join(", ")}]`);

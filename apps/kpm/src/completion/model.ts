@@ -21,7 +21,7 @@ export interface CommandSpec {
   subcommands: CommandSpec[];
   /** Positionals are registry paths (`service/name`), completed from `kpm list --json`. */
   completesSecretPaths: boolean;
-  /** Positionals are directories (`config push|pull [dir]`). */
+  /** Positionals are directories (`config push|pull [dir]`, `trust|untrust [dir]`). */
   completesDirectory: boolean;
 }
 
@@ -30,6 +30,7 @@ const PATH_FLAGS = new Set(["from", "config", "cert", "key", "ca", "from-file"])
 const PATH_HINTS = new Set(["path", "file", "dir"]);
 const SECRET_PATH_COMMANDS = new Set(["describe", "history", "get", "remove"]);
 const HIDDEN = new Set(["_listen"]);
+const DIRECTORY_COMMANDS = new Set(["trust", "untrust"]);
 
 function flagSpecs(args: ArgsDef): FlagSpec[] {
   const specs: FlagSpec[] = [];
@@ -75,7 +76,8 @@ async function describeCommand(path: string[], command: KpmCommand): Promise<Com
     flags: [...own, ...globals],
     subcommands,
     completesSecretPaths: path.length === 1 && SECRET_PATH_COMMANDS.has(top),
-    completesDirectory: top === "config" && path.length === 2,
+    completesDirectory:
+      (top === "config" && path.length === 2) || (DIRECTORY_COMMANDS.has(top) && path.length === 1),
   };
 }
 

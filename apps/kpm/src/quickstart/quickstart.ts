@@ -3,11 +3,13 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { enroll, issueClient, readServerState, SecretStore } from "@kpm/agentkms-dev";
+import { TrustError, trustFiles } from "@kpm/trust";
 import { CliError } from "../cli/errors.ts";
 import { certificateWarning } from "../commands/dev/shared.ts";
 import { loadConfig } from "../config.ts";
 import { clientFiles, startDetached } from "../dev-control.ts";
 import type { Dirs } from "../paths.ts";
+import { trustStorePath } from "../project-trust.ts";
 import {
   CLAUDE_TEMPLATE,
   CODEX_TEMPLATE,
@@ -172,10 +174,21 @@ function writeFiles(opts: QuickstartOptions, addr: string): void {
   const projectTemplate = join(opts.cwd, ".kpm", "templates", ".env.template");
   try {
     ensureDir(join(opts.cwd, ".kpm", "templates"), PUBLIC_DIR);
-    put(projectTemplate, PROJECT_TEMPLATE, PUBLIC_FILE);
+    // Trusted only when quickstart wrote it: a kept file may have come with a cloned repository.
+    if (put(projectTemplate, PROJECT_TEMPLATE, PUBLIC_FILE)) trustWritten(opts, projectTemplate);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     say(`  warning: could not write ${projectTemplate}: ${reason}`);
+  }
+}
+
+/** Records the project file quickstart just wrote (docs/trust.md); a broken store only warns. */
+function trustWritten(opts: QuickstartOptions, path: string): void {
+  try {
+    trustFiles(trustStorePath(opts.dirs.dataDir), opts.cwd, [path]);
+  } catch (error) {
+    if (!(error instanceof TrustError)) throw error;
+    opts.say(`  warning: ${error.message}`);
   }
 }
 

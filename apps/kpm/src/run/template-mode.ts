@@ -122,7 +122,8 @@ async function applyAllowlist(
       cwd: ctx.cwd,
       configDir: ctx.dirs.configDir,
     });
-    list = allowlist.loadAllowlist(path);
+    const { allowlistGate } = await import("../project-trust.ts");
+    list = allowlist.loadAllowlist(path, allowlistGate(ctx));
   } catch (error) {
     if (error instanceof allowlist.AllowlistError) throw new CliError(error.message);
     throw error;
