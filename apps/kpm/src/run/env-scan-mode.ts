@@ -28,7 +28,7 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
       if (!inspection.ok) return { name, ok: false as const, reason: inspection.error };
       const { sessionId } = inspection;
       const listener = listenerFor(sessionId);
-      const result = listener.ok ? await decryptAt(listener.socket, value, sessionId) : listener;
+      const result = listener.ok ? await decryptAt(listener.socket, value, sessionId, ctx.env) : listener;
       return result.ok
         ? { name, ok: true as const, plaintext: result.plaintext, sessionId }
         : { name, ok: false as const, reason: result.reason };
