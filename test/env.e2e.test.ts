@@ -74,12 +74,12 @@ function sessionFiles(sessionId: string): string[] {
 const BLOB = /^ENC\[kpm:(s[0-9a-f]{8}):[A-Za-z0-9+/]+={0,2}\]$/;
 
 describe("kpm env default output", () => {
-  test("dotenv prints blobs for KMS entries, plain values bare, then KPM_SESSION and KPM_DECRYPT_SOCK", async () => {
-    const result = await env(["env", "--from", "app.template"]);
+  test("dotenv --listener prints blobs for KMS entries, plain values bare, then the session lines", async () => {
+    const result = await env(["env", "--from", "app.template", "--listener"]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines.at(-1)).toBe("");
-    const [anthropic, app, db, fallback, session, socket] = lines;
+    const [anthropic, app, db, fallback, session, socket, template] = lines;
     const sessionId = BLOB.exec(anthropic?.slice("ANTHROPIC_API_KEY=".length) ?? "")?.[1];
     expect(sessionId).toBeDefined();
     expect(anthropic?.startsWith("ANTHROPIC_API_KEY=ENC[kpm:")).toBe(true);
@@ -90,7 +90,8 @@ describe("kpm env default output", () => {
     const socketPath = join(sandbox.runtimeDir, `${sessionId}.sock`);
     expect(session).toBe(`KPM_SESSION=${sessionId}`);
     expect(socket).toBe(`KPM_DECRYPT_SOCK=${socketPath}`);
-    expect(lines).toHaveLength(7);
+    expect(template).toBe(`KPM_TEMPLATE=${join(sandbox.home, "app.template")}`);
+    expect(lines).toHaveLength(8);
     expect(result.stderr).toBe(
       [
         "✓ Resolved 3 secrets from AgentKMS",
@@ -125,6 +126,7 @@ describe("kpm env default output", () => {
       "DB_FALLBACK",
       "KPM_SESSION",
       "KPM_DECRYPT_SOCK",
+      "KPM_TEMPLATE",
     ]);
     const vars = parseShellExports(result.stdout);
     expect(vars.APP_NAME).toBe("my-service");
@@ -133,14 +135,23 @@ describe("kpm env default output", () => {
     expect(lines[5]).toBe(
       `export KPM_DECRYPT_SOCK='${join(sandbox.runtimeDir, `${vars.KPM_SESSION}.sock`)}'`,
     );
+    expect(lines[6]).toBe(`export KPM_TEMPLATE='${join(sandbox.home, "app.template")}'`);
   });
 
   test("json output is one object with keys sorted by code point, 2-space indent, session keys included", async () => {
     writeTemplate("order.template", "b=${kms:llm/anthropic}\nZ=upper\n_u=under\nA_VALUE=<a&b>");
-    const result = await env(["env", "--from", "order.template", "--output", "JSON"]);
+    const result = await env(["env", "--from", "order.template", "--output", "JSON", "--listener"]);
     expect(result.code).toBe(0);
     const parsed = JSON.parse(result.stdout) as Record<string, string>;
-    expect(Object.keys(parsed)).toEqual(["A_VALUE", "KPM_DECRYPT_SOCK", "KPM_SESSION", "Z", "_u", "b"]);
+    expect(Object.keys(parsed)).toEqual([
+      "A_VALUE",
+      "KPM_DECRYPT_SOCK",
+      "KPM_SESSION",
+      "KPM_TEMPLATE",
+      "Z",
+      "_u",
+      "b",
+    ]);
     expect(result.stdout).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
     // No HTML escaping of <, > and & (§8.1 step 6).
     expect(result.stdout).toContain('"A_VALUE": "<a&b>"');
@@ -159,6 +170,7 @@ describe("kpm env default output", () => {
       "DB_FALLBACK",
       "KPM_SESSION",
       "KPM_DECRYPT_SOCK",
+      "KPM_TEMPLATE",
     ]);
     expect(result.stderr.split("\n")[0]).toBe("✓ Resolved 3 secrets from AgentKMS");
   });
@@ -295,7 +307,9 @@ describe("kpm env failures", () => {
     try {
       writeKpmConfig(other.home, { addr: "https://127.0.0.1:1", clientFiles: server.clientFiles });
       writeFileSync(join(other.home, "t.template"), "A=${kms:llm/anthropic}\nB=plain\n");
-      const result = await runKpmProcess(["env", "--from", "t.template"], { env: other.env });
+      const result = await runKpmProcess(["env", "--from", "t.template", "--output", "shell"], {
+        env: other.env,
+      });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
       // Authentication is the first request, so it names the failure (§6.1, §6.5).
@@ -368,7 +382,8 @@ describe("no key material on disk (§7.4, §18)", () => {
     mkdirSync(sandbox.runtimeDir, { recursive: true, mode: 0o700 });
     const before = snapshot(sandbox.root);
     const inheritedBlob = "ENC[kpm:s00000000:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA]";
-    const result = await env(["env", "--from", "app.template", "--output", "shell"], {
+    // --listener: an earlier test's session, which a plain reload would replace, stays put.
+    const result = await env(["env", "--from", "app.template", "--output", "shell", "--listener"], {
       LEAKY_SECRET: ANTHROPIC,
       OLD_BLOB: inheritedBlob,
       BUN_CONFIG_VERBOSE_FETCH: "0",
@@ -400,6 +415,8 @@ describe("no key material on disk (§7.4, §18)", () => {
       "created_at",
       "expires_at",
       "idle_timeout",
+      "owner",
+      "replaceable",
     ]);
 
     // argv is exactly bun + flags + entry + `_listen --session <sid>` (from source, §7.4 step 1).
@@ -441,7 +458,7 @@ describe("kpm shell-init", () => {
     const expected = [
       "# KPM shell integration (generated by kpm shell-init)",
       `if [ -f "${template}" ]; then`,
-      `    eval "$(kpm env --from '${template}' --output shell 2>/dev/null)"`,
+      `    eval "$(kpm env --from '${template}' --output shell --shell-pid $$ 2>/dev/null)"`,
       "fi",
       "export KPM_LOADED=1",
       "",
@@ -458,7 +475,7 @@ describe("kpm shell-init", () => {
     const expected = [
       "# KPM shell integration (generated by kpm shell-init)",
       `if test -f "${template}"`,
-      `    kpm env --from '${template}' --output shell 2>/dev/null | source`,
+      `    kpm env --from '${template}' --output shell --shell-pid $fish_pid 2>/dev/null | source`,
       "end",
       "set -gx KPM_LOADED 1",
       "",
@@ -477,11 +494,11 @@ describe("kpm shell-init", () => {
     const doubleEscaped = template.replace(/[\\"$`]/g, (c) => `\\${c}`);
     expect(posix.stdout.split("\n")[1]).toBe(`if [ -f "${doubleEscaped}" ]; then`);
     expect(posix.stdout.split("\n")[2]).toBe(
-      `    eval "$(kpm env --from '${template.replace(/'/g, "'\\''")}' --output shell 2>/dev/null)"`,
+      `    eval "$(kpm env --from '${template.replace(/'/g, "'\\''")}' --output shell --shell-pid $$ 2>/dev/null)"`,
     );
     const fish = await env(["shell-init", "--shell", "fish"], { KPM_CONFIG: configDir });
     expect(fish.stdout.split("\n")[2]).toBe(
-      `    kpm env --from '${template.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}' --output shell 2>/dev/null | source`,
+      `    kpm env --from '${template.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}' --output shell --shell-pid $fish_pid 2>/dev/null | source`,
     );
   });
 

@@ -45,9 +45,17 @@ function kpm(
   return runKpmProcess(args, { env: { ...home.env, ...extraEnv }, cwd: home.home });
 }
 
-/** A fresh session: the variables an `eval "$(kpm env --output shell)"` would set. */
+/**
+ * A fresh session: the variables an `eval "$(kpm env --output shell)"` would set, in a shell of
+ * its own (a reload in the same shell would replace the previous session, docs/sessions.md).
+ */
 async function newSession(home = sandbox): Promise<Record<string, string>> {
-  const result = await kpm(["env", "--from", "app.template", "--output", "shell"], {}, home);
+  const shellPid = String(home.standInShell());
+  const result = await kpm(
+    ["env", "--from", "app.template", "--output", "shell", "--shell-pid", shellPid],
+    {},
+    home,
+  );
   expect(result.code).toBe(0);
   return parseShellExports(result.stdout);
 }
@@ -188,7 +196,8 @@ describe("session TTL", () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toBe("child-ran\nAPP=plain\nunset\n");
       expect(run.stderr).toBe(
-        `kpm: unset ANTHROPIC_API_KEY: no decrypt listener for session ${sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"\n`,
+        // The hint names the template this shell loaded (KPM_TEMPLATE), not the default one.
+        `kpm: unset ANTHROPIC_API_KEY: no decrypt listener for session ${sessionId} (expired or not running); reload with: eval "$(kpm env --from ${join(short.home, "app.template")} --output shell)"\n`,
       );
       const show = await kpm(["show"], session, short);
       expect(show.stdout.split("\n")[0]).toBe(`KPM Session: ${sessionId} (listener not running)`);
@@ -213,7 +222,7 @@ describe("kpm env --unload", () => {
         "unset ANTHROPIC_API_KEY",
         "unset DB_PASSWORD",
         "unset OTHER_KEY",
-        "unset KPM_SESSION KPM_DECRYPT_SOCK",
+        "unset KPM_SESSION KPM_DECRYPT_SOCK KPM_TEMPLATE",
         "",
       ].join("\n"),
       stderr: "✓ Stopped 2 session listener(s)\n",
@@ -233,6 +242,7 @@ describe("kpm env --unload", () => {
     expect(remaining).not.toContain("ENC[");
     expect(remaining).not.toContain("KPM_SESSION=");
     expect(remaining).not.toContain("KPM_DECRYPT_SOCK=");
+    expect(remaining).not.toContain("KPM_TEMPLATE=");
   });
 
   test("with SHELL=fish the lines are set -e; with no session it stops nothing", async () => {
@@ -242,7 +252,7 @@ describe("kpm env --unload", () => {
       SHELL: "/usr/bin/fish",
     });
     expect(result.stdout).toBe(
-      "set -e ANTHROPIC_API_KEY\nset -e DB_PASSWORD\nset -e KPM_SESSION\nset -e KPM_DECRYPT_SOCK\n",
+      "set -e ANTHROPIC_API_KEY\nset -e DB_PASSWORD\nset -e KPM_SESSION\nset -e KPM_DECRYPT_SOCK\nset -e KPM_TEMPLATE\n",
     );
     expect(result.stderr).toBe("✓ Stopped 1 session listener(s)\n");
     const again = await kpm(["env", "--unload", "--output", "shell"], session);

@@ -229,6 +229,7 @@ describe("kpm quickstart from an empty HOME", () => {
       "GITHUB_TOKEN",
       "KPM_DECRYPT_SOCK",
       "KPM_SESSION",
+      "KPM_TEMPLATE",
       "OPENAI_API_KEY",
     ]);
     for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"]) {
@@ -257,7 +258,13 @@ describe("kpm quickstart from an empty HOME", () => {
         .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
     );
     expect(childEnv.ANTHROPIC_API_KEY).toBe("sk-demo-anthropic-key-for-testing");
-    for (const name of ["OPENAI_API_KEY", "GITHUB_TOKEN", "KPM_SESSION", "KPM_DECRYPT_SOCK"]) {
+    for (const name of [
+      "OPENAI_API_KEY",
+      "GITHUB_TOKEN",
+      "KPM_SESSION",
+      "KPM_DECRYPT_SOCK",
+      "KPM_TEMPLATE",
+    ]) {
       expect(childEnv[name]).toBeUndefined();
     }
     expect(secure.stdout).not.toContain("ENC[");

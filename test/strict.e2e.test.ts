@@ -101,10 +101,11 @@ interface StrictSession {
   result: KpmResult;
 }
 
+/** A strict session loaded in a shell of its own, so a later load does not replace it. */
 async function envStrict(sandbox: Sandbox, templatePath: string): Promise<StrictSession> {
-  const result = await runKpmProcess(["env", "--strict", "--from", templatePath, "--output", "shell"], {
-    env: sandbox.env,
-  });
+  const shellPid = String(sandbox.standInShell());
+  const args = ["env", "--strict", "--from", templatePath, "--output", "shell", "--shell-pid", shellPid];
+  const result = await runKpmProcess(args, { env: sandbox.env });
   expect(result.stderr).not.toContain("error");
   expect(result.code).toBe(0);
   const exported = parseShellExports(result.stdout);
@@ -342,7 +343,7 @@ describe("strict revocation and idle exit", () => {
     });
     expect(scan.stdout).toBe("UNSET\n");
     expect(scan.stderr.split("\n")).toContain(
-      `kpm: unset DB_USER: no decrypt listener for session ${session.sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"`,
+      `kpm: unset DB_USER: no decrypt listener for session ${session.sessionId} (expired or not running); reload with: eval "$(kpm env --from ${templatePath} --output shell)"`,
     );
     expect(scan.code).toBe(0);
   });
@@ -357,7 +358,7 @@ describe("strict revocation and idle exit", () => {
     await fault.close();
     const home = join(sandbox.root, "down-home");
     writeKpmConfig(home, { addr: fault.addr, clientFiles: server.clientFiles });
-    const result = await runKpmProcess(["env", "--strict", "--from", templatePath], {
+    const result = await runKpmProcess(["env", "--strict", "--from", templatePath, "--output", "shell"], {
       env: { ...sandbox.env, HOME: home },
     });
     expect(result).toEqual({

@@ -25,6 +25,12 @@ export interface Sandbox {
   runtimeDir: string;
   /** The minimal environment every kpm process of this sandbox starts from. */
   env: Record<string, string>;
+  /**
+   * A stand-in for a separate interactive shell: the pid to pass as `kpm env --shell-pid`, so a
+   * session is neither replaced by other loads of the test runner nor stopped with them.
+   * Killed by cleanup(), which makes its listeners exit too.
+   */
+  standInShell(): number;
   cleanup(): void;
 }
 
@@ -42,13 +48,20 @@ export function createSandbox(): Sandbox {
     USER: process.env.USER ?? "root",
     LANG: "C.UTF-8",
   };
+  const shells: Bun.Subprocess[] = [];
   return {
     root,
     home,
     tmp,
     runtimeDir,
     env,
+    standInShell() {
+      const shell = Bun.spawn(["sleep", "3600"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+      shells.push(shell);
+      return shell.pid;
+    },
     cleanup() {
+      for (const shell of shells.splice(0)) shell.kill("SIGKILL");
       stopListeners(runtimeDir);
       rmSync(root, { recursive: true, force: true });
     },

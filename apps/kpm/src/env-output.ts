@@ -26,6 +26,13 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
+/** The command that reloads a shell from `template` (the KPM_TEMPLATE it loaded), for hints. */
+export function reloadCommand(template: string | undefined): string {
+  if (!template) return 'eval "$(kpm env --output shell)"';
+  const word = /^[A-Za-z0-9_@%+=:,./-]+$/.test(template) ? template : shellQuote(template);
+  return `eval "$(kpm env --from ${word} --output shell)"`;
+}
+
 export function renderOutput(format: OutputFormat, lines: OutputLine[], plaintext: boolean): string {
   switch (format) {
     case "dotenv": {

@@ -9,6 +9,7 @@ import {
   resolveRuntimeDir,
   SessionError,
 } from "@kpm/session/client";
+import { reloadCommand } from "./env-output.ts";
 import type { Env } from "./paths.ts";
 
 export type ListenerDecrypt = { ok: true; plaintext: string } | { ok: false; reason: string };
@@ -17,8 +18,9 @@ export function runtimeDirFor(env: Env): string {
   return resolveRuntimeDir(env, process.getuid?.() ?? 0);
 }
 
-export function noListenerReason(sessionId: string): string {
-  return `no decrypt listener for session ${sessionId} (expired or not running); reload with: eval "$(kpm env --output shell)"`;
+/** The reload hint names the template this shell loaded (KPM_TEMPLATE), when it is known. */
+export function noListenerReason(sessionId: string, env: Env): string {
+  return `no decrypt listener for session ${sessionId} (expired or not running); reload with: ${reloadCommand(env.KPM_TEMPLATE)}`;
 }
 
 export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason: string };
@@ -30,12 +32,12 @@ export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason:
 export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
   openLibc();
   const socket = findListenerSocket(sessionId, env, () => runtimeDirFor(env));
-  if (!socket) return { ok: false, reason: noListenerReason(sessionId) };
+  if (!socket) return { ok: false, reason: noListenerReason(sessionId, env) };
   try {
     checkSocketPath(socket);
   } catch (error) {
     if (error instanceof SessionError && error.code === "no_listener") {
-      return { ok: false, reason: noListenerReason(sessionId) };
+      return { ok: false, reason: noListenerReason(sessionId, env) };
     }
     return { ok: false, reason: (error as Error).message };
   }
@@ -43,13 +45,18 @@ export function findCheckedListener(env: Env, sessionId: string): ListenerLookup
 }
 
 /** One decrypt request to a listener found by findCheckedListener. */
-export async function decryptAt(socket: string, blob: string, sessionId: string): Promise<ListenerDecrypt> {
+export async function decryptAt(
+  socket: string,
+  blob: string,
+  sessionId: string,
+  env: Env,
+): Promise<ListenerDecrypt> {
   try {
     const result = await requestDecrypt(socket, blob);
     return result.ok ? result : { ok: false, reason: result.error };
   } catch (error) {
     if (error instanceof SessionError && (error.code === "no_listener" || error.code === "connect")) {
-      return { ok: false, reason: noListenerReason(sessionId) };
+      return { ok: false, reason: noListenerReason(sessionId, env) };
     }
     return { ok: false, reason: (error as Error).message };
   }

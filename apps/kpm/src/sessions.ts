@@ -1,7 +1,14 @@
 // Creating `kpm env` sessions (§7.1, §7.4): a fresh key and id, the blobs, and the listener that
-// will decrypt them. A session id whose files already exist is never reused: pick another.
+// will decrypt them. A session id whose files already exist is never reused: pick another. Once
+// the new listener is ready, the listeners it replaces in the same shell stop (docs/sessions.md).
 
-import { type ListenerStart, launchListener, SessionError } from "@kpm/session";
+import {
+  type ListenerStart,
+  launchListener,
+  type OwnerProcess,
+  SessionError,
+  stopOwnedListeners,
+} from "@kpm/session";
 import {
   encryptValue,
   formatStrictBlob,
@@ -23,19 +30,29 @@ export interface StartedSession {
   blobs: string[];
 }
 
+/** The shell the listener exits with, and whether it replaces that shell's loaded listener. */
+export interface Ownership {
+  owner: OwnerProcess;
+  replaceable: boolean;
+}
+
 async function launch(
   ctx: KpmContext,
+  ownership: Ownership,
   build: () => ListenerStart,
 ): Promise<{ start: ListenerStart; socket: string }> {
+  const runtimeDir = runtimeDirFor(ctx.env);
   for (let attempt = 0; ; attempt++) {
-    const start = build();
+    const start = { ...build(), ...ownership };
     try {
-      const { socket } = await launchListener({
-        command: selfCommand(),
-        runtimeDir: runtimeDirFor(ctx.env),
-        start,
-        env: ctx.env,
-      });
+      const { socket } = await launchListener({ command: selfCommand(), runtimeDir, start, env: ctx.env });
+      // Only after the new one is ready: a failed load leaves the shell's current session working.
+      if (ownership.replaceable) {
+        await stopOwnedListeners(runtimeDir, ownership.owner, {
+          replaceableOnly: true,
+          keep: start.sessionId,
+        });
+      }
       return { start, socket };
     } catch (error) {
       if (error instanceof SessionError && error.code === "sid_taken" && attempt < SESSION_ID_ATTEMPTS)
@@ -49,10 +66,11 @@ async function launch(
 export async function startDefaultSession(
   ctx: KpmContext,
   values: readonly string[],
+  ownership: Ownership,
 ): Promise<StartedSession> {
   const config = await ctx.config();
   let blobs: string[] = [];
-  const { start, socket } = await launch(ctx, () => {
+  const { start, socket } = await launch(ctx, ownership, () => {
     const sessionId = generateSessionId();
     const sessionKey = generateSessionKey();
     blobs = values.map((value) => encryptValue(sessionKey, sessionId, value));
@@ -61,11 +79,15 @@ export async function startDefaultSession(
   return { sessionId: start.sessionId, socket, blobs };
 }
 
-export async function startStrictSession(ctx: KpmContext, refs: readonly KmsRef[]): Promise<StartedSession> {
+export async function startStrictSession(
+  ctx: KpmContext,
+  refs: readonly KmsRef[],
+  ownership: Ownership,
+): Promise<StartedSession> {
   const config = await ctx.config();
   const settings = await ctx.clientSettings();
   let blobs: string[] = [];
-  const { start, socket } = await launch(ctx, () => {
+  const { start, socket } = await launch(ctx, ownership, () => {
     const sessionId = generateStrictSessionId();
     blobs = refs.map((ref) =>
       formatStrictBlob(sessionId, {

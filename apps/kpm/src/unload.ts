@@ -1,12 +1,17 @@
-// `kpm env --unload` (§8.1): stop this shell's session listeners and print the unset lines.
+// `kpm env --unload` (§8.1): stop this shell's session listeners and print the unset lines. "This
+// shell's" means every session named in its environment plus every listener it owns
+// (docs/sessions.md), so a shell that lost its variables can still end its listeners.
 import { basename } from "node:path";
-import { findListenerSocket, stopListener } from "@kpm/session";
+import { findListenerSocket, stopListener, stopOwnedListeners } from "@kpm/session";
 import { writeStdout } from "./cli/io.ts";
 import type { KpmContext } from "./context.ts";
+import { type ListenerFlags, listenerOwnership } from "./env-ownership.ts";
 import { runtimeDirFor } from "./listener-client.ts";
 import { managedBlobs } from "./managed-env.ts";
 
-export async function unloadSessions(ctx: KpmContext, _shellOutput: boolean): Promise<number> {
+const SESSION_VARIABLES = ["KPM_SESSION", "KPM_DECRYPT_SOCK", "KPM_TEMPLATE"];
+
+export async function unloadSessions(ctx: KpmContext, flags: ListenerFlags): Promise<number> {
   const runtimeDir = runtimeDirFor(ctx.env);
   const blobs = managedBlobs(ctx.env);
   const sessions = new Set(blobs.map((blob) => blob.sessionId));
@@ -16,11 +21,13 @@ export async function unloadSessions(ctx: KpmContext, _shellOutput: boolean): Pr
     const socket = findListenerSocket(sessionId, ctx.env, runtimeDir);
     if (socket && (await stopListener(runtimeDir, sessionId, socket))) stopped++;
   }
+  const { owner } = listenerOwnership(flags);
+  stopped += (await stopOwnedListeners(runtimeDir, owner, { replaceableOnly: false })).length;
   const fish = basename(ctx.env.SHELL ?? "") === "fish";
   const names = blobs.map((blob) => blob.name);
   const lines = fish
-    ? [...names, "KPM_SESSION", "KPM_DECRYPT_SOCK"].map((name) => `set -e ${name}`)
-    : [...names.map((name) => `unset ${name}`), "unset KPM_SESSION KPM_DECRYPT_SOCK"];
+    ? [...names, ...SESSION_VARIABLES].map((name) => `set -e ${name}`)
+    : [...names.map((name) => `unset ${name}`), `unset ${SESSION_VARIABLES.join(" ")}`];
   ctx.log.info(`✓ Stopped ${stopped} session listener(s)`);
   await writeStdout(`${lines.join("\n")}\n`);
   return 0;

@@ -5,9 +5,21 @@ export { SessionError, type SessionErrorCode } from "./error.ts";
 export { findListenerSocket } from "./find-listener.ts";
 export { type LaunchOptions, launchListener } from "./launch.ts";
 export { type RunListenerOptions, runListener } from "./listener.ts";
+export {
+  describeOwner,
+  detectOwnerShell,
+  isOwnerAlive,
+  OWNER_POLL_MS,
+  type OwnerProcess,
+} from "./owner.ts";
 export { checkRuntimeDir, ensureRuntimeDir, resolveRuntimeDir } from "./runtime-dir.ts";
-export { cleanupStaleSessions, readSessionRecord, type SessionRecord } from "./session-record.ts";
+export {
+  cleanupStaleSessions,
+  listSessionRecords,
+  readSessionRecord,
+  type SessionRecord,
+} from "./session-record.ts";
 export { checkSocketPath, MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
 export type { IssuedRef, ListenerStart } from "./start-message.ts";
-export { stopListener } from "./stop-listener.ts";
+export { type OwnedListenerFilter, stopListener, stopOwnedListeners } from "./stop-listener.ts";
 export type { StrictClientConfig, StrictResolution, StrictResolver } from "./strict-resolver.ts";

@@ -10,6 +10,7 @@ import { SessionError } from "./error.ts";
 import { describeFsError } from "./fs-error.ts";
 import { IssuedRefs } from "./issued-refs.ts";
 import { type LongTimeout, setLongTimeout } from "./long-timeout.ts";
+import { OWNER_POLL_MS, watchOwner } from "./owner.ts";
 import { pathExists } from "./path-exists.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, listenForRequests } from "./request-server.ts";
 import { checkRuntimeDir } from "./runtime-dir.ts";
@@ -34,6 +35,8 @@ export interface RunListenerOptions {
   stopSignal?: AbortSignal;
   /** Value-free debug log; defaults to KPM_DEBUG=1. */
   debug?: boolean;
+  /** How often the owner shell is checked; 1 s unless a test shortens it. */
+  ownerPollMs?: number;
 }
 
 /** Runs the listener; resolves with the process exit code once it has stopped. */
@@ -104,6 +107,8 @@ export async function runListener(options: RunListenerOptions): Promise<number> 
       created_at: rfc3339(startedAt),
       expires_at: message.mode === "default" ? rfc3339(startedAt + message.ttl * 1000) : null,
       idle_timeout: message.mode === "strict" ? message.idle_timeout : null,
+      owner: message.owner ?? null,
+      replaceable: message.replaceable ?? false,
     });
   } catch (error) {
     server.stop(true);
@@ -116,11 +121,13 @@ export async function runListener(options: RunListenerOptions): Promise<number> 
     let stopped = false;
     let expiry: LongTimeout | null = null;
     let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    let stopWatchingOwner = (): void => {};
 
     const stop = (reason: string): void => {
       if (stopped) return;
       stopped = true;
       expiry?.cancel();
+      stopWatchingOwner();
       clearTimeout(idleTimer);
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       options.stopSignal?.removeEventListener("abort", onAbort);
@@ -152,6 +159,15 @@ export async function runListener(options: RunListenerOptions): Promise<number> 
       idleTimer = setTimeout(checkIdle, idleMs);
     } else {
       expiry = setLongTimeout(session.expiresAtMs, () => stop("session expired"));
+    }
+    // A listener never outlives the shell that loaded its blobs (docs/sessions.md).
+    const owner = message.owner;
+    if (owner) {
+      stopWatchingOwner = watchOwner(
+        owner,
+        () => stop("owner shell exited"),
+        options.ownerPollMs ?? OWNER_POLL_MS,
+      );
     }
 
     debug(`listener started: mode=${message.mode} pid=${process.pid}`);

@@ -15,6 +15,9 @@ import { dirname, join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { isValidSessionId } from "./session-id.ts";
 
+/** An owner shell as records and start documents spell it (OwnerProcess). */
+export const ownerSchema = z.object({ pid: z.int().check(z.positive()), start_time: z.nullable(z.string()) });
+
 const sessionRecordSchema = z.object({
   session: z.string(),
   pid: z.int().check(z.positive()),
@@ -23,6 +26,10 @@ const sessionRecordSchema = z.object({
   created_at: z.string(),
   expires_at: z.nullable(z.string()),
   idle_timeout: z.nullable(z.int()),
+  // The shell the listener exits with, and whether a later load in that shell replaces it
+  // (docs/sessions.md). Optional: records of earlier listeners lack both.
+  owner: z.optional(z.nullable(ownerSchema)),
+  replaceable: z.optional(z.boolean()),
 });
 
 export type SessionRecord = z.infer<typeof sessionRecordSchema>;
@@ -50,21 +57,33 @@ export function writeSessionRecord(runtimeDir: string, record: SessionRecord): v
   }
 }
 
-/** Removes records whose pid is gone, and the socket each names when it lies inside runtimeDir. */
-export function cleanupStaleSessions(runtimeDir: string): void {
+/** Every well-formed record in runtimeDir whose file name matches its session. */
+export function listSessionRecords(runtimeDir: string): SessionRecord[] {
+  return recordFiles(runtimeDir).map(({ record }) => record);
+}
+
+function recordFiles(runtimeDir: string): Array<{ path: string; record: SessionRecord }> {
   let names: string[];
   try {
     names = readdirSync(runtimeDir);
   } catch {
-    return;
+    return [];
   }
-  const directory = resolve(runtimeDir);
+  const found: Array<{ path: string; record: SessionRecord }> = [];
   for (const name of names) {
     if (!name.endsWith(".json")) continue;
-    const sessionId = name.slice(0, -".json".length);
-    const recordPath = join(runtimeDir, name);
-    const record = readRecordFile(recordPath);
-    if (record === null || record.session !== sessionId || isProcessAlive(record.pid)) continue;
+    const path = join(runtimeDir, name);
+    const record = readRecordFile(path);
+    if (record !== null && record.session === name.slice(0, -".json".length)) found.push({ path, record });
+  }
+  return found;
+}
+
+/** Removes records whose pid is gone, and the socket each names when it lies inside runtimeDir. */
+export function cleanupStaleSessions(runtimeDir: string): void {
+  const directory = resolve(runtimeDir);
+  for (const { path: recordPath, record } of recordFiles(runtimeDir)) {
+    if (isProcessAlive(record.pid)) continue;
     removeQuietly(recordPath);
     const socketPath = resolve(directory, record.socket);
     if (dirname(socketPath) === directory && isSocket(socketPath)) removeQuietly(socketPath);

@@ -3,6 +3,8 @@
 // or environment. Encoded straight into bytes so the key is never held in a JS string here.
 import * as z from "zod/mini";
 import { encodeBase64 } from "./base64.ts";
+import type { OwnerProcess } from "./owner.ts";
+import { ownerSchema } from "./session-record.ts";
 
 export interface IssuedRef {
   Type: string;
@@ -11,21 +13,35 @@ export interface IssuedRef {
   Default: string | null;
 }
 
-export type ListenerStart =
-  | { mode: "default"; sessionId: string; ttlSeconds: number; sessionKey: Uint8Array }
-  | {
-      mode: "strict";
-      sessionId: string;
-      idleTimeoutSeconds: number;
-      server: string;
-      clientCert: string;
-      clientKey: string;
-      ca: string;
-      refs: IssuedRef[];
-    };
+/** Who the listener belongs to (docs/sessions.md); both default to none. */
+interface Ownership {
+  /** The shell it exits with; absent or null: it lives until its TTL or idle timeout. */
+  owner?: OwnerProcess | null;
+  /** A later `kpm env` load in the same owner shell stops it. */
+  replaceable?: boolean;
+}
+
+export type ListenerStart = Ownership &
+  (
+    | { mode: "default"; sessionId: string; ttlSeconds: number; sessionKey: Uint8Array }
+    | {
+        mode: "strict";
+        sessionId: string;
+        idleTimeoutSeconds: number;
+        server: string;
+        clientCert: string;
+        clientKey: string;
+        ca: string;
+        refs: IssuedRef[];
+      }
+  );
 
 const sessionIdSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/));
 const secondsSchema = z.int().check(z.positive());
+const ownershipFields = {
+  owner: z.optional(z.nullable(ownerSchema)),
+  replaceable: z.optional(z.boolean()),
+};
 
 const startMessageSchema = z.discriminatedUnion("mode", [
   z.object({
@@ -36,6 +52,7 @@ const startMessageSchema = z.discriminatedUnion("mode", [
     ttl: secondsSchema,
     // 32 bytes in padded standard base64 is exactly 43 characters plus one "=".
     session_key: z.string().check(z.regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/)),
+    ...ownershipFields,
   }),
   z.object({
     v: z.literal(1),
@@ -50,6 +67,7 @@ const startMessageSchema = z.discriminatedUnion("mode", [
     refs: z.array(
       z.object({ Type: z.string(), Path: z.string(), Key: z.string(), Default: z.nullable(z.string()) }),
     ),
+    ...ownershipFields,
   }),
 ]);
 
@@ -63,6 +81,7 @@ export function parseStartMessage(value: unknown): StartMessage | null {
 /** The stdin document as bytes; the caller zeroes it once written (it may hold the key). */
 export function encodeStartMessage(start: ListenerStart, socketPath: string): Uint8Array {
   const encoder = new TextEncoder();
+  const ownership = { owner: start.owner ?? null, replaceable: start.replaceable ?? false };
   if (start.mode === "strict") {
     return encoder.encode(
       JSON.stringify({
@@ -81,6 +100,7 @@ export function encodeStartMessage(start: ListenerStart, socketPath: string): Ui
           Key: ref.Key,
           Default: ref.Default,
         })),
+        ...ownership,
       }),
     );
   }
@@ -90,6 +110,7 @@ export function encodeStartMessage(start: ListenerStart, socketPath: string): Ui
     session: start.sessionId,
     socket: socketPath,
     ttl: start.ttlSeconds,
+    ...ownership,
   });
   const prefix = encoder.encode(`${head.slice(0, -1)},"session_key":"`);
   const suffix = encoder.encode('"}');

@@ -1,8 +1,9 @@
-// Ending a session early (`kpm env --unload`, spec §8.1): SIGTERM the listener named by the
-// session record and wait for its socket to disappear.
+// Ending a session early (`kpm env --unload`, spec §8.1, and a reload in the same shell):
+// SIGTERM the listener named by the session record and wait for its socket to disappear.
 import { readFileSync } from "node:fs";
+import { type OwnerProcess, sameOwner } from "./owner.ts";
 import { pathExists } from "./path-exists.ts";
-import { readSessionRecord } from "./session-record.ts";
+import { listSessionRecords, readSessionRecord } from "./session-record.ts";
 
 export const STOP_WAIT_MS = 2000;
 const POLL_MS = 10;
@@ -26,6 +27,32 @@ export async function stopListener(
     await Bun.sleep(POLL_MS);
   }
   return true;
+}
+
+export interface OwnedListenerFilter {
+  /** Only listeners a later load replaces (shell output), not ones asked for with --listener. */
+  replaceableOnly: boolean;
+  /** A session to leave running: the one that replaces the others. */
+  keep?: string;
+}
+
+/** Stops the listeners `owner` owns (docs/sessions.md); resolves with the ids of those stopped. */
+export async function stopOwnedListeners(
+  runtimeDir: string,
+  owner: OwnerProcess,
+  filter: OwnedListenerFilter,
+): Promise<string[]> {
+  const owned = listSessionRecords(runtimeDir).filter(
+    (record) =>
+      record.owner != null &&
+      sameOwner(record.owner, owner) &&
+      record.session !== filter.keep &&
+      (!filter.replaceableOnly || record.replaceable === true),
+  );
+  const stopped = await Promise.all(
+    owned.map((record) => stopListener(runtimeDir, record.session, record.socket)),
+  );
+  return owned.filter((_, index) => stopped[index]).map((record) => record.session);
 }
 
 /**

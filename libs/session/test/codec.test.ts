@@ -31,9 +31,13 @@ describe("start document", () => {
         sessionId,
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
         fc.integer({ min: 1, max: 1e9 }),
-        (sid, key, ttl) => {
+        fc.option(
+          fc.record({ pid: fc.integer({ min: 1, max: 2 ** 22 }), start_time: fc.option(fc.string()) }),
+        ),
+        fc.boolean(),
+        (sid, key, ttl, owner, replaceable) => {
           const bytes = encodeStartMessage(
-            { mode: "default", sessionId: sid, ttlSeconds: ttl, sessionKey: key },
+            { mode: "default", sessionId: sid, ttlSeconds: ttl, sessionKey: key, owner, replaceable },
             `/r/${sid}.sock`,
           );
           const parsed = parseStartMessage(JSON.parse(new TextDecoder().decode(bytes)));
@@ -43,6 +47,8 @@ describe("start document", () => {
             session: sid,
             socket: `/r/${sid}.sock`,
             ttl,
+            owner,
+            replaceable,
             session_key: Buffer.from(key).toString("base64"),
           });
         },

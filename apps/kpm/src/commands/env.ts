@@ -4,7 +4,9 @@ import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
-import { type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
+import type { KpmContext } from "../context.ts";
+import { type OutputFormat, type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
+import { checkListenerWanted, type ListenerFlags, listenerOwnership } from "../env-ownership.ts";
 import { chooseTemplate, isKmsEntry, loadEntries } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
@@ -18,6 +20,15 @@ export const envArgs = {
   //blog:part-2
   strict: { type: "boolean", description: "Strict references: every decrypt is an AgentKMS round trip" },
   unload: { type: "boolean", description: "Stop this shell's session listeners and print unset lines" },
+  listener: {
+    type: "boolean",
+    description: "Start a listener for dotenv/json to a file or pipe (stops when this shell exits)",
+  },
+  "shell-pid": {
+    type: "string",
+    description: "The shell whose exit stops the listener (default: the shell running kpm)",
+    valueHint: "pid",
+  },
   secure: { type: "boolean", description: "Not supported here (kpm run --secure)" },
 } as const;
 
@@ -26,10 +37,11 @@ export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 //blog:part-2
 export default defineKpmCommand({
   meta: { name: "env", description: "Print env lines for a template (alias: export)" },
-  usage: "[--from <template>] [--output dotenv|shell|json] [--plaintext | --strict] [--unload]",
+  usage:
+    "[--from <template>] [--output dotenv|shell|json] [--plaintext | --strict] [--listener] [--shell-pid <pid>] [--unload]",
   args: envArgs,
   run: async ({ args, data: ctx }) => {
-    const command = ctx.commandName.split(" ")[0];
+    const command = ctx.commandName.split(" ")[0] ?? "env";
     if (args.secure) throw new CliError(`kpm ${command}: --secure is only supported by kpm run`, 2);
     if (args.strict && args.plaintext) {
       throw new CliError(
@@ -38,7 +50,17 @@ export default defineKpmCommand({
     }
     const format = parseFormat(args.output);
     if (!format) throw new CliError(`unknown format: ${args.output}`);
-    if (args.unload) return unloadSessions(ctx, args.output !== undefined && format === "shell");
+    const flags: ListenerFlags = {
+      command,
+      format,
+      listener: args.listener === true,
+      shellPid: args["shell-pid"],
+    };
+    if (args.listener && args.plaintext) {
+      throw new CliError("kpm: --listener and --plaintext are mutually exclusive", 2);
+    }
+    if (args.unload) return unloadSessions(ctx, flags);
+    const ownership = args.plaintext ? null : listenerOwnership(flags);
 
     const config = await ctx.config();
     const template = chooseTemplate(
@@ -54,9 +76,11 @@ export default defineKpmCommand({
       await writeStdout(renderOutput(format, plainLines(entries), false));
       return 0;
     }
+    if (ownership !== null) checkListenerWanted(flags);
     if (!args.plaintext && process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
     const client = await ctx.client({ authenticateEarly: true });
 
+    if (ownership === null) return printPlaintext(ctx, format, entries, kms.length, client);
     if (args.strict) {
       try {
         await client.authenticate();
@@ -67,6 +91,7 @@ export default defineKpmCommand({
       const session = await startStrictSession(
         ctx,
         kms.map((entry) => entry.ref),
+        ownership,
       );
       const lines = mergeValues(entries, session.blobs);
       ctx.log.info(`✓ Prepared ${kms.length} strict references (values are fetched per decrypt)`);
@@ -74,37 +99,13 @@ export default defineKpmCommand({
         `✓ Strict mode: per-decrypt mTLS round-trip (session: ${session.sessionId}, no session TTL, idle exit after ${config.strictIdleTimeout}s)`,
       );
       ctx.log.info(`✓ Decrypt listener: ${session.socket}`);
-      await writeStdout(renderOutput(format, withSession(lines, session), false));
+      await writeStdout(renderOutput(format, withSession(lines, session, template.path), false));
       return 0;
     }
 
-    const { canPassInEnvironment, resolveBatch, UNPASSABLE_VALUE } = await import("@kpm/agentkms-client");
-    const results = await resolveBatch(
-      client,
-      kms.map((entry) => entry.ref),
-    );
-    const failures = kms.flatMap((entry, index) => {
-      const result = results[index];
-      if (result && !result.ok) return [`error: resolve ${entry.key}: ${result.error.message}`];
-      // Plaintext lines become the shell's variables: a value no environment holds unchanged
-      // (a NUL byte the shell would drop, a string past execve's limit) is refused, not mangled.
-      if (args.plaintext && result?.ok && !canPassInEnvironment(entry.key, result.value))
-        return [`error: resolve ${entry.key}: ${UNPASSABLE_VALUE}`];
-      return [];
-    });
-    if (failures.length > 0) throw new CliError(failures);
-    const values = results.map((result) => (result.ok ? result.value : ""));
-
-    if (args.plaintext) {
-      const lines = mergeValues(entries, values);
-      ctx.log.info(`✓ Resolved ${kms.length} secrets from AgentKMS`);
-      ctx.log.info("✓ Plaintext output (--plaintext flag set)");
-      await writeStdout(renderOutput(format, lines, true));
-      return 0;
-    }
-
+    const values = await resolveValues(client, kms, false);
     const { startDefaultSession } = await import("../sessions.ts");
-    const session = await startDefaultSession(ctx, values);
+    const session = await startDefaultSession(ctx, values, ownership);
     values.fill("");
     const lines = mergeValues(entries, session.blobs);
     ctx.log.info(`✓ Resolved ${kms.length} secrets from AgentKMS`);
@@ -112,10 +113,48 @@ export default defineKpmCommand({
       `✓ Encrypted values (AES-256-GCM, session: ${session.sessionId}, TTL: ${config.sessionKeyTtl}s)`,
     );
     ctx.log.info(`✓ Decrypt listener: ${session.socket}`);
-    await writeStdout(renderOutput(format, withSession(lines, session), false));
+    await writeStdout(renderOutput(format, withSession(lines, session, template.path), false));
     return 0;
   },
 });
+
+type KmsEntry = Extract<TemplateEntry, { kind: "kms" }>;
+type Client = Awaited<ReturnType<KpmContext["client"]>>;
+
+/** Every KMS value, or one error line per failing entry (all or nothing, §8.1 step 4). */
+async function resolveValues(client: Client, kms: KmsEntry[], plaintext: boolean): Promise<string[]> {
+  const { canPassInEnvironment, resolveBatch, UNPASSABLE_VALUE } = await import("@kpm/agentkms-client");
+  const results = await resolveBatch(
+    client,
+    kms.map((entry) => entry.ref),
+  );
+  const failures = kms.flatMap((entry, index) => {
+    const result = results[index];
+    if (result && !result.ok) return [`error: resolve ${entry.key}: ${result.error.message}`];
+    // Plaintext lines become the shell's variables: a value no environment holds unchanged
+    // (a NUL byte the shell would drop, a string past execve's limit) is refused, not mangled.
+    if (plaintext && result?.ok && !canPassInEnvironment(entry.key, result.value))
+      return [`error: resolve ${entry.key}: ${UNPASSABLE_VALUE}`];
+    return [];
+  });
+  if (failures.length > 0) throw new CliError(failures);
+  return results.map((result) => (result.ok ? result.value : ""));
+}
+
+async function printPlaintext(
+  ctx: KpmContext,
+  format: OutputFormat,
+  entries: TemplateEntry[],
+  kmsCount: number,
+  client: Client,
+): Promise<number> {
+  const values = await resolveValues(client, entries.filter(isKmsEntry), true);
+  const lines = mergeValues(entries, values);
+  ctx.log.info(`✓ Resolved ${kmsCount} secrets from AgentKMS`);
+  ctx.log.info("✓ Plaintext output (--plaintext flag set)");
+  await writeStdout(renderOutput(format, lines, true));
+  return 0;
+}
 
 function plain(entry: TemplateEntry): OutputLine {
   return { key: entry.key, value: entry.kind === "plain" ? entry.value : "" };
@@ -133,10 +172,16 @@ function mergeValues(entries: TemplateEntry[], kmsValues: readonly string[]): Ou
   );
 }
 
-function withSession(lines: OutputLine[], session: { sessionId: string; socket: string }): OutputLine[] {
+/** KPM_TEMPLATE names the template loaded, so a later reload hint can name it too. */
+function withSession(
+  lines: OutputLine[],
+  session: { sessionId: string; socket: string },
+  templatePath: string,
+): OutputLine[] {
   return [
     ...lines,
     { key: "KPM_SESSION", value: session.sessionId },
     { key: "KPM_DECRYPT_SOCK", value: session.socket },
+    { key: "KPM_TEMPLATE", value: templatePath },
   ];
 }

@@ -29,7 +29,7 @@ export async function planEnvScanRun(ctx: KpmContext): Promise<ChildPlan> {
       if (!inspection.ok) return { name, ok: false as const, reason: inspection.error };
       const { sessionId } = inspection;
       const listener = listenerFor(sessionId);
-      const result = listener.ok ? await decryptAt(listener.socket, value, sessionId) : listener;
+      const result = listener.ok ? await decryptAt(listener.socket, value, sessionId, ctx.env) : listener;
       if (!result.ok) return { name, ok: false as const, reason: result.reason };
       if (!canPassInEnvironment(name, result.plaintext))
         return { name, ok: false as const, reason: UNPASSABLE_VALUE };

@@ -45,10 +45,11 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
   const env: Record<string, string | undefined> = { ...ctx.env };
   if (run.secure) {
-    // §9.1.4: no inherited blob, KPM_SESSION or KPM_DECRYPT_SOCK reaches a --secure child.
+    // §9.1.4: no inherited blob, KPM_SESSION, KPM_DECRYPT_SOCK or KPM_TEMPLATE reaches a --secure child.
     for (const blob of managedBlobs(env)) delete env[blob.name];
     delete env.KPM_SESSION;
     delete env.KPM_DECRYPT_SOCK;
+    delete env.KPM_TEMPLATE;
     for (const name of filtered) delete env[name];
   }
   for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;

@@ -80,6 +80,7 @@ export function startInProcess(
     createStrictResolver?: () => StrictResolver;
     requestTimeoutMs?: number;
     debug?: boolean;
+    ownerPollMs?: number;
   },
 ): InProcessListener {
   const bytes = input instanceof Uint8Array ? input : new TextEncoder().encode(JSON.stringify(input));
@@ -104,6 +105,7 @@ export function startInProcess(
     requestTimeoutMs: options.requestTimeoutMs,
     stopSignal: controller.signal,
     debug: options.debug ?? false,
+    ownerPollMs: options.ownerPollMs,
   });
   return { ready, exit, stop: () => controller.abort() };
 }
