@@ -4,8 +4,11 @@
 
 import { MiB } from "./limits.ts";
 
-/** `too_large`, `not_regular`, `is_directory`, or the errno name of a failed open/read ("ENOENT"). */
-export type BoundedReadErrorCode = "too_large" | "not_regular" | "is_directory" | (string & {});
+/**
+ * The reader's own refusals are lower-case: `too_large`, `not_regular`. Everything else is the
+ * errno name of what failed ("ENOENT", "EACCES"; "EISDIR" for a directory, found before reading).
+ */
+export type BoundedReadErrorCode = "too_large" | "not_regular" | (string & {});
 
 const errnoReasons: Readonly<Record<string, string>> = {
   ENOENT: "no such file or directory",
@@ -42,7 +45,12 @@ export class BoundedReadError extends Error {
   }
 
   static tooLarge(what: string, maxBytes: number, size?: number): BoundedReadError {
-    return new BoundedReadError("too_large", `${what} too large (max ${formatLimit(maxBytes)})`, maxBytes, size);
+    return new BoundedReadError(
+      "too_large",
+      `${what} too large (max ${formatLimit(maxBytes)})`,
+      maxBytes,
+      size,
+    );
   }
 
   /** Wraps a node:fs error (or anything thrown by open/fstat/read) by its errno name. */

@@ -18,7 +18,7 @@ const FIRST_CHUNK = 64 * 1024;
 
 /**
  * The file's bytes, at most `maxBytes` of them. Throws only BoundedReadError: `too_large`,
- * `is_directory`, `not_regular` (with `regularOnly`), or the errno name of a failed open or read.
+ * `not_regular` (with `regularOnly`), or the errno name of what failed (`EISDIR` for a directory).
  * Buffers it lets go of are zeroed, so a private key read through here exists once in memory.
  */
 export function readFileBounded(path: string, maxBytes: number, options: ReadFileOptions = {}): Uint8Array {
@@ -34,7 +34,7 @@ export function readFileBounded(path: string, maxBytes: number, options: ReadFil
     if (options.regularOnly && !regular) {
       throw new BoundedReadError("not_regular", "not a regular file", maxBytes);
     }
-    if (stat.isDirectory()) throw new BoundedReadError("is_directory", "is a directory", maxBytes);
+    if (stat.isDirectory()) throw new BoundedReadError("EISDIR", "is a directory", maxBytes);
     if (regular && stat.size > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes, stat.size);
     return readAll(fd, maxBytes, regular ? stat.size : 0);
   } catch (error) {

@@ -180,7 +180,7 @@ describe("failures", () => {
     const file = join(dir, "plain");
     writeFileSync(file, "x");
     const cases = [
-      [sub, "is_directory", "is a directory"],
+      [sub, "EISDIR", "is a directory"],
       [join(dir, "missing"), "ENOENT", "no such file or directory"],
       [join(file, "below"), "ENOTDIR", "not a directory"],
     ];

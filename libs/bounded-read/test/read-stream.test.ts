@@ -34,7 +34,11 @@ describe("readStreamBounded", () => {
   test("one byte over the cap is refused and what was read is zeroed", async () => {
     const chunk = new Uint8Array([7, 7, 7, 7]);
     const error = await failure(() => readStreamBounded(streamOf([chunk]), 3));
-    expect([error.code, error.message, error.size]).toEqual(["too_large", "input too large (max 3 bytes)", undefined]);
+    expect([error.code, error.message, error.size]).toEqual([
+      "too_large",
+      "input too large (max 3 bytes)",
+      undefined,
+    ]);
     expect([...chunk]).toEqual([0, 0, 0, 0]);
   });
 

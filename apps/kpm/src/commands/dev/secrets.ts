@@ -1,5 +1,6 @@
 // `kpm dev secrets set|list|delete` (§15.2): write the dev store directly (credential namespaces).
 import { deleteDevSecret, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
+import { MiB, readStreamBounded } from "@kpm/bounded-read";
 import { asSubcommand, defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { writeStdout } from "../../cli/io.ts";
@@ -19,8 +20,17 @@ const set = defineKpmCommand({
     }
     const fields: Record<string, string> = {};
     if (pairs.length === 1 && !(pairs[0] as string).includes("=")) {
-      const text = await Bun.stdin.text();
-      fields[pairs[0] as string] = text.replace(/\n+$/, "");
+      let bytes: Uint8Array;
+      try {
+        // Capped like `kpm add`: `kpm dev secrets set p f < /dev/zero` fails at once.
+        bytes = await readStreamBounded(Bun.stdin.stream(), MiB);
+      } catch (error) {
+        throw new CliError(`error: read stdin: ${(error as Error).message}`);
+      }
+      fields[pairs[0] as string] = new TextDecoder("utf-8", { ignoreBOM: true })
+        .decode(bytes)
+        .replace(/\n+$/, "");
+      bytes.fill(0);
     } else {
       for (const pair of pairs) {
         const eq = pair.indexOf("=");
