@@ -166,6 +166,21 @@ describe("regularOnly", () => {
     }
   });
 
+  test("without it, the open of a FIFO with no writer never returns (what regularOnly defends against)", async () => {
+    const path = fifo("blocking");
+    const entry = JSON.stringify(`${import.meta.dir}/../src/index.ts`);
+    const outcome = async (options: string) => {
+      const script = `import { readFileBounded } from ${entry};
+try { readFileBounded(${JSON.stringify(path)}, 1024, ${options}); console.log("read"); }
+catch (error) { console.log(error.code); }`;
+      const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", timeout: 1500 });
+      const [out] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+      return child.signalCode ?? out.trim();
+    };
+    expect(await outcome("{ regularOnly: true }")).toBe("not_regular");
+    expect(await outcome("{}")).toBe("SIGTERM");
+  });
+
   test("a regular file is read as usual", () => {
     const path = join(dir, "regular");
     writeFileSync(path, "a: [A]\n");
