@@ -13,7 +13,7 @@ export interface ReadFileOptions {
   regularOnly?: boolean;
 }
 
-/** The first buffer when the size is unknown: a device or FIFO rarely gives more per read. */
+/** The first buffer when the size is unknown (fstat says 0): a device or FIFO rarely gives more per read. */
 const FIRST_CHUNK = 64 * 1024;
 
 /**
@@ -22,9 +22,11 @@ const FIRST_CHUNK = 64 * 1024;
  * Buffers it lets go of are zeroed, so a private key read through here exists once in memory.
  */
 export function readFileBounded(path: string, maxBytes: number, options: ReadFileOptions = {}): Uint8Array {
+  // O_NOCTTY as readFileSync opens: a terminal device named here never becomes the controlling tty.
+  const flags = constants.O_RDONLY | constants.O_NOCTTY | (options.regularOnly ? constants.O_NONBLOCK : 0);
   let fd: number;
   try {
-    fd = openSync(path, options.regularOnly ? constants.O_RDONLY | constants.O_NONBLOCK : constants.O_RDONLY);
+    fd = openSync(path, flags);
   } catch (error) {
     throw BoundedReadError.fromSystem(error, maxBytes);
   }
@@ -47,8 +49,9 @@ export function readFileBounded(path: string, maxBytes: number, options: ReadFil
 
 /** Reads to end of file; `expected` sizes the first buffer (a regular file may still grow or shrink). */
 function readAll(fd: number, maxBytes: number, expected: number): Uint8Array {
-  // One byte past the cap tells "exactly the cap" from "more" without reading further.
-  let buffer = new Uint8Array(Math.min(maxBytes, Math.max(expected, FIRST_CHUNK)) + 1);
+  // One byte past the expected size (or the cap) tells "all of it" from "more" in the second read;
+  // sized to the file, not to a chunk: a zeroed 64 KiB buffer per PEM file tripled the read's cost.
+  let buffer = new Uint8Array(Math.min(maxBytes, expected > 0 ? expected : FIRST_CHUNK) + 1);
   let length = 0;
   try {
     for (;;) {
