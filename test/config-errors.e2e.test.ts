@@ -368,11 +368,19 @@ describe("bad input to kpm add", () => {
     expect(secretWrites()).toBe(before);
   });
 
-  test("a 2 MiB value is refused with its size and never sent", async () => {
+  test("a 2 MiB value is refused and never sent: piped, reading stops at 1 MiB; a file, by its size", async () => {
     const before = secretWrites();
     const value = MARKER.repeat(Math.ceil((2 * 1024 * 1024) / MARKER.length)).slice(0, 2 * 1024 * 1024);
     const result = await kpmIn(ok, ["add", "svc/huge"], value);
     expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: value too large (more than 1048576 bytes; AgentKMS accepts at most 1 MiB per request)\n",
+    });
+    const file = join(ok.root, "huge.txt");
+    writeFileSync(file, value);
+    expect(await kpmIn(ok, ["add", "svc/huge", "--from-file", file])).toEqual({
       code: 1,
       stdout: "",
       stderr: "error: value too large (2097152 bytes; AgentKMS accepts at most 1 MiB per request)\n",

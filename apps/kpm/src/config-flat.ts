@@ -1,10 +1,9 @@
 // config.yaml (spec §4.3) without yaml or zod: defaults, and the reader for a flat file of plain
 // `key: value` lines (what init and quickstart write). On `kpm get` the YAML parser and the schema
 // cost several ms of startup, so the CLI loads config.ts (both) only when this reader declines.
-import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { BoundedReadError, MAX_CONFIG_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { CliError } from "./cli/errors.ts";
-import { describeIoError } from "./io-error.ts";
 import { expandPath } from "./paths.ts";
 
 export const DEFAULT_TTL = 3600;
@@ -45,14 +44,20 @@ export function parseError(path: string, detail: string): CliError {
   return new CliError(`error: config parse error: parse config ${path}: ${detail}`);
 }
 
-/** The file's text (undefined when it does not exist) and the config it starts from. */
+/** Like readFileSync(path, "utf8"): invalid bytes become U+FFFD and a BOM is left to the parser. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * The file's text (undefined when it does not exist) and the config it starts from. At most
+ * 1 MiB is read (`--config /dev/zero` fails at once); FIFOs are read (`--config <(…)`).
+ */
 export function readConfigFile(path: string): { base: KpmConfig; text: string | undefined } {
   let text: string | undefined;
   try {
-    text = readFileSync(path, "utf8");
+    text = utf8.decode(readFileBounded(path, MAX_CONFIG_BYTES));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT") throw parseError(path, describeIoError(error));
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.code !== "ENOENT") throw parseError(path, error.message);
   }
   const base: KpmConfig = {
     path,

@@ -1,9 +1,10 @@
 // Reads and checks the client's PEM files, so a bad file is reported with the kpm-cli.md §4.3 texts
 // instead of surfacing as an opaque socket error. createClient checks when it is built; openClient
 // only after a failed first connection (a completed handshake proves the files). node:crypto is
-// loaded only by the check (~2 ms).
+// loaded only by the check (~2 ms). Each file is read with a 1 MiB cap (a cert of /dev/zero fails
+// at once instead of filling memory).
 import type { KeyObject, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { AgentKmsError } from "./errors.ts";
 
 type Crypto = typeof import("node:crypto");
@@ -24,27 +25,21 @@ export interface TlsMaterial {
   key: Uint8Array;
 }
 
-const fileErrorReasons: Record<string, string> = {
-  ENOENT: "no such file or directory",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EISDIR: "is a directory",
-  ENOTDIR: "not a directory",
-  ELOOP: "too many levels of symbolic links",
-};
-
 function tlsConfigError(detail: string): AgentKmsError {
   return new AgentKmsError("config", `TLS config: ${detail}`);
 }
 
-function readPemFile(label: string, path: string): Buffer {
+function readPemFile(label: string, path: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return readFileBounded(path, MAX_PEM_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
-    throw tlsConfigError(`read ${label} ${path}: ${fileErrorReasons[code] ?? code}`);
+    // The reader's message is the reason: "no such file or directory", "file too large (max 1 MiB)".
+    throw tlsConfigError(`read ${label} ${path}: ${(error as Error).message}`);
   }
 }
+
+/** Like Buffer#toString("utf8"): invalid bytes become U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const BEGIN = "-----BEGIN CERTIFICATE-----";
 const END = "-----END CERTIFICATE-----";
@@ -115,9 +110,9 @@ function parseKeyPair(crypto: Crypto, certPem: string, keyBytes: Uint8Array): vo
 
 /** Reads CA, cert and key (in that order, as kpm v0.2.1 did), with the §4.3 texts for unreadable files. */
 export function readTlsFiles(paths: { ca: string; cert: string; key: string }): TlsFiles {
-  const caPem = readPemFile("CA", paths.ca).toString("utf8");
-  const certPem = readPemFile("cert", paths.cert).toString("utf8");
-  const key: Uint8Array = readPemFile("key", paths.key);
+  const caPem = utf8.decode(readPemFile("CA", paths.ca));
+  const certPem = utf8.decode(readPemFile("cert", paths.cert));
+  const key = readPemFile("key", paths.key);
   return { caPem, certPem, key };
 }
 

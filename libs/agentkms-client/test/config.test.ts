@@ -73,6 +73,22 @@ describe("PEM files", () => {
     );
   });
 
+  test("a cert, key or CA of /dev/zero or /dev/urandom is refused at 1 MiB at once", () => {
+    for (const device of ["/dev/zero", "/dev/urandom"]) {
+      for (const [field, label] of [
+        ["cert", "cert"],
+        ["key", "key"],
+        ["ca", "CA"],
+      ] as const) {
+        const started = performance.now();
+        expect(constructionError({ [field]: device }).message).toBe(
+          `TLS config: read ${label} ${device}: file too large (max 1 MiB)`,
+        );
+        expect(performance.now() - started).toBeLessThan(1000);
+      }
+    }
+  });
+
   test("a key path through a regular file", () => {
     const key = join(pki.clientKey, "nested");
     expect(constructionError({ key }).message).toBe(`TLS config: read key ${key}: not a directory`);

@@ -2,16 +2,7 @@ import "reflect-metadata"; // @peculiar/x509's DI container needs Reflect metada
 // The dev PKI (wire §6.2, cli §15.1–15.2): a P-256 CA, a server certificate and client certificates,
 // laid out exactly as agentkms-dev does, plus a persisted ca.key so more clients can be issued later.
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AuthorityKeyIdentifierExtension,
@@ -29,6 +20,7 @@ import {
   X509CertificateGenerator,
 } from "@peculiar/x509";
 import { DevError, ioError } from "./errors.ts";
+import { readPemText } from "./read-pem.ts";
 
 export const DEFAULT_CLIENT_CN = "forge-gateway";
 const DEFAULT_TEAM = "AgentKMS Dev";
@@ -156,7 +148,7 @@ export async function renew(dir: string): Promise<{ count: number; validUntil: D
   }
   const paths = pkiPaths(dir);
   return io(`renew certificates in ${dir}`, async () => {
-    const serverKeyPem = readFileSync(paths.serverKey, "utf8");
+    const serverKeyPem = readPemText(paths.serverKey);
     const serverCert = await issueServerCertificate(ca, spkiOfPrivateKey(serverKeyPem));
     writePrivateFile(paths.serverCert, serverCert.toString("pem"));
     let count = 1;
@@ -164,10 +156,10 @@ export async function renew(dir: string): Promise<{ count: number; validUntil: D
     for (const cn of listClients(dir)) {
       const client = clientPaths(dir, cn);
       // The previous subject carries the identity (role, team, cn) the client was issued for.
-      const previous = new X509Certificate(readFileSync(client.cert, "utf8"));
+      const previous = new X509Certificate(readPemText(client.cert));
       const renewed = await signLeaf(ca, {
         subject: previous.subjectName,
-        publicKey: spkiOfPrivateKey(readFileSync(client.key, "utf8")),
+        publicKey: spkiOfPrivateKey(readPemText(client.key)),
         extraExtensions: [clientSan(cn)],
         usage: ExtendedKeyUsage.clientAuth,
       });
@@ -191,7 +183,7 @@ export function earliestExpiry(dir: string): Date | null {
   let earliest: Date | null = null;
   for (const file of files) {
     if (!existsSync(file)) continue;
-    const notAfter = certificateNotAfter(readFileSync(file, "utf8"));
+    const notAfter = certificateNotAfter(readPemText(file));
     if (earliest === null || notAfter < earliest) earliest = notAfter;
   }
   return earliest;
@@ -237,8 +229,8 @@ async function loadAuthority(dir: string): Promise<Authority> {
     throw new DevError("no_pki", `no CA key in ${dir} (ca.key); re-create the PKI with --force`);
   }
   return io(`load the dev CA from ${dir}`, async () => {
-    const certificate = new X509Certificate(readFileSync(paths.caCert, "utf8"));
-    const pkcs8 = createPrivateKey(readFileSync(paths.caKey, "utf8")).export({
+    const certificate = new X509Certificate(readPemText(paths.caCert));
+    const pkcs8 = createPrivateKey(readPemText(paths.caKey)).export({
       type: "pkcs8",
       format: "der",
     });

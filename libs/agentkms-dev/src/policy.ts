@@ -1,6 +1,6 @@
 // The AgentKMS policy engine (wire §3): ordered rules, first match wins, deny by default, per-rule sliding
 // rate windows and UTC time windows. Files use the §3.2 YAML format with strict decoding.
-import { readFileSync } from "node:fs";
+import { BoundedReadError, MiB, readFileBounded } from "@kpm/bounded-read";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod/mini";
 import { DevError } from "./errors.ts";
@@ -378,14 +378,19 @@ export function parsePolicy(text: string, file: string): Policy {
   };
 }
 
+/** A policy file is small; the cap keeps `--policy /dev/zero` from hanging the server's start. */
+const MAX_POLICY_BYTES = MiB;
+
 export function loadPolicy(path: string): Policy {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileBounded(path, MAX_POLICY_BYTES);
   } catch (error) {
-    throw new DevError("policy", `${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    const code = error instanceof BoundedReadError ? error.code : "error";
+    if (code === "too_large") throw new DevError("policy", `${path}: ${(error as Error).message}`);
+    throw new DevError("policy", `${path}: cannot read: ${code}`);
   }
-  return parsePolicy(text, path);
+  return parsePolicy(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes), path);
 }
 
 /** The hard-coded dev policy of agentkms-dev (wire §3.4): every operation, every key, for every role. */

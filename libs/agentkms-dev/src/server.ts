@@ -1,10 +1,10 @@
 // The dev server's transport and lifecycle: a node:tls listener (TLS 1.3, verified client certificate)
 // feeding a non-listening node:http server, because only that combination exposes the peer certificate
 // to request handlers under Bun (wire §10, §11).
-import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { BoundedReadError, MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { AuditLog } from "./audit.ts";
 import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.ts";
 import { DevError } from "./errors.ts";
@@ -54,14 +54,19 @@ export function formatLogLine(
   return line;
 }
 
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 function readPkiFile(dir: string, name: string): string {
+  const path = join(dir, name);
   try {
-    return readFileSync(join(dir, name), "utf8");
+    return utf8.decode(readFileBounded(path, MAX_PEM_BYTES));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = error instanceof BoundedReadError ? error.code : "error";
     if (name === "ca.crt" && code === "ENOENT")
       throw new DevError("no_pki", `no PKI in ${dir}; run: kpm dev enroll`);
-    throw new DevError("no_pki", `cannot read ${join(dir, name)} (${code ?? "error"}); run: kpm dev enroll`);
+    // An errno is shown by name ("(ENOENT)"); a file over the cap in words.
+    const reason = code === "too_large" ? `: ${(error as Error).message}` : ` (${code})`;
+    throw new DevError("no_pki", `cannot read ${path}${reason}; run: kpm dev enroll`);
   }
 }
 

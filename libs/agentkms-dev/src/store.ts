@@ -17,6 +17,7 @@ import {
 import { join } from "node:path";
 import { DevError, ioError } from "./errors.ts";
 import { withStoreLock } from "./lock.ts";
+import { readPemText } from "./read-pem.ts";
 import { decryptStore, deriveStoreKey, encodeStorePlaintext, encryptStore, type KV } from "./store-crypto.ts";
 
 export type { KV } from "./store-crypto.ts";
@@ -112,12 +113,7 @@ export class SecretStore {
     const stat = statSync(this.serverKeyFile, { throwIfNoEntry: false });
     if (!stat) throw new DevError("no_pki", `no server key in ${this.dir} (server.key); run: kpm dev enroll`);
     if (this.key && this.keyStamp && sameStamp(this.keyStamp, stat)) return this.key;
-    let pem: string;
-    try {
-      pem = readFileSync(this.serverKeyFile, "utf8");
-    } catch (error) {
-      throw ioError(`read ${this.serverKeyFile}`, error);
-    }
+    const pem = readPemText(this.serverKeyFile);
     let key: Uint8Array;
     try {
       key = deriveStoreKey(pem);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -465,6 +465,20 @@ describe("certificate dates", () => {
   test("earliestExpiry covers CA, server and clients; null without certificates", () => {
     expect(earliestExpiry(FIXTURE)?.toISOString()).toBe("2027-11-28T20:06:26.000Z");
     expect(earliestExpiry(tempRoot())).toBeNull();
+  });
+
+  test("a certificate or CA key linked to /dev/zero fails at once, naming the file", async () => {
+    const dir = tempRoot();
+    await enroll(dir);
+    const serverCert = join(dir, "server.crt");
+    rmSync(serverCert);
+    symlinkSync("/dev/zero", serverCert);
+    expect(() => earliestExpiry(dir)).toThrow(`read ${serverCert}: file too large (max 1 MiB)`);
+    const caKey = join(dir, "ca.key");
+    rmSync(caKey);
+    symlinkSync("/dev/urandom", caKey);
+    const error = await rejection(issueClient(dir, "bob"));
+    expect(error.message).toBe(`read ${caKey}: file too large (max 1 MiB)`);
   });
 
   test("formatDate prints the UTC calendar date", () => {

@@ -113,6 +113,14 @@ describe("policy loading", () => {
     );
     rmSync(dir, { recursive: true, force: true });
   });
+
+  test("a policy of /dev/zero or /dev/urandom is refused at 1 MiB at once", () => {
+    for (const device of ["/dev/zero", "/dev/urandom"]) {
+      const started = performance.now();
+      expect(() => loadPolicy(device)).toThrow(`${device}: file too large (max 1 MiB)`);
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+  });
 });
 
 describe("policy evaluation", () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect as connectTcp, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -691,6 +691,12 @@ describe("policy, audit failures and store faults", () => {
     rmSync(join(dir, "server.key"));
     const noKey = await rejection(startDevServer({ dir, host: "127.0.0.1", port: 0 }));
     expect(noKey.message).toBe(`cannot read ${join(dir, "server.key")} (ENOENT); run: kpm dev enroll`);
+    // A PKI file replaced by a link to an endless device fails at once instead of hanging the start.
+    symlinkSync("/dev/zero", join(dir, "server.key"));
+    const endless = await rejection(startDevServer({ dir, host: "127.0.0.1", port: 0 }));
+    expect(endless.message).toBe(
+      `cannot read ${join(dir, "server.key")}: file too large (max 1 MiB); run: kpm dev enroll`,
+    );
     rmSync(empty, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,45 +1,23 @@
-// Reads an allow-list file. The size is checked on the open descriptor before reading, so a
-// huge or growing file is never pulled into memory, and a FIFO never blocks the open.
+// Reads an allow-list file through the shared bounded reader: regular files only (a FIFO never
+// blocks the open) and at most 1 MiB, checked on the open descriptor and while reading, so a huge,
+// growing or endless file is never pulled into memory.
 
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-import { getSystemErrorMessage } from "node:util";
+import { BoundedReadError, readFileBounded } from "@kpm/bounded-read";
 import { AllowlistError, parseError } from "./allowlist-error.ts";
 import { type Allowlist, MAX_ALLOWLIST_BYTES, parseAllowlist, TOO_LARGE } from "./parse-allowlist.ts";
 
-function describeSystemError(error: unknown): string {
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    const errno = "errno" in error && typeof error.errno === "number" ? error.errno : undefined;
-    return errno === undefined ? error.code : `${error.code}: ${getSystemErrorMessage(errno)}`;
-  }
-  return String(error);
-}
+/** Like Buffer#toString("utf8"): invalid bytes become U+FFFD and a BOM is left to the parser. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
-function readLimited(path: string): Buffer {
-  let fd: number;
+/** The file's raw bytes, as parsed by loadAllowlist. */
+export function readAllowlistBytes(path: string): Uint8Array {
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return readFileBounded(path, MAX_ALLOWLIST_BYTES, { regularOnly: true });
   } catch (error) {
-    throw parseError(path, `cannot read file (${describeSystemError(error)})`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw parseError(path, "not a regular file");
-    if (stat.size > MAX_ALLOWLIST_BYTES) throw parseError(path, TOO_LARGE);
-    // Read one byte past the limit so a file that grew after fstat is still refused.
-    const buffer = Buffer.allocUnsafe(MAX_ALLOWLIST_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-      if (length > MAX_ALLOWLIST_BYTES) throw parseError(path, TOO_LARGE);
-    }
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof AllowlistError) throw error;
-    throw parseError(path, `cannot read file (${describeSystemError(error)})`);
-  } finally {
-    closeSync(fd);
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.code === "too_large") throw parseError(path, TOO_LARGE);
+    if (error.code === "not_regular") throw parseError(path, "not a regular file");
+    throw parseError(path, `cannot read file (${error.code}: ${error.message})`);
   }
 }
 
@@ -48,9 +26,9 @@ function readLimited(path: string): Buffer {
  * file (code "untrusted"). The caller decides which files need asking and words the refusal.
  */
 export function loadAllowlist(path: string, trust?: (file: string, bytes: Uint8Array) => boolean): Allowlist {
-  const bytes = readLimited(path);
+  const bytes = readAllowlistBytes(path);
   if (trust !== undefined && !trust(path, bytes)) {
     throw new AllowlistError("untrusted", `kpm: untrusted allow-list ${path}`);
   }
-  return parseAllowlist(bytes.toString("utf8"), path);
+  return parseAllowlist(utf8.decode(bytes), path);
 }

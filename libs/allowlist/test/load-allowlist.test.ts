@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AllowlistError, loadAllowlist } from "../src/index.ts";
@@ -48,6 +48,20 @@ test("a missing file, a directory and an unreadable file are parse errors with t
   const dir = join(root, "dir.yaml");
   mkdirSync(dir);
   expect(loadFailure(dir).message).toBe(`kpm: parse secure-allowlist.yaml: ${dir}: not a regular file`);
+});
+
+test("a symlink to /dev/zero or /dev/urandom, or a FIFO, is refused at once, never read", () => {
+  const fifo = join(root, "fifo.yaml");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  for (const target of ["/dev/zero", "/dev/urandom"]) {
+    const link = join(root, `link-${target.slice(5)}.yaml`);
+    symlinkSync(target, link);
+    const started = performance.now();
+    expect(loadFailure(link).message).toBe(`kpm: parse secure-allowlist.yaml: ${link}: not a regular file`);
+    expect(performance.now() - started).toBeLessThan(1000);
+  }
+  // No writer: a blocking open would never return.
+  expect(loadFailure(fifo).message).toBe(`kpm: parse secure-allowlist.yaml: ${fifo}: not a regular file`);
 });
 
 test("a file the user may not read is reported as permission denied", () => {

@@ -2,10 +2,10 @@
 // directory up to the root, over the global config file's `profile:` mapping. Parsing a file is
 // the caller's: YAML for loadProfiles, a flat-file check first for loadProfilesAsync.
 
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { BoundedReadError, MAX_CONFIG_BYTES, type ReadFileOptions, readFileBounded } from "@kpm/bounded-read";
 import { TemplateError } from "./error.ts";
-import { describeFsError, errorCode } from "./fs-reason.ts";
 import type { ProfileValues } from "./profile-expand.ts";
 
 export interface LoadProfilesOptions {
@@ -41,7 +41,9 @@ export function mergeProfiles(opts: LoadProfilesOptions, parse: ProfileParser): 
 
   for (const path of walkUpConfigPaths(resolve(opts.cwd))) {
     if (!markSeen(seen, path)) continue;
-    const result = readProfile(path, parse, opts.trust);
+    // Regular files only: an ancestor directory may belong to someone else, and a FIFO there
+    // would block the open forever.
+    const result = readProfile(path, parse, { regularOnly: true }, opts.trust);
     if (result instanceof ProfileProblem)
       warnings.push(`kpm: warning: ignoring profile in ${path}: ${result.detail}`);
     else if (result !== null) layers.push({ path, values: result });
@@ -49,7 +51,7 @@ export function mergeProfiles(opts: LoadProfilesOptions, parse: ProfileParser): 
 
   const globalPath = resolve(opts.cwd, opts.globalConfigPath);
   if (markSeen(seen, globalPath)) {
-    const result = readProfile(globalPath, parse);
+    const result = readProfile(globalPath, parse, {});
     if (result instanceof ProfileProblem) {
       throw new TemplateError("config", `parse config ${globalPath}: ${result.detail}`);
     }
@@ -86,20 +88,25 @@ function markSeen(seen: Set<string>, path: string): boolean {
   return true;
 }
 
+/** Like readFileSync(path, "utf8"): invalid bytes become U+FFFD and a BOM is kept for the parser. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** null = no file or no profile; a Map of YAML texts; or the problem that disqualifies the file. */
 function readProfile(
   path: string,
   parse: ProfileParser,
+  options: ReadFileOptions,
   trust?: (file: string, bytes: Uint8Array) => boolean,
 ): Map<string, string> | ProfileProblem | null {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    // Capped: every directory up to / is read, and one `.kpm/config.yaml` there may be /dev/zero.
+    bytes = readFileBounded(path, MAX_CONFIG_BYTES, options);
   } catch (error) {
-    const code = errorCode(error);
+    const code = error instanceof BoundedReadError ? error.code : undefined;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
-    return new ProfileProblem(describeFsError(error));
+    return new ProfileProblem((error as Error).message);
   }
   if (trust !== undefined && !trust(path, bytes)) return null;
-  return parse(bytes.toString("utf8"));
+  return parse(utf8.decode(bytes));
 }

@@ -1,9 +1,8 @@
 // Reads a template file and splits it into lines (spec §5.1 byte-level rules): size cap,
 // BOM, CRLF/LF, line length, NUL and UTF-8 checks. Errors name file and line only.
 
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { BoundedReadError, readFileBounded } from "@kpm/bounded-read";
 import { TemplateError } from "./error.ts";
-import { describeFsError } from "./fs-reason.ts";
 
 export const maxTemplateBytes = 1024 * 1024;
 export const maxLineBytes = 65536;
@@ -15,38 +14,19 @@ export interface TemplateLine {
   text: string;
 }
 
-/** Reads at most 1 MiB; a larger file (or endless stream) is rejected without reading it all. */
+/**
+ * The file's raw bytes, at most 1 MiB; a larger file (or endless stream such as /dev/zero) is
+ * rejected without reading it all. FIFOs are allowed: `--from <(…)` is a FIFO.
+ */
 export function readTemplateBytes(file: string): Uint8Array {
-  let fd: number;
   try {
-    fd = openSync(file, "r");
+    return readFileBounded(file, maxTemplateBytes);
   } catch (error) {
-    throw new TemplateError("io", `open template ${file}: ${describeFsError(error)}`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new TemplateError("io", `open template ${file}: is a directory`);
-    if (stat.size > maxTemplateBytes) throw tooLarge(file);
-    // One byte of headroom tells "exactly 1 MiB" apart from "more".
-    const buffer = new Uint8Array(maxTemplateBytes + 1);
-    let length = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-      if (length > maxTemplateBytes) throw tooLarge(file);
+    if (error instanceof BoundedReadError && error.code === "too_large") {
+      throw new TemplateError("parse", `${file}: template too large (max 1 MiB)`);
     }
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof TemplateError) throw error;
-    throw new TemplateError("io", `open template ${file}: ${describeFsError(error)}`);
-  } finally {
-    closeSync(fd);
+    throw new TemplateError("io", `open template ${file}: ${(error as Error).message}`);
   }
-}
-
-function tooLarge(file: string): TemplateError {
-  return new TemplateError("parse", `${file}: template too large (max 1 MiB)`);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

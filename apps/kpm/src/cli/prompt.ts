@@ -6,20 +6,29 @@ export function stdinIsTerminal(): boolean {
   return isatty(0);
 }
 
-/** Reads one line from stdin (terminal or pipe); null at EOF before any byte. */
+/** An answer longer than this is not "y": reading stops (`kpm remove x < /dev/zero` ends at once). */
+const MAX_ANSWER_BYTES = 4096;
+
+/** Reads one line from stdin (terminal or pipe), at most MAX_ANSWER_BYTES of it; null at EOF before any byte. */
 export async function readLine(): Promise<string | null> {
   const decoder = new TextDecoder();
   let text = "";
   let sawData = false;
+  let length = 0;
   const reader = Bun.stdin.stream().getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       sawData = true;
+      length += value.length;
       text += decoder.decode(value, { stream: true });
       const newline = text.indexOf("\n");
       if (newline !== -1) return text.slice(0, newline);
+      if (length > MAX_ANSWER_BYTES) {
+        await reader.cancel().catch(() => {});
+        return text;
+      }
     }
   } finally {
     reader.releaseLock();

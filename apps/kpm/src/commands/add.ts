@@ -1,13 +1,18 @@
 // `kpm add <service/name>` (§11.1): store a secret from a masked prompt, a pipe or a file.
-import { readFileSync } from "node:fs";
 import { type SecretValueProblem, secretValueProblem } from "@kpm/agentkms-client/secret-value";
+import { BoundedReadError, readFileBounded, readStreamBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { confirm, readMaskedValue, stdinIsTerminal } from "../cli/prompt.ts";
-import { describeIoError } from "../io-error.ts";
 import { detectSecretType } from "../secret-type.ts";
 
 const MAX_VALUE_BYTES = 1_000_000;
+/**
+ * Reading stops past this many bytes (`--from-file /dev/zero`, `< /dev/urandom`). It is above
+ * MAX_VALUE_BYTES so that a value at the limit still fits with the trailing newlines a pipe adds,
+ * and a value a little over the limit is refused with its exact size.
+ */
+const MAX_VALUE_READ = 1024 * 1024;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -154,9 +159,10 @@ async function readValue(fromFile: string | undefined, interactive: boolean): Pr
   let bytes: Uint8Array;
   if (fromFile) {
     try {
-      bytes = readFileSync(fromFile);
+      bytes = readFileBounded(fromFile, MAX_VALUE_READ);
     } catch (error) {
-      throw new CliError(`error: read file: ${fromFile}: ${describeIoError(error)}`);
+      if (error instanceof BoundedReadError && error.code === "too_large") throw valueTooLarge(error.size);
+      throw new CliError(`error: read file: ${fromFile}: ${(error as Error).message}`);
     }
   } else if (interactive) {
     try {
@@ -167,8 +173,9 @@ async function readValue(fromFile: string | undefined, interactive: boolean): Pr
     }
   } else {
     try {
-      bytes = await Bun.stdin.bytes();
+      bytes = await readStreamBounded(Bun.stdin.stream(), MAX_VALUE_READ);
     } catch (error) {
+      if (error instanceof BoundedReadError && error.code === "too_large") throw valueTooLarge(undefined);
       throw new CliError(`error: read stdin: ${(error as Error).message}`);
     }
     let end = bytes.length;
@@ -198,4 +205,13 @@ async function readValue(fromFile: string | undefined, interactive: boolean): Pr
 /** The refusal names the problem only: the runtime's own errors for such values quote them. */
 function refusedValue(problem: SecretValueProblem): CliError {
   return new CliError(`error: value ${problem}; encode binary secrets (for example base64) before storing`);
+}
+
+/**
+ * The read stopped at MAX_VALUE_READ: the size is known for a regular file (fstat), not for a
+ * stream or device. Same words as the MAX_VALUE_BYTES check in readValue.
+ */
+function valueTooLarge(size: number | undefined): CliError {
+  const what = size === undefined ? `more than ${MAX_VALUE_READ}` : `${size}`;
+  return new CliError(`error: value too large (${what} bytes; AgentKMS accepts at most 1 MiB per request)`);
 }

@@ -1,13 +1,16 @@
 // `kpm config push [dir]` (§13): upload every `*.template` directly in <dir> (default
 // <TemplatesDir>) to the registry as kpm/templates/<name>, content base64-encoded.
-import { type Dirent, readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { MiB, readFileBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { byCodePoint } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 
 const SUFFIX = ".template";
+/** The template size limit (§5.1): a larger file could never be loaded as a template anyway. */
+const MAX_PUSH_BYTES = MiB;
 
 /** Regular files (not symlinks) directly in `dir` whose names end in `.template`, by name. */
 function templateFiles(dir: string): string[] {
@@ -45,16 +48,19 @@ export default defineKpmCommand({
         continue;
       }
       const path = `kpm/templates/${name}`;
-      let bytes: Buffer;
+      let bytes: Uint8Array;
       try {
-        bytes = readFileSync(join(dir, file));
+        bytes = readFileBounded(join(dir, file), MAX_PUSH_BYTES);
       } catch (error) {
         failed += 1;
-        ctx.log.info(`  warning: failed to push ${file}: read: ${describeIoError(error)}`);
+        ctx.log.info(`  warning: failed to push ${file}: read: ${(error as Error).message}`);
         continue;
       }
       try {
-        await client.writeSecret(path, { content: bytes.toString("base64"), filename: file });
+        await client.writeSecret(path, {
+          content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64"),
+          filename: file,
+        });
         ctx.log.info(`  pushed ${file} → ${path}`);
         pushed += 1;
       } catch (error) {

@@ -1,7 +1,8 @@
 // File writes for quickstart (spec §4.4, §14 step 5, §18.29): create only what is absent unless
 // --force, with modes set explicitly regardless of the umask.
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { readFileBounded } from "@kpm/bounded-read";
 
 /** Creates `path` (and missing parents) with `mode`; an existing directory keeps its mode. */
 export function ensureDir(path: string, mode: number): void {
@@ -60,11 +61,17 @@ export function writeUnlessPresent(
   return "written";
 }
 
-/** Whether the file at `path` holds exactly `expected` (false when unreadable). */
+/** Whether the file at `path` holds exactly `expected` (false when unreadable or longer). */
 export function sameContent(path: string, expected: Uint8Array): boolean {
+  let actual: Uint8Array;
   try {
-    return Buffer.from(readFileSync(path)).equals(Buffer.from(expected));
+    actual = readFileBounded(path, expected.length);
   } catch {
     return false;
   }
+  // Views, not copies: for client.key these are key bytes.
+  const view = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const same = view(actual).equals(view(expected));
+  actual.fill(0);
+  return same;
 }

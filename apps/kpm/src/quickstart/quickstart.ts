@@ -1,8 +1,9 @@
 // `kpm quickstart` as a library (spec §14): PKI, server, health, seed, files, summary — each step
 // idempotent, so a rerun reuses the PKI, the running server and every existing file.
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { enroll, issueClient, readServerState, SecretStore } from "@kpm/agentkms-dev";
+import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { TrustError, trustFiles } from "@kpm/trust";
 import { CliError } from "../cli/errors.ts";
 import { certificateWarning } from "../commands/dev/shared.ts";
@@ -143,7 +144,7 @@ function writeFiles(opts: QuickstartOptions, addr: string): void {
     ["client.crt", source.cert],
     ["client.key", source.key],
   ] as const) {
-    const bytes = new Uint8Array(readFileSync(from));
+    const bytes = readDevPem(from);
     const target = join(certsDir, name);
     if (!put(target, bytes, PRIVATE_FILE) && !sameContent(target, bytes)) certsDiffer = true;
     // The key stays in memory only as long as needed.
@@ -193,6 +194,15 @@ function trustWritten(opts: QuickstartOptions, path: string): void {
 }
 
 /** The server of a config we kept, normalised like the client does; undefined when unreadable. */
+/** A PEM file of the dev dir, capped like every PEM file kpm reads. */
+function readDevPem(path: string): Uint8Array {
+  try {
+    return readFileBounded(path, MAX_PEM_BYTES);
+  } catch (error) {
+    throw new CliError(`error: read ${path}: ${(error as Error).message}`);
+  }
+}
+
 function keptServer(path: string, home: string): string | undefined {
   try {
     const server = loadConfig(path, home).server;

@@ -1,5 +1,6 @@
 // `kpm dev secrets set|list|delete` (§15.2): write the dev store directly (credential namespaces).
 import { deleteDevSecret, invalidFieldValue, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
+import { MiB, readStreamBounded } from "@kpm/bounded-read";
 import { asSubcommand, defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { writeStdout } from "../../cli/io.ts";
@@ -43,8 +44,14 @@ const set = defineKpmCommand({
  * The piped value, trailing newlines removed. Decoded strictly: Bun.stdin.text() would turn
  * invalid UTF-8 into U+FFFD and store a different secret without a word.
  */
+/** stdin, capped like `kpm add` (`kpm dev secrets set p f < /dev/zero` fails at once), strict UTF-8. */
 async function readStdinValue(field: string): Promise<string> {
-  const bytes = await Bun.stdin.bytes();
+  let bytes: Uint8Array;
+  try {
+    bytes = await readStreamBounded(Bun.stdin.stream(), MiB);
+  } catch (error) {
+    throw new CliError(`error: read stdin: ${(error as Error).message}`);
+  }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes).replace(/\n+$/, "");
   } catch {

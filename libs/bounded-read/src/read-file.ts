@@ -1,0 +1,73 @@
+// Reads a whole file under a size cap that is checked while reading: a regular file is refused by
+// its fstat size before any read, anything else by counting bytes, because a character device or a
+// FIFO reports size 0 and /dev/zero never ends (a read-all would never return).
+
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { BoundedReadError } from "./bounded-read-error.ts";
+
+export interface ReadFileOptions {
+  /**
+   * Refuse anything but a regular file (symlinks followed). The open is non-blocking, so a FIFO
+   * without a writer is refused instead of blocking the open.
+   */
+  regularOnly?: boolean;
+}
+
+/** The first buffer when the size is unknown (fstat says 0): a device or FIFO rarely gives more per read. */
+const FIRST_CHUNK = 64 * 1024;
+
+/**
+ * The file's bytes, at most `maxBytes` of them. Throws only BoundedReadError: `too_large`,
+ * `not_regular` (with `regularOnly`), or the errno name of what failed (`EISDIR` for a directory).
+ * Buffers it lets go of are zeroed, so a private key read through here exists once in memory.
+ */
+export function readFileBounded(path: string, maxBytes: number, options: ReadFileOptions = {}): Uint8Array {
+  // O_NOCTTY as readFileSync opens: a terminal device named here never becomes the controlling tty.
+  const flags = constants.O_RDONLY | constants.O_NOCTTY | (options.regularOnly ? constants.O_NONBLOCK : 0);
+  let fd: number;
+  try {
+    fd = openSync(path, flags);
+  } catch (error) {
+    throw BoundedReadError.fromSystem(error, maxBytes);
+  }
+  try {
+    const stat = fstatSync(fd);
+    const regular = stat.isFile();
+    if (options.regularOnly && !regular) {
+      throw new BoundedReadError("not_regular", "not a regular file", maxBytes);
+    }
+    if (stat.isDirectory()) throw new BoundedReadError("EISDIR", "is a directory", maxBytes);
+    if (regular && stat.size > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes, stat.size);
+    return readAll(fd, maxBytes, regular ? stat.size : 0);
+  } catch (error) {
+    if (error instanceof BoundedReadError) throw error;
+    throw BoundedReadError.fromSystem(error, maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads to end of file; `expected` sizes the first buffer (a regular file may still grow or shrink). */
+function readAll(fd: number, maxBytes: number, expected: number): Uint8Array {
+  // One byte past the expected size (or the cap) tells "all of it" from "more" in the second read;
+  // sized to the file, not to a chunk: a zeroed 64 KiB buffer per PEM file tripled the read's cost.
+  let buffer = new Uint8Array(Math.min(maxBytes, expected > 0 ? expected : FIRST_CHUNK) + 1);
+  let length = 0;
+  try {
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes);
+        const larger = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1));
+        larger.set(buffer);
+        buffer.fill(0);
+        buffer = larger;
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) return buffer.subarray(0, length);
+      length += read;
+    }
+  } catch (error) {
+    buffer.fill(0);
+    throw error;
+  }
+}
