@@ -37,12 +37,17 @@ function tlsConfigError(detail: string): AgentKmsError {
   return new AgentKmsError("config", `TLS config: ${detail}`);
 }
 
+/** How a failed read of a PEM file is worded (`no such file or directory`, `permission denied`, …). */
+export function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+  return fileErrorReasons[code] ?? code;
+}
+
 function readPemFile(label: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
-    throw tlsConfigError(`read ${label} ${path}: ${fileErrorReasons[code] ?? code}`);
+    throw tlsConfigError(`read ${label} ${path}: ${fileErrorReason(error)}`);
   }
 }
 
