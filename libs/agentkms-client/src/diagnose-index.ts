@@ -4,6 +4,7 @@
 
 export {
   PROBE_TIMEOUT_MS,
+  type ProbeCause,
   type ProbeConfig,
   type ProbeStep,
   probeServer,

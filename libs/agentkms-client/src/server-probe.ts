@@ -7,7 +7,12 @@ import { AgentKmsError } from "./errors.ts";
 import { httpError } from "./http-error.ts";
 import { checkSession } from "./response-checks.ts";
 import { checkTlsFiles, readTlsFiles } from "./tls-material.ts";
-import { transportReason } from "./transport-error.ts";
+import {
+  type TransportCause,
+  type TransportContext,
+  transportCause,
+  transportReason,
+} from "./transport-error.ts";
 
 export const PROBE_TIMEOUT_MS = 5_000;
 
@@ -21,7 +26,10 @@ export interface ProbeConfig {
   userAgent?: string;
 }
 
-export type ProbeStep = { ok: true } | { ok: false; reason: string };
+/** Why a step failed, for a caller that suggests a fix: a transport fault, an HTTP status, a bad body. */
+export type ProbeCause = TransportCause | "http" | "decode";
+
+export type ProbeStep = { ok: true } | { ok: false; reason: string; cause: ProbeCause; status?: number };
 
 export interface ServerProbe {
   /** A TCP connection to the server's host and port. */
@@ -55,7 +63,7 @@ async function connectTcp(host: string, port: number, timeoutMs: number): Promis
   let timer: Timer | undefined;
   const timeout = new Promise<ProbeStep>((resolve) => {
     timer = setTimeout(
-      () => resolve({ ok: false, reason: `timed out after ${seconds(timeoutMs)}` }),
+      () => resolve({ ok: false, reason: `timed out after ${seconds(timeoutMs)}`, cause: "timeout" }),
       timeoutMs,
     );
   });
@@ -69,9 +77,11 @@ async function connectTcp(host: string, port: number, timeoutMs: number): Promis
       return { ok: true };
     },
     (error: NodeJS.ErrnoException): ProbeStep => {
-      if (error.code === "ECONNREFUSED") return { ok: false, reason: "connection refused" };
-      if (error.code === "ENOTFOUND") return { ok: false, reason: `cannot resolve host ${host}` };
-      return { ok: false, reason: `connection failed: ${error.code ?? error.message}` };
+      if (error.code === "ECONNREFUSED") return { ok: false, reason: "connection refused", cause: "refused" };
+      if (error.code === "ENOTFOUND") {
+        return { ok: false, reason: `cannot resolve host ${host}`, cause: "unresolved" };
+      }
+      return { ok: false, reason: `connection failed: ${error.code ?? error.message}`, cause: "other" };
     },
   );
   try {
@@ -129,14 +139,14 @@ export async function probeServer(config: ProbeConfig): Promise<ServerProbe> {
       await request("GET", "/healthz");
       probe.tls = { ok: true };
     } catch (error) {
-      probe.tls = { ok: false, reason: transportReason(error, { ...context, answeredBefore: false }) };
+      probe.tls = failed(error, { ...context, answeredBefore: false });
       return probe;
     }
     try {
       const answer = await request("POST", "/auth/session");
       probe.auth = authStep(answer.status, answer.text);
     } catch (error) {
-      probe.auth = { ok: false, reason: transportReason(error, { ...context, answeredBefore: true }) };
+      probe.auth = failed(error, { ...context, answeredBefore: true });
     }
     return probe;
   } finally {
@@ -144,15 +154,25 @@ export async function probeServer(config: ProbeConfig): Promise<ServerProbe> {
   }
 }
 
+function failed(error: unknown, context: TransportContext): ProbeStep {
+  return {
+    ok: false,
+    reason: transportReason(error, context),
+    cause: transportCause(error, context.answeredBefore),
+  };
+}
+
 function authStep(status: number, text: string): ProbeStep {
-  if (status !== 200) return { ok: false, reason: httpError("authenticate", status, text).message };
+  if (status !== 200) {
+    return { ok: false, reason: httpError("authenticate", status, text).message, cause: "http", status };
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return { ok: false, reason: "authenticate: decode response: invalid JSON" };
+    return { ok: false, reason: "authenticate: decode response: invalid JSON", cause: "decode" };
   }
   return checkSession(body) === undefined
-    ? { ok: false, reason: "authenticate: decode response: no token in the answer" }
+    ? { ok: false, reason: "authenticate: decode response: no token in the answer", cause: "decode" }
     : { ok: true };
 }

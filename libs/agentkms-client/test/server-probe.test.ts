@@ -96,12 +96,14 @@ describe("probeServer", () => {
 
   test("nothing listening: connection refused, no TLS step", async () => {
     const probe = await probeServer(configFor(`https://127.0.0.1:${await closedPort()}`));
-    expect(probe).toEqual({ reach: { ok: false, reason: "connection refused" } });
+    expect(probe).toEqual({ reach: { ok: false, reason: "connection refused", cause: "refused" } });
   });
 
   test("an unknown host cannot be resolved", async () => {
     const probe = await probeServer(configFor("https://doctor-probe.invalid:8443"));
-    expect(probe).toEqual({ reach: { ok: false, reason: "cannot resolve host doctor-probe.invalid" } });
+    expect(probe).toEqual({
+      reach: { ok: false, reason: "cannot resolve host doctor-probe.invalid", cause: "unresolved" },
+    });
   });
 
   test("a server certificate of another CA fails the TLS step, and auth is not tried", async () => {
@@ -109,7 +111,11 @@ describe("probeServer", () => {
     const probe = await probeServer(configFor(server.url));
     expect(probe).toEqual({
       reach: { ok: true },
-      tls: { ok: false, reason: `server certificate is not signed by the configured CA (${pki.caCert})` },
+      tls: {
+        ok: false,
+        reason: `server certificate is not signed by the configured CA (${pki.caCert})`,
+        cause: "untrusted-server",
+      },
     });
     expect(server.requests).toEqual([]);
   });
@@ -120,6 +126,7 @@ describe("probeServer", () => {
     expect(probe.tls).toEqual({
       ok: false,
       reason: "TLS handshake failed (client certificate rejected, TLS version < 1.3, or not a TLS port)",
+      cause: "handshake",
     });
     expect(probe.auth).toBeUndefined();
   });
@@ -131,7 +138,10 @@ describe("probeServer", () => {
     const address = silent.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
     const probe = await probeServer(configFor(`https://127.0.0.1:${port}`, { timeoutMs: 300 }));
-    expect(probe).toEqual({ reach: { ok: true }, tls: { ok: false, reason: "timed out after 0.3s" } });
+    expect(probe).toEqual({
+      reach: { ok: true },
+      tls: { ok: false, reason: "timed out after 0.3s", cause: "timeout" },
+    });
   });
 
   test("auth refusals and odd session answers fail the auth step with their reason", async () => {
@@ -152,13 +162,17 @@ describe("probeServer", () => {
       answer = next;
       const probe = await probeServer(configFor(server.url));
       expect(probe.tls).toEqual({ ok: true });
-      reasons.push(probe.auth?.ok === false ? probe.auth.reason : "ok");
+      reasons.push(
+        probe.auth?.ok === false
+          ? `${probe.auth.cause} ${probe.auth.status ?? "-"} ${probe.auth.reason}`
+          : "ok",
+      );
     }
     expect(reasons).toEqual([
-      "authenticate: no client certificate (unauthorized)",
-      "authenticate: server error (500) — check server logs",
-      "authenticate: decode response: invalid JSON",
-      "authenticate: decode response: no token in the answer",
+      "http 401 authenticate: no client certificate (unauthorized)",
+      "http 500 authenticate: server error (500) — check server logs",
+      "decode - authenticate: decode response: invalid JSON",
+      "decode - authenticate: decode response: no token in the answer",
     ]);
   });
 
@@ -169,7 +183,7 @@ describe("probeServer", () => {
     });
     const probe = await probeServer(configFor(server.url));
     expect(probe.tls).toEqual({ ok: true });
-    expect(probe.auth?.ok).toBe(false);
+    expect(probe.auth).toMatchObject({ ok: false, cause: "other" });
   });
 
   test("a URL that is not https, or PEM files that do not load, are config errors", async () => {
