@@ -162,6 +162,7 @@ t kpm help qu`);
       "quickstart",
       "config",
       "completion",
+      "doctor",
       "dev",
       "env",
       "export",

@@ -28,6 +28,7 @@ export const commands: Record<string, Loader> = {
   quickstart: load(() => import("./quickstart.ts")),
   config: load(() => import("./config.ts")),
   completion: load(() => import("./completion.ts")),
+  doctor: load(() => import("./doctor.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */
