@@ -3,7 +3,15 @@
 // Each broken setup gives its own ✗ line with a fix and exit 1; a healthy one is all ✓ and exit 0.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { enroll } from "@kpm/agentkms-dev";
 import {
@@ -271,6 +279,31 @@ describe("kpm doctor", () => {
     );
     const json = JSON.parse((await doctor(home.env, ["--json"])).stdout) as Array<Record<string, unknown>>;
     expect(json.find((entry) => entry.id === "cert")).toMatchObject({ ok: true, status: "warn" });
+  });
+
+  test("a key file others can read is a warning with the chmod fix, exit 0", async () => {
+    const files = reissuedClient(365);
+    chmodSync(files.key, 0o644);
+    const home = configured(files);
+    const result = await doctor(home.env);
+    expect(result.code).toBe(0);
+    expect(lineFor(result, "! client key")).toBe(
+      `! client key ${files.key}: readable by other users (mode 0644) — fix: chmod 600 ${files.key}`,
+    );
+  });
+
+  test("KPM_CONFIG naming a file: ✗ config, and what needs the config dir says so", async () => {
+    const home = configured();
+    const file = join(home.root, "not-a-dir.yaml");
+    writeFileSync(file, "");
+    const result = await doctor({ ...home.env, KPM_CONFIG: file });
+    expect(result.code).toBe(1);
+    expect(lineFor(result, "✗ config")).toBe(
+      `✗ config: KPM_CONFIG must name a directory (got file ${file}); use --config for a file` +
+        " — fix: unset KPM_CONFIG or point it at a directory",
+    );
+    expect(lineFor(result, "- server")).toBe("- server: not checked — no usable config dir");
+    expect(lineFor(result, "- allow-list")).toBe("- allow-list: not checked — no usable config dir");
   });
 
   test("a stopped server: ✗ server connection refused with the start fix", async () => {

@@ -14,7 +14,8 @@ export const checkConfig: DoctorCheck = async (ctx, state) => {
   } catch (error) {
     // KPM_CONFIG naming a file: no config dir, so nothing else can be found either.
     state.settingsProblem = "no usable config dir";
-    return [result("config", "config", "fail", lineOf(error), "unset KPM_CONFIG or point it at a directory")];
+    const detail = lineOf(error).replace(/^error: /, "");
+    return [result("config", "config", "fail", detail, "unset KPM_CONFIG or point it at a directory")];
   }
   state.configPath = path;
   const label = `config ${path}`;

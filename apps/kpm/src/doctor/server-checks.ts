@@ -65,7 +65,7 @@ function serverLines(ctx: KpmContext, state: DoctorState, label: string, probe: 
   return lines;
 }
 
-function clockLine(skew: number | undefined): CheckResult {
+export function clockLine(skew: number | undefined): CheckResult {
   if (skew === undefined)
     return result("clock", "clock", "skipped", "not compared — the server sent no Date header");
   const distance = Math.abs(skew);
