@@ -6,7 +6,7 @@ import type { ClientSettings, KpmContext } from "../context.ts";
 export type CheckStatus = "ok" | "warn" | "fail" | "skipped";
 
 export interface CheckResult {
-  /** Stable name for scripts: config, ca, cert, key, server, tls, auth, clock, listener, allowlist. */
+  /** Stable name for scripts: config, pem, ca, cert, key, server, tls, auth, clock, listener, allowlist. */
   id: string;
   /** What was checked, as printed: `client cert /path`, `server https://…`. */
   check: string;
