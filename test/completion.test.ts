@@ -164,6 +164,7 @@ t kpm help qu`);
       "quickstart",
       "config",
       "completion",
+      "doctor",
       "dev",
       "env",
       "export",

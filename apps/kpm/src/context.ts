@@ -81,15 +81,22 @@ export class KpmContext {
     return this.configCache;
   }
 
-  /** Server settings from flags over config; all four are required (§4.3). */
-  async clientSettings(): Promise<ClientSettings> {
+  /** Server settings from flags over config, each one unset when neither gives it (§4.3). */
+  async partialClientSettings(): Promise<Partial<ClientSettings>> {
     const config = await this.config();
     const pick = (flag: string | undefined, fromConfig: string | undefined, isPath: boolean) =>
       flag && flag.length > 0 ? (isPath ? this.flagPath(flag) : flag) : fromConfig;
-    const server = pick(this.globals.server, config.server, false);
-    const cert = pick(this.globals.cert, config.cert, true);
-    const key = pick(this.globals.key, config.key, true);
-    const ca = pick(this.globals.ca, config.ca, true);
+    return {
+      server: pick(this.globals.server, config.server, false),
+      cert: pick(this.globals.cert, config.cert, true),
+      key: pick(this.globals.key, config.key, true),
+      ca: pick(this.globals.ca, config.ca, true),
+    };
+  }
+
+  /** Server settings from flags over config; all four are required (§4.3). */
+  async clientSettings(): Promise<ClientSettings> {
+    const { server, cert, key, ca } = await this.partialClientSettings();
     if (!server || !cert || !key || !ca) {
       throw new CliError([
         "error: server, cert, key, and ca are required (set via config or flags)",

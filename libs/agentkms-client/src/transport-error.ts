@@ -49,29 +49,52 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 export function transportReason(error: unknown, context: TransportContext): string {
-  if (errorName(error) === "TimeoutError") return `timed out after ${formatSeconds(context.timeoutMs)}`;
-  const code = errorCode(error);
-  switch (code) {
-    case "ECONNREFUSED":
+  switch (transportCause(error, context.answeredBefore)) {
+    case "timeout":
+      return `timed out after ${formatSeconds(context.timeoutMs)}`;
+    case "refused":
       return `connection refused (${context.server}) — is AgentKMS running?`;
-    case "ENOTFOUND":
+    case "unresolved":
       return `cannot resolve host ${context.host}`;
-    case "CERT_HAS_EXPIRED":
+    case "expired":
       return "a certificate has expired (server or client); renew it (kpm dev enroll --renew for the dev server)";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
+    case "host-mismatch":
       return `server certificate does not match host ${context.host}`;
-    case "ECONNRESET":
-      // TLS 1.3 servers check the client certificate after the client considers the handshake done,
-      // so a rejected certificate arrives as a reset on the first request. Later resets are just resets.
-      return context.answeredBefore ? "connection failed: ECONNRESET" : tlsHandshakeFailed;
+    case "handshake":
+      return tlsHandshakeFailed;
+    case "untrusted-server":
+      return `server certificate is not signed by the configured CA (${context.caPath})`;
+    default:
+      return `connection failed: ${errorCode(error) ?? errorName(error) ?? "unknown error"}`;
   }
-  if (code !== undefined && handshakeCodes.has(code)) return tlsHandshakeFailed;
-  if (code !== undefined && untrustedServerCodes.has(code)) {
-    return `server certificate is not signed by the configured CA (${context.caPath})`;
-  }
-  return `connection failed: ${code ?? errorName(error) ?? "unknown error"}`;
 }
 
 export function transportError(op: string, error: unknown, context: TransportContext): AgentKmsError {
   return new AgentKmsError("transport", `${op}: ${transportReason(error, context)}`);
+}
+
+/** The kind of fault transportReason words, for callers that suggest a fix (`kpm doctor`). */
+export type TransportCause =
+  | "timeout"
+  | "refused"
+  | "unresolved"
+  | "expired"
+  | "host-mismatch"
+  | "handshake"
+  | "untrusted-server"
+  | "other";
+
+export function transportCause(error: unknown, answeredBefore: boolean): TransportCause {
+  if (errorName(error) === "TimeoutError") return "timeout";
+  const code = errorCode(error);
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ENOTFOUND") return "unresolved";
+  if (code === "CERT_HAS_EXPIRED") return "expired";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return "host-mismatch";
+  // TLS 1.3 servers check the client certificate after the client considers the handshake done,
+  // so a rejected certificate arrives as a reset on the first request. Later resets are just resets.
+  if (code === "ECONNRESET") return answeredBefore ? "other" : "handshake";
+  if (code !== undefined && handshakeCodes.has(code)) return "handshake";
+  if (code !== undefined && untrustedServerCodes.has(code)) return "untrusted-server";
+  return "other";
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isUnreachable, transportError, transportReason } from "../src/transport-error.ts";
+import { isUnreachable, transportCause, transportError, transportReason } from "../src/transport-error.ts";
 
 const context = {
   server: "https://127.0.0.1:8443",
@@ -60,4 +60,37 @@ test("isUnreachable is true only for refused connections and timeouts", () => {
   expect(isUnreachable(new DOMException("t", "TimeoutError"))).toBe(true);
   expect(isUnreachable(runtimeError("EPROTO"))).toBe(false);
   expect(isUnreachable(null)).toBe(false);
+});
+
+test("transportCause names the kind of fault each reason words", () => {
+  const causes = Object.fromEntries(
+    [
+      "ECONNREFUSED",
+      "ENOTFOUND",
+      "CERT_HAS_EXPIRED",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      "ECONNRESET",
+      "ERR_SSL_WRONG_VERSION_NUMBER",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "EHOSTUNREACH",
+    ].map((code) => [code, transportCause(runtimeError(code), false)]),
+  );
+  expect(causes).toEqual({
+    ECONNREFUSED: "refused",
+    ENOTFOUND: "unresolved",
+    CERT_HAS_EXPIRED: "expired",
+    ERR_TLS_CERT_ALTNAME_INVALID: "host-mismatch",
+    ECONNRESET: "handshake",
+    ERR_SSL_WRONG_VERSION_NUMBER: "handshake",
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: "untrusted-server",
+    EHOSTUNREACH: "other",
+  });
+  expect(transportCause(runtimeError("ECONNRESET"), true)).toBe("other");
+  expect(transportCause(new DOMException("t", "TimeoutError"), false)).toBe("timeout");
+  // Every cause but "other" has its own reason text.
+  expect(transportReason(runtimeError("CERT_HAS_EXPIRED"), context)).toStartWith("a certificate has expired");
+  expect(transportReason(runtimeError("ENOTFOUND"), context)).toBe("cannot resolve host 127.0.0.1");
+  expect(transportReason(runtimeError("ERR_TLS_CERT_ALTNAME_INVALID"), context)).toBe(
+    "server certificate does not match host 127.0.0.1",
+  );
 });

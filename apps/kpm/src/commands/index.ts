@@ -30,6 +30,7 @@ export const commands: Record<string, Loader> = {
   completion: load(() => import("./completion.ts")),
   trust: load(() => import("./trust.ts")),
   untrust: load(() => import("./untrust.ts")),
+  doctor: load(() => import("./doctor.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */
