@@ -1,8 +1,10 @@
-// `kpm tree` (§12.1): the three template levels and what each template references.
+// `kpm tree` (§12.1): the three template levels and what each template references, subdirectories
+// (`ai/claude.template`) included.
 import { resolve } from "node:path";
 import { summarizeTemplateDir } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
+import { plural } from "../cli/text.ts";
 
 const ENTERPRISE_DIR = "/etc/catalyst9/.kpm/templates";
 
@@ -41,9 +43,12 @@ function renderLevel(label: string, dir: string): string {
       const name = entry.name.padEnd(25);
       if ("error" in entry) {
         lines.push(`  ${name} (invalid: ${entry.error})`);
+      } else if ("unreadable" in entry) {
+        lines.push(`  ${name} (error: ${entry.unreadable})`);
       } else {
-        const noun = entry.count === 1 ? "secret" : "secrets";
-        lines.push(`  ${name} ${entry.count} ${noun} [${entry.refs.join(", ")}]`);
+        // Includes are counted as includes: they pull in other templates' secrets, not one secret.
+        const includes = entry.includes > 0 ? `, ${plural(entry.includes, "include")}` : "";
+        lines.push(`  ${name} ${plural(entry.count, "secret")}${includes} [${entry.refs.join(", ")}]`);
       }
     }
   }
