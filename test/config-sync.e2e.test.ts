@@ -111,7 +111,7 @@ describe("kpm config push", () => {
         "  warning: skipping .template: no template name before .template",
         "  pushed bin.template → kpm/templates/bin",
         "  pushed shell-env.template → kpm/templates/shell-env",
-        "✓ 2 template(s) pushed to AgentKMS",
+        "✓ 2 templates pushed to AgentKMS",
         "",
       ].join("\n"),
     );
@@ -133,7 +133,7 @@ describe("kpm config push", () => {
     const result = await kpm(["config", "push", dir]);
     expect(result.stderr).toContain(`  warning: failed to push ${"ab".repeat(40)}.template: `);
     expect(result.stderr).toContain("  pushed good.template → kpm/templates/good\n");
-    expect(result.stderr).toContain("✓ 1 template(s) pushed to AgentKMS\n");
+    expect(result.stderr).toContain("✓ 1 template pushed to AgentKMS\n");
     expect(result.code).toBe(1);
   });
 });
@@ -148,7 +148,7 @@ describe("kpm config pull", () => {
         "  pulled bin.template",
         "  pulled good.template",
         "  pulled shell-env.template",
-        "✓ 3 template(s) pulled from AgentKMS",
+        "✓ 3 templates pulled from AgentKMS",
         "",
       ].join("\n"),
     );
@@ -165,7 +165,7 @@ describe("kpm config pull", () => {
     writeFileSync(join(target, "shell-env.template"), "LOCAL=edit\n");
     const kept = await kpm(["config", "pull", target]);
     expect(kept.stderr).toContain("  kept existing shell-env.template (use --force to overwrite)\n");
-    expect(kept.stderr).toContain("✓ 0 template(s) pulled from AgentKMS\n");
+    expect(kept.stderr).toContain("✓ 0 templates pulled from AgentKMS\n");
     expect(kept.code).toBe(0);
     expect(readFileSync(join(target, "shell-env.template"), "utf8")).toBe("LOCAL=edit\n");
     const forced = await kpm(["config", "pull", "--force", target]);

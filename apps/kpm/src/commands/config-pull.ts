@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { byCodePoint } from "../cli/text.ts";
+import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 import { ensureDir } from "../quickstart/files.ts";
 import { call } from "./_shared.ts";
@@ -117,7 +117,7 @@ export default defineKpmCommand({
       if (outcome === "pulled") pulled += 1;
       if (outcome === "skipped") skipped += 1;
     }
-    say(`✓ ${pulled} template(s) pulled from AgentKMS`);
+    say(`✓ ${plural(pulled, "template")} pulled from AgentKMS`);
     return skipped > 0 ? 1 : 0;
   },
 });

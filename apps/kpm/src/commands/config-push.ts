@@ -4,7 +4,7 @@ import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { byCodePoint } from "../cli/text.ts";
+import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 
 const SUFFIX = ".template";
@@ -64,7 +64,7 @@ export default defineKpmCommand({
         );
       }
     }
-    ctx.log.info(`✓ ${pushed} template(s) pushed to AgentKMS`);
+    ctx.log.info(`✓ ${plural(pushed, "template")} pushed to AgentKMS`);
     return failed > 0 ? 1 : 0;
   },
 });

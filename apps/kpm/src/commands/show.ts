@@ -2,7 +2,7 @@
 import { pingListener } from "@kpm/session";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
-import { padChars } from "../cli/text.ts";
+import { padChars, plural } from "../cli/text.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { type ManagedBlob, managedBlobs } from "../managed-env.ts";
 import type { Env } from "../paths.ts";
@@ -92,7 +92,7 @@ export default defineKpmCommand({
           : ` (TTL: ${formatDuration(state.ttlSeconds)} remaining)`;
       out.push(`KPM Session: ${first.sessionId}${suffix}`, "");
       for (const blob of blobs) out.push(`  ${padChars(blob.name, 25)} ${marker(blob)}`);
-      out.push("", `${blobs.length} secrets managed`);
+      out.push("", `${plural(blobs.length, "secret")} managed`);
     }
     if (args.profile) {
       const profile = await loadMergedProfile(ctx);
