@@ -142,7 +142,9 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     if (name in parsed.values) globalValues[name] = parsed.values[name] as string | boolean;
   }
   const globals = toGlobals(globalValues);
-  const context = new KpmContext(fullName, globals, env, process.cwd(), createLogger(globals.verbose));
+  // A command that defines --quiet (env, for the shell hook) gets a logger without ✓ lines.
+  const logger = createLogger(globals.verbose, parsed.values.quiet === true);
+  const context = new KpmContext(fullName, globals, env, process.cwd(), logger);
   try {
     if (!command.run) return 0;
     if (!command.preparesContext) await context.prepare();

@@ -19,6 +19,7 @@ export const envArgs = {
   strict: { type: "boolean", description: "Strict references: every decrypt is an AgentKMS round trip" },
   unload: { type: "boolean", description: "Stop this shell's session listeners and print unset lines" },
   secure: { type: "boolean", description: "Not supported here (kpm run --secure)" },
+  quiet: { type: "boolean", description: "Print errors only, no ✓ status lines (the shell-init hook)" },
 } as const;
 
 export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";

@@ -28,7 +28,12 @@ export default defineKpmCommand({
         dirs: ctx.dirs,
         cwd: ctx.cwd,
         // `kpm dev stop` alone finds $AGENTKMS_DIR or the default dir, but not a --dir.
-        stopHint: args.dir ? ` --dir ${dir}` : "",
+        stopHint: args.dir ? ` --dir ${shellWord(dir)}` : "",
+        rerunFlags: [
+          args.addr ? ` --addr ${shellWord(args.addr)}` : "",
+          args.dir ? ` --dir ${shellWord(dir)}` : "",
+          ctx.globals.config ? ` --config ${shellWord(ctx.configPath)}` : "",
+        ].join(""),
         say: (line) => ctx.log.info(line),
       });
     } catch (error) {
@@ -39,3 +44,8 @@ export default defineKpmCommand({
     return 0;
   },
 });
+
+/** A word to paste into a shell: as is when plain, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
