@@ -57,11 +57,15 @@ afterAll(async () => {
 describe("kpm config", () => {
   test("without a subcommand, or with an unknown one, says which exist", async () => {
     const none = await kpm(["config"]);
-    expect(none.stderr).toBe("kpm config: subcommand required (push or pull)\n");
-    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      "kpm config: subcommand required (push or pull)\nRun 'kpm config --help' for usage.\n",
+    );
+    expect(none.code).toBe(2);
     const unknown = await kpm(["config", "sync"]);
-    expect(unknown.stderr).toBe('kpm config: unknown subcommand "sync" (use push or pull)\n');
-    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      "kpm config: unknown subcommand \"sync\" (use push or pull)\nRun 'kpm config --help' for usage.\n",
+    );
+    expect(unknown.code).toBe(2);
   });
 
   test("push and pull need the client config", async () => {

@@ -242,16 +242,23 @@ describe("kpm env failures", () => {
   test("an unknown --output is refused before any work, with no listener started", async () => {
     const before = runtimeEntries();
     const result = await env(["env", "--from", "app.template", "--output", "x"]);
-    expect(result).toEqual({ code: 1, stdout: "", stderr: "unknown format: x\n" });
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "kpm env: unknown --output \"x\" (use dotenv, shell or json)\nRun 'kpm env --help' for usage.\n",
+    });
     expect(runtimeEntries()).toEqual(before);
   });
 
-  test("--strict with --plaintext is refused with exit 1", async () => {
+  test("--strict with --plaintext is refused as a usage error, exit 2", async () => {
     const result = await env(["env", "--from", "app.template", "--strict", "--plaintext"]);
     expect(result).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together\n",
+      stderr:
+        "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together\n" +
+        "Run 'kpm env --help' for usage.\n",
     });
   });
 
@@ -259,11 +266,13 @@ describe("kpm env failures", () => {
     expect(await env(["env", "--secure", "--from", "app.template"])).toEqual({
       code: 2,
       stdout: "",
-      stderr: "kpm env: --secure is only supported by kpm run\n",
+      stderr: "kpm env: --secure is only supported by kpm run\nUse: kpm run --secure -- <tool>\n",
     });
     const viaExport = await env(["export", "--secure"]);
     expect(viaExport.code).toBe(2);
-    expect(viaExport.stderr).toBe("kpm export: --secure is only supported by kpm run\n");
+    expect(viaExport.stderr).toBe(
+      "kpm export: --secure is only supported by kpm run\nUse: kpm run --secure -- <tool>\n",
+    );
   });
 
   test("a failing entry prints one error line per failing variable, nothing on stdout and leaves no listener", async () => {

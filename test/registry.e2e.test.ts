@@ -380,9 +380,9 @@ describe("kpm describe and history", () => {
   test("describe, history and remove without a path name the command", async () => {
     for (const command of ["describe", "history", "remove"]) {
       expect(await kpm([command])).toEqual({
-        code: 1,
+        code: 2,
         stdout: "",
-        stderr: `kpm ${command}: path required\n`,
+        stderr: `kpm ${command}: path required\nRun 'kpm ${command} --help' for usage.\n`,
       });
     }
   });

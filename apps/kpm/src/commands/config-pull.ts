@@ -86,6 +86,10 @@ async function pullOne(
 
 export default defineKpmCommand({
   meta: { name: "pull", description: "Download templates from AgentKMS" },
+  examples: [
+    { command: "kpm config pull" },
+    { command: "kpm config pull --force ./templates", about: "overwrite existing files" },
+  ],
   usage: "[dir] [--force]",
   args: {
     force: { type: "boolean", description: "Overwrite existing template files" },

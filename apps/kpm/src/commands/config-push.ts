@@ -26,6 +26,10 @@ function templateFiles(dir: string): string[] {
 
 export default defineKpmCommand({
   meta: { name: "push", description: "Upload templates to AgentKMS" },
+  examples: [
+    { command: "kpm config push", about: "upload <TemplatesDir>/*.template" },
+    { command: "kpm config push ./templates" },
+  ],
   usage: "[dir]",
   run: async ({ args, data: ctx }) => {
     const client = await ctx.client();

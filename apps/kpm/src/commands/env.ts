@@ -2,9 +2,9 @@
 // session listener by default, strict references with --strict, plaintext with --plaintext.
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
-import { type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
+import { OUTPUT_FORMATS, type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
 import { isKmsEntry, loadEntries, templatePath } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
@@ -27,18 +27,31 @@ export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 //blog:part-2
 export default defineKpmCommand({
   meta: { name: "env", description: "Print env lines for a template (alias: export)" },
+  examples: [
+    {
+      command: 'eval "$(kpm env --from ~/.config/kpm/templates/shell-env.template --output shell)"',
+      about: "ciphertext + listener",
+    },
+    { command: "kpm env --from .env.template --plaintext > .env", about: "plaintext dotenv file" },
+    { command: 'eval "$(kpm env --unload --output shell)"', about: "stop this shell's listeners" },
+  ],
   usage: "[--from <template>] [--output dotenv|shell|json] [--plaintext | --strict] [--unload]",
   args: envArgs,
   run: async ({ args, data: ctx }) => {
     const command = ctx.commandName.split(" ")[0];
-    if (args.secure) throw new CliError(`kpm ${command}: --secure is only supported by kpm run`, 2);
+    if (args.secure)
+      throw new UsageError(
+        `kpm ${command}: --secure is only supported by kpm run`,
+        "Use: kpm run --secure -- <tool>",
+      );
     if (args.strict && args.plaintext) {
-      throw new CliError(
+      throw new UsageError(
         "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
       );
     }
     const format = parseFormat(args.output);
-    if (!format) throw new CliError(`unknown format: ${args.output}`);
+    if (!format)
+      throw new UsageError(`kpm ${command}: unknown --output "${args.output}" (use ${OUTPUT_FORMATS})`);
     if (args.unload) return unloadSessions(ctx, args.output !== undefined && format === "shell");
 
     const config = await ctx.config();

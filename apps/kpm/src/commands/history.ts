@@ -6,6 +6,7 @@ import { call, jsonArg, requirePath } from "./_shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "history", description: "Show a secret's version history" },
+  examples: [{ command: "kpm history cloudflare/dns-token" }],
   usage: "<service/name> [--json]",
   args: { ...jsonArg },
   run: async ({ args, data: ctx }) => {

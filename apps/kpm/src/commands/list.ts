@@ -10,6 +10,11 @@ const DAY_MS = 86_400_000;
 
 export default defineKpmCommand({
   meta: { name: "list", description: "List secrets (metadata only)" },
+  examples: [
+    { command: "kpm list" },
+    { command: "kpm list cloudflare", about: "one service" },
+    { command: "kpm list --tag ci --json", about: "tagged ci, as JSON" },
+  ],
   usage: "[service] [flags]",
   args: {
     tag: { type: "string", description: "Only secrets with this tag", valueHint: "tag" },

@@ -6,6 +6,11 @@ import { devDir, dirArg } from "./dev/shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "quickstart", description: "Start a local AgentKMS dev server and configure kpm" },
+  examples: [
+    { command: "kpm quickstart" },
+    { command: "kpm quickstart --addr 127.0.0.1:9443", about: "another port" },
+    { command: "kpm quickstart --force", about: "rewrite config, certs and templates" },
+  ],
   usage: "[--force] [--addr <host:port>] [--dir <DevDir>]",
   args: {
     force: { type: "boolean", description: "Overwrite existing config, certs and templates" },

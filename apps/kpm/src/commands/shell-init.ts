@@ -44,6 +44,10 @@ export function shellHook(shell: string, template: string): string {
 //blog:part-1 //blog:part-2
 export default defineKpmCommand({
   meta: { name: "shell-init", description: "Print the shell hook that loads encrypted secrets" },
+  examples: [
+    { command: 'eval "$(kpm shell-init)"', about: "in ~/.bashrc or ~/.zshrc" },
+    { command: "kpm shell-init --shell fish | source", about: "in ~/.config/fish/config.fish" },
+  ],
   usage: "[--shell bash|zsh|fish|sh]",
   args: {
     shell: { type: "string", description: "Shell (default: basename of $SHELL)", valueHint: "name" },

@@ -35,6 +35,10 @@ const marker = (blob: ManagedBlob) => (blob.kind === "strict" ? "● strict" : "
 
 export default defineKpmCommand({
   meta: { name: "show", description: "Show kpm-managed variables (never values)" },
+  examples: [
+    { command: "kpm show", about: "every kpm-managed variable, never values" },
+    { command: "kpm show ANTHROPIC_API_KEY --profile" },
+  ],
   usage: "[VAR_NAME] [--profile] [--json]",
   args: {
     //blog:part-3

@@ -10,6 +10,7 @@ const ENTERPRISE_DIR = "/etc/catalyst9/.kpm/templates";
 
 export default defineKpmCommand({
   meta: { name: "tree", description: "Show the template hierarchy" },
+  examples: [{ command: "kpm tree" }],
   run: async ({ data: ctx }) => {
     const levels: Array<[string, string]> = [
       ["Enterprise", ENTERPRISE_DIR],
