@@ -69,31 +69,31 @@ function usageFor(box: TempHome): string {
 }
 
 describe("usage and help", () => {
-  test("no arguments prints the usage on stderr and exits 1", async () => {
+  test("no arguments prints the usage on stderr and exits 2 (a usage error)", async () => {
     const result = await kpm([]);
-    expect(result).toEqual({ code: 1, stdout: "", stderr: usageFor(sandbox) });
+    expect(result).toEqual({ code: 2, stdout: "", stderr: usageFor(sandbox) });
   });
 
   for (const args of [["help"], ["--help"], ["-h"], ["-help"]]) {
-    test(`${args.join(" ")} prints the full usage on stderr and exits 0`, async () => {
+    test(`${args.join(" ")} prints the full usage on stdout and exits 0`, async () => {
       const result = await kpm(args);
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe("");
-      expect(result.stderr.split("\n")[0]).toBe(FIRST_USAGE_LINE);
-      expect(result.stderr).toBe(usageFor(sandbox));
+      expect(result.stderr).toBe("");
+      expect(result.stdout.split("\n")[0]).toBe(FIRST_USAGE_LINE);
+      expect(result.stdout).toBe(usageFor(sandbox));
     });
   }
 
   test("the usage names the XDG config dir even before it exists", async () => {
     const result = await kpm(["help"]);
-    expect(result.stderr).toContain(`(default: ${sandbox.configHome}/kpm/config.yaml)`);
+    expect(result.stdout).toContain(`(default: ${sandbox.configHome}/kpm/config.yaml)`);
   });
 
   test("without XDG variables the usage names ~/.config/kpm", async () => {
     const env = { HOME: sandbox.home, PATH: sandbox.env.PATH };
     const result = await kpm(["--help"], { env });
-    expect(result.stderr).toContain(`(default: ${sandbox.home}/.config/kpm/config.yaml)`);
-    expect(result.stderr).toContain(`--from ${sandbox.home}/.config/kpm/templates/shell-env.template`);
+    expect(result.stdout).toContain(`(default: ${sandbox.home}/.config/kpm/config.yaml)`);
+    expect(result.stdout).toContain(`--from ${sandbox.home}/.config/kpm/templates/shell-env.template`);
   });
 
   test("with KPM_CONFIG naming a file the usage still prints, with placeholders", async () => {
@@ -101,7 +101,7 @@ describe("usage and help", () => {
     writeFileSync(file, "");
     const result = await kpm(["help"], { env: { ...sandbox.env, KPM_CONFIG: file } });
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(expectedUsage("<ConfigDir>/config.yaml", "<TemplatesDir>"));
+    expect(result.stdout).toBe(expectedUsage("<ConfigDir>/config.yaml", "<TemplatesDir>"));
   });
 
   for (const args of [
@@ -109,13 +109,14 @@ describe("usage and help", () => {
     ["init", "--help"],
     ["init", "-h"],
   ]) {
-    test(`${args.join(" ")} prints init's usage on stderr and exits 0 without writing anything`, async () => {
+    test(`${args.join(" ")} prints init's usage and examples on stdout, exit 0, writing nothing`, async () => {
       const result = await kpm(args);
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe("");
-      expect(result.stderr.split("\n")[0]).toBe("Usage: kpm init");
-      expect(result.stderr).toContain("Write a starter config file");
-      expect(result.stderr).toContain(
+      expect(result.stderr).toBe("");
+      expect(result.stdout.split("\n")[0]).toBe("Usage: kpm init");
+      expect(result.stdout).toContain("Write a starter config file");
+      expect(result.stdout).toContain("\nExamples:\n  kpm init --server https://agentkms.example:8443");
+      expect(result.stdout).toContain(
         "Global flags: --config, --server, --cert, --key, --ca, --verbose (-v)",
       );
       expect(() => statSync(sandbox.configDir)).toThrow();
@@ -125,34 +126,38 @@ describe("usage and help", () => {
   test("help for an alias uses the name as typed", async () => {
     const result = await kpm(["help", "export"]);
     expect(result.code).toBe(0);
-    expect(result.stderr.split("\n")[0]).toStartWith("Usage: kpm export");
+    expect(result.stdout.split("\n")[0]).toStartWith("Usage: kpm export");
   });
 
-  test("help for an unknown command prints the top-level usage and exits 0", async () => {
+  test("help for an unknown command is a usage error with a hint, exit 2", async () => {
     const result = await kpm(["help", "frobnicate"]);
-    expect(result).toEqual({ code: 0, stdout: "", stderr: usageFor(sandbox) });
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "unknown command: frobnicate\nRun 'kpm help' for the list of commands.\n",
+    });
   });
 
   test("a group's --help prints the group usage", async () => {
     const result = await kpm(["dev", "--help"]);
     expect(result.code).toBe(0);
-    expect(result.stderr.split("\n")[0]).toStartWith("Usage: kpm dev");
+    expect(result.stdout.split("\n")[0]).toStartWith("Usage: kpm dev");
   });
 
   test("a subcommand's --help prints the subcommand usage", async () => {
     const result = await kpm(["dev", "status", "--help"]);
     expect(result.code).toBe(0);
-    expect(result.stderr.split("\n")[0]).toStartWith("Usage: kpm dev status");
+    expect(result.stdout.split("\n")[0]).toStartWith("Usage: kpm dev status");
   });
 });
 
 describe("unknown commands and flags", () => {
-  test("an unknown command prints its name, an empty line and the usage; exit 1", async () => {
+  test("an unknown command prints its name and where the commands are listed; exit 2", async () => {
     const result = await kpm(["frobnicate"]);
     expect(result).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: `unknown command: frobnicate\n\n${usageFor(sandbox)}`,
+      stderr: "unknown command: frobnicate\nRun 'kpm help' for the list of commands.\n",
     });
   });
 

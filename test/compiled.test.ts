@@ -41,12 +41,12 @@ describe("dist/kpm", () => {
     if (!process.env.KPM_VERSION) expect(result.stdout).toStartWith(`kpm ${pkg.version} (commit `);
   });
 
-  test("--help prints the usage on stderr with the resolved config path", async () => {
+  test("--help prints the usage on stdout with the resolved config path", async () => {
     const result = await runKpm(["--help"], { env: sandbox.env, binary: "compiled" });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("");
-    expect(result.stderr.split("\n")[0]).toBe("kpm — secure secrets CLI backed by AgentKMS");
-    expect(result.stderr).toContain(`(default: ${sandbox.configDir}/config.yaml)`);
+    expect(result.stderr).toBe("");
+    expect(result.stdout.split("\n")[0]).toBe("kpm — secure secrets CLI backed by AgentKMS");
+    expect(result.stdout).toContain(`(default: ${sandbox.configDir}/config.yaml)`);
   });
 
   test("a .env and a bunfig.toml preload in the cwd do not run inside the binary", async () => {

@@ -79,22 +79,29 @@ afterAll(async () => {
 });
 
 describe("kpm completion", () => {
-  test("no shell or an unknown shell is refused with the supported list", async () => {
+  test("no shell lists the shells; an unknown shell is refused with the list; usage errors exit 2", async () => {
     const none = await kpm(["completion"]);
-    expect(none.stderr).toBe('kpm completion: unsupported shell "" (use bash, zsh or fish)\n');
-    expect(none.code).toBe(1);
+    expect(none).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "kpm completion: which shell? Use one of: bash, zsh, fish\nExample: source <(kpm completion bash)\n",
+    });
     const tcsh = await kpm(["completion", "tcsh"]);
-    expect(tcsh.stderr).toBe('kpm completion: unsupported shell "tcsh" (use bash, zsh or fish)\n');
-    expect(tcsh.stdout).toBe("");
-    expect(tcsh.code).toBe(1);
+    expect(tcsh).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "kpm completion: unsupported shell \"tcsh\" (use bash, zsh or fish)\nRun 'kpm completion --help' for usage.\n",
+    });
   });
 
-  test("--help prints the installation lines", async () => {
+  test("--help prints the installation lines on stdout", async () => {
     const help = await kpm(["completion", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stderr).toContain("  bash:  echo 'source <(kpm completion bash)' >> ~/.bashrc\n");
-    expect(help.stderr).toContain("  zsh:   echo 'source <(kpm completion zsh)' >> ~/.zshrc");
-    expect(help.stderr).toContain("  fish:  kpm completion fish > ~/.config/fish/completions/kpm.fish\n");
+    expect(help.stdout).toContain("  bash:  echo 'source <(kpm completion bash)' >> ~/.bashrc\n");
+    expect(help.stdout).toContain("  zsh:   echo 'source <(kpm completion zsh)' >> ~/.zshrc");
+    expect(help.stdout).toContain("  fish:  kpm completion fish > ~/.config/fish/completions/kpm.fish\n");
   });
 
   test("each shell gets its own script on stdout", async () => {

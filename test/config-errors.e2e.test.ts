@@ -338,9 +338,9 @@ describe("flags after the command word", () => {
 });
 
 describe("bad input to kpm add", () => {
-  test("no path prints both usage lines", async () => {
+  test("no path prints both usage lines, exit 2", async () => {
     expect(await kpmIn(ok, ["add"], MARKER)).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
       stderr:
         "kpm add: path required (e.g. kpm add cloudflare/dns-token)\n" +
@@ -348,11 +348,12 @@ describe("bad input to kpm add", () => {
     });
   });
 
-  test("a path without / is refused", async () => {
+  test("a path without / is refused as a usage error", async () => {
     expect(await kpmIn(ok, ["add", "justname"], MARKER)).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "error: path must be service/name (e.g. cloudflare/dns-token)\n",
+      stderr:
+        "error: path must be service/name (e.g. cloudflare/dns-token)\nRun 'kpm add --help' for usage.\n",
     });
   });
 

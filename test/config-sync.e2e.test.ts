@@ -57,11 +57,15 @@ afterAll(async () => {
 describe("kpm config", () => {
   test("without a subcommand, or with an unknown one, says which exist", async () => {
     const none = await kpm(["config"]);
-    expect(none.stderr).toBe("kpm config: subcommand required (push or pull)\n");
-    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      "kpm config: subcommand required (push or pull)\nRun 'kpm config --help' for usage.\n",
+    );
+    expect(none.code).toBe(2);
     const unknown = await kpm(["config", "sync"]);
-    expect(unknown.stderr).toBe('kpm config: unknown subcommand "sync" (use push or pull)\n');
-    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      "kpm config: unknown subcommand \"sync\" (use push or pull)\nRun 'kpm config --help' for usage.\n",
+    );
+    expect(unknown.code).toBe(2);
   });
 
   test("push and pull need the client config", async () => {
@@ -111,7 +115,7 @@ describe("kpm config push", () => {
         "  warning: skipping .template: no template name before .template",
         "  pushed bin.template → kpm/templates/bin",
         "  pushed shell-env.template → kpm/templates/shell-env",
-        "✓ 2 template(s) pushed to AgentKMS",
+        "✓ 2 templates pushed to AgentKMS",
         "",
       ].join("\n"),
     );
@@ -133,7 +137,7 @@ describe("kpm config push", () => {
     const result = await kpm(["config", "push", dir]);
     expect(result.stderr).toContain(`  warning: failed to push ${"ab".repeat(40)}.template: `);
     expect(result.stderr).toContain("  pushed good.template → kpm/templates/good\n");
-    expect(result.stderr).toContain("✓ 1 template(s) pushed to AgentKMS\n");
+    expect(result.stderr).toContain("✓ 1 template pushed to AgentKMS\n");
     expect(result.code).toBe(1);
   });
 });
@@ -148,7 +152,7 @@ describe("kpm config pull", () => {
         "  pulled bin.template",
         "  pulled good.template",
         "  pulled shell-env.template",
-        "✓ 3 template(s) pulled from AgentKMS",
+        "✓ 3 templates pulled from AgentKMS",
         "",
       ].join("\n"),
     );
@@ -165,7 +169,7 @@ describe("kpm config pull", () => {
     writeFileSync(join(target, "shell-env.template"), "LOCAL=edit\n");
     const kept = await kpm(["config", "pull", target]);
     expect(kept.stderr).toContain("  kept existing shell-env.template (use --force to overwrite)\n");
-    expect(kept.stderr).toContain("✓ 0 template(s) pulled from AgentKMS\n");
+    expect(kept.stderr).toContain("✓ 0 templates pulled from AgentKMS\n");
     expect(kept.code).toBe(0);
     expect(readFileSync(join(target, "shell-env.template"), "utf8")).toBe("LOCAL=edit\n");
     const forced = await kpm(["config", "pull", "--force", target]);

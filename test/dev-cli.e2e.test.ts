@@ -378,13 +378,13 @@ describe("kpm dev enroll", () => {
     expectPrivateTree(dir);
   });
 
-  test("--force with --renew is a flag conflict, exit 1, nothing changed", async () => {
+  test("--force with --renew is a flag conflict, exit 2, nothing changed", async () => {
     const dir = await enrolled();
     const before = readFileSync(join(dir, "server.key"), "utf8");
     expect(await kpm(["dev", "enroll", "--dir", dir, "--force", "--renew"])).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "kpm: --force and --renew are mutually exclusive\n",
+      stderr: "kpm: --force and --renew are mutually exclusive\nRun 'kpm dev enroll --help' for usage.\n",
     });
     expect(readFileSync(join(dir, "server.key"), "utf8")).toBe(before);
   });
@@ -1021,9 +1021,11 @@ describe("kpm dev secrets", () => {
       stderr: 'error: invalid field "": expected <field>=<value>\n',
     });
     expect(await kpm(["dev", "secrets", "set", "--dir", dir, "generic/x"])).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>\n",
+      stderr:
+        "kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>\n" +
+        "Run 'kpm dev secrets set --help' for usage.\n",
     });
     expect((await kpm(["dev", "secrets", "list", "--dir", dir])).stdout).not.toContain("generic/x\n");
   });
@@ -1031,12 +1033,28 @@ describe("kpm dev secrets", () => {
 
 describe("kpm dev subcommand errors", () => {
   test.each([
-    [["dev"], "kpm dev: subcommand required (serve, enroll, secrets, stop or status)"],
-    [["dev", "foo"], 'kpm dev: unknown subcommand "foo"'],
-    [["dev", "secrets"], "kpm dev secrets: subcommand required (set, list or delete)"],
-    [["dev", "secrets", "bogus"], "kpm dev secrets: subcommand required (set, list or delete)"],
-  ])("kpm %p → the exact text, exit 1", async (args, message) => {
-    expect(await kpm(args)).toEqual({ code: 1, stdout: "", stderr: `${message}\n` });
+    [
+      ["dev"],
+      "kpm dev: subcommand required (serve, enroll, secrets, stop or status)\nRun 'kpm dev --help' for usage.",
+    ],
+    [
+      ["dev", "foo"],
+      "kpm dev: unknown subcommand \"foo\" (use serve, enroll, secrets, status or stop)\nRun 'kpm dev --help' for usage.",
+    ],
+    [
+      ["dev", "stauts"],
+      'kpm dev: unknown subcommand "stauts" (use serve, enroll, secrets, status or stop)\nDid you mean "kpm dev status"?',
+    ],
+    [
+      ["dev", "secrets"],
+      "kpm dev secrets: subcommand required (set, list or delete)\nRun 'kpm dev secrets --help' for usage.",
+    ],
+    [
+      ["dev", "secrets", "bogus"],
+      "kpm dev secrets: unknown subcommand \"bogus\" (use set, list or delete)\nRun 'kpm dev secrets --help' for usage.",
+    ],
+  ])("kpm %p → the exact text, exit 2 (a usage error)", async (args, message) => {
+    expect(await kpm(args)).toEqual({ code: 2, stdout: "", stderr: `${message}\n` });
   });
 });
 

@@ -186,7 +186,11 @@ describe("defaults apply only when the value is not found", () => {
 
 describe("arguments that are not references", () => {
   test("no argument → the usage error", async () => {
-    expect(await kpm(["get"])).toEqual(failure("kpm get: no reference specified\n"));
+    expect(await kpm(["get"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "kpm get: no reference specified\nRun 'kpm get --help' for usage.\n",
+    });
   });
 
   test("include/… cannot be fetched", async () => {

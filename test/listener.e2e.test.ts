@@ -137,9 +137,10 @@ describe("kpm decrypt through the listener", () => {
 
   test("missing inputs give the exact usage errors", async () => {
     expect(await kpm(["decrypt"])).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "kpm decrypt: provide a ciphertext blob or --env VAR_NAME\n",
+      stderr:
+        "kpm decrypt: provide a ciphertext blob or --env VAR_NAME\nRun 'kpm decrypt --help' for usage.\n",
     });
     expect(await kpm(["decrypt", "--env", "NOPE"], { NOPE: "" })).toEqual({
       code: 1,

@@ -351,13 +351,21 @@ describe("kpm quickstart from an empty HOME", () => {
     writeFileSync(join(p.certs, "client.crt"), "not the dev client certificate\n");
     const result = await kpm(["quickstart", "--addr", addr, "--dir", devDir]);
     expect(result.code).toBe(0);
+    // The fixes name the exact command, with the flags this run was given.
     expect(result.stderr).toContain(
-      `  warning: ${p.certs} differ from the dev server's client certificate; run: kpm quickstart --force\n`,
+      `  warning: ${p.certs} differ from the dev server's client certificate; run: kpm quickstart --force --addr ${addr} --dir ${devDir}\n`,
     );
     expect(result.stderr).toContain(
-      `  note: existing config points at https://kms.example:8443, not https://${addr}\n`,
+      `  note: existing config points at https://kms.example:8443, not https://${addr}\n` +
+        `  to use this server, run: kpm quickstart --force --addr ${addr} --dir ${devDir} (rewrites config, certs and templates)\n`,
     );
     expect(readFileSync(join(p.certs, "client.crt"), "utf8")).toBe("not the dev client certificate\n");
+    // Running the suggested command is the whole fix: no note, no warning, the config points here.
+    const fixed = await kpm(["quickstart", "--force", "--addr", addr, "--dir", devDir]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).not.toContain("note:");
+    expect(fixed.stderr).not.toContain("warning:");
+    expect(readFileSync(p.config, "utf8")).toContain(`server: https://${addr}\n`);
   });
 
   test("--force rewrites every file with its content and mode", async () => {

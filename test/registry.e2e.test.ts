@@ -221,8 +221,13 @@ describe("kpm list", () => {
     if (removed.code !== 0) throw new Error(`setup remove: ${removed.stderr}`);
   });
 
-  const row = (name: string, type: string, tags: string, description: string, tail: string) =>
-    `  ${name.padEnd(28)} ${type.padEnd(14)} ${tags.padEnd(18)} ${description.padEnd(30)} ${tail}`.trimEnd();
+  const LIST_HEADER = row("", "TYPE", "TAGS", "DESCRIPTION", "VERSION").replace(
+    /^ {30}/,
+    "SERVICE/NAME".padEnd(30),
+  );
+  function row(name: string, type: string, tags: string, description: string, tail: string): string {
+    return `  ${name.padEnd(28)} ${type.padEnd(14)} ${tags.padEnd(18)} ${description.padEnd(30)} ${tail}`.trimEnd();
+  }
 
   test("the service table has exact columns, truncation, expiry markers and a footer", async () => {
     const result = await kpm(["list", "tbl"]);
@@ -232,6 +237,7 @@ describe("kpm list", () => {
     expect(days).toBe(10);
     expect(result.stdout).toBe(
       [
+        LIST_HEADER,
         "tbl/",
         row(
           "a-name-that-is-longer-than-28-chars",
@@ -247,7 +253,7 @@ describe("kpm list", () => {
         // Padding counts characters (🔑 is one), not bytes or UTF-16 units: 11 characters + 19 spaces.
         `  zeta${" ".repeat(24)} generic${" ".repeat(7)} ${" ".repeat(18)} "clé 🔑 ünï"${" ".repeat(19)} v1`,
         "",
-        "6 secrets across 1 services",
+        "6 secrets across 1 service",
         "",
       ].join("\n"),
     );
@@ -259,6 +265,7 @@ describe("kpm list", () => {
     expect(headers).toEqual([...headers].sort());
     expect(headers).toEqual(expect.arrayContaining(["anthropic/", "cloudflare/", "db/", "deploy/", "tbl/"]));
     expect(stdout).toContain(row("dns-token", "api-token", "[dns, ci]", '"DNS edit"', "v2"));
+    expect(stdout).toStartWith(`${LIST_HEADER}\n`);
     expect(stdout).toMatch(/\n\n\d+ secrets across \d+ services\n$/);
     for (const line of stdout.split("\n")) expect(line).toBe(line.trimEnd());
   });
@@ -267,7 +274,7 @@ describe("kpm list", () => {
     expect((await kpm(["list", "tbl"])).stdout).not.toContain("omega");
     const { stdout } = await kpm(["list", "tbl", "--include-deleted"]);
     expect(stdout).toContain(`${row("omega", "generic", "", "", "v1 DELETED")}\n`);
-    expect(stdout).toContain("7 secrets across 1 services\n");
+    expect(stdout).toContain("7 secrets across 1 service\n");
   });
 
   test("--tag and --type filter client-side; both must hold", async () => {
@@ -278,11 +285,11 @@ describe("kpm list", () => {
     expect(tagged.stdout).toContain("3 secrets across 2 services\n");
     const typed = await kpm(["list", "--type", "jwt"]);
     expect(typed.stdout).toBe(
-      `tbl/\n${row("gamma", "jwt", "", "", "v1 EXPIRES 10d")}\n\n1 secrets across 1 services\n`,
+      `${LIST_HEADER}\ntbl/\n${row("gamma", "jwt", "", "", "v1 EXPIRES 10d")}\n\n1 secret across 1 service\n`,
     );
     const both = await kpm(["list", "--tag", "dns", "--type-filter", "api-token"]);
     expect(both.stdout).toContain("cloudflare/\n");
-    expect(both.stdout).toContain("1 secrets across 1 services\n");
+    expect(both.stdout).toContain("1 secret across 1 service\n");
   });
 
   test("a filter that matches nothing prints its own text (json: [])", async () => {
@@ -390,9 +397,9 @@ describe("kpm describe and history", () => {
   test("describe, history and remove without a path name the command", async () => {
     for (const command of ["describe", "history", "remove"]) {
       expect(await kpm([command])).toEqual({
-        code: 1,
+        code: 2,
         stdout: "",
-        stderr: `kpm ${command}: path required\n`,
+        stderr: `kpm ${command}: path required\nRun 'kpm ${command} --help' for usage.\n`,
       });
     }
   });

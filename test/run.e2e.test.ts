@@ -223,7 +223,11 @@ describe("template mode", () => {
   });
 
   test("no command → usage error", async () => {
-    expect(await kpm(["run"])).toEqual({ code: 1, stdout: "", stderr: "kpm run: no command specified\n" });
+    expect(await kpm(["run"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "kpm run: no command specified\nRun 'kpm run --help' for usage.\n",
+    });
   });
 });
 
@@ -402,8 +406,10 @@ describe("output masking (stdout is a pipe)", () => {
 
   test("--mask with --no-masking is refused", async () => {
     const result = await run("true", ["--mask", "--no-masking"]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe("kpm: --mask and --no-masking are mutually exclusive\n");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "kpm: --mask and --no-masking are mutually exclusive\nRun 'kpm run --help' for usage.\n",
+    );
   });
 });
 

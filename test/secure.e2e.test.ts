@@ -312,13 +312,13 @@ describe("kpm run --secure refusals", () => {
     });
   });
 
-  test("--secure with --plaintext is refused by run (exit 1) and --secure by env (exit 2)", async () => {
+  test("--secure with --plaintext is refused by run and --secure by env, both usage errors (exit 2)", async () => {
     writeAllowlist(userAllowlist, "claude: [ANTHROPIC_API_KEY]\n");
     const { result, events } = await secureRun({ flags: ["--plaintext"] });
     expect(result).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: "kpm: --secure and --plaintext are mutually exclusive\n",
+      stderr: "kpm: --secure and --plaintext are mutually exclusive\nRun 'kpm run --help' for usage.\n",
     });
     expect(events).toEqual([]);
     const env = await runKpmProcess(["env", "--secure"], { env: sandbox.env, cwd: project });

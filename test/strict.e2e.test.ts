@@ -274,12 +274,12 @@ describe("kpm env --strict against an allow-all dev server", () => {
     const { result: envResult, events } = await auditDuring(server, () =>
       runKpmProcess(["env", "--strict", "--plaintext", "--from", templatePath], { env: sandbox.env }),
     );
-    expect(envResult).toEqual({ code: 1, stdout: "", stderr: text });
+    expect(envResult).toEqual({ code: 2, stdout: "", stderr: `${text}Run 'kpm env --help' for usage.\n` });
     const runResult = await runKpmProcess(
       ["run", "--strict", "--plaintext", "--from", templatePath, "--", "true"],
       { env: sandbox.env },
     );
-    expect(runResult).toEqual({ code: 1, stdout: "", stderr: text });
+    expect(runResult).toEqual({ code: 2, stdout: "", stderr: `${text}Run 'kpm run --help' for usage.\n` });
     expect(events).toEqual([]);
   });
 });

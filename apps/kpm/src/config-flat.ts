@@ -12,7 +12,7 @@ const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_l
 const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
 
-/** The validated keys kpm uses (profile is read by @kpm/template, secure_mode is ignored). */
+/** The validated keys kpm uses (profile is read by @kpm/template; secure_mode: true is refused). */
 export interface ConfigData {
   server?: string;
   cert?: string;
@@ -22,6 +22,7 @@ export interface ConfigData {
   session_key_ttl?: number;
   strict_idle_timeout?: number;
   audit_log?: string;
+  secure_mode?: boolean;
 }
 
 export interface KpmConfig {
@@ -84,6 +85,13 @@ export function flatConfig(base: KpmConfig, text: string | undefined, home: stri
 }
 
 export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: string[]): KpmConfig {
+  // A setting that promises protection must never be accepted and then ignored (docs/config.md).
+  if (data.secure_mode === true) {
+    throw new CliError([
+      `error: config ${base.path}: secure_mode: true is not supported`,
+      "  use kpm run --secure for each tool that should get only its allow-listed secrets, and remove secure_mode",
+    ]);
+  }
   const fileDir = dirname(base.path);
   const filePath = (value: string | undefined) =>
     value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
@@ -104,8 +112,13 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
 
 const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_]*): +(\S+) *$/;
 const BLANK_OR_COMMENT = /^[ ]*(#.*)?$/;
-/** Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./` or `../` first. */
-const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/)[A-Za-z0-9_./~+:@=%-]*$/;
+/**
+ * Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./`, `../`
+ * or a dot and a letter (`.env.template`, the default_template init writes) first — except the
+ * float keywords `.inf` and `.nan` (FLAT_FLOAT_WORD).
+ */
+const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/|\.[A-Za-z_])[A-Za-z0-9_./~+:@=%-]*$/;
+const FLAT_FLOAT_WORD = /^\.(?:inf|nan)$/i;
 const FLAT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
 const YAML_KEYWORD = /^(?:true|false|null)$/i;
 
@@ -117,9 +130,9 @@ const YAML_KEYWORD = /^(?:true|false|null)$/i;
  */
 export function parseFlatConfig(
   text: string,
-): { data: ConfigData; values: Record<string, string | number> } | undefined {
+): { data: ConfigData; values: Record<string, string | number | boolean> } | undefined {
   if (text.includes("\r")) return undefined;
-  const values = new Map<string, string | number>();
+  const values = new Map<string, string | number | boolean>();
   for (const line of text.split("\n")) {
     if (BLANK_OR_COMMENT.test(line)) continue;
     const match = FLAT_LINE.exec(line);
@@ -127,8 +140,15 @@ export function parseFlatConfig(
     const value = match?.[2];
     if (key === undefined || value === undefined || values.has(key) || YAML_KEYWORD.test(key))
       return undefined;
-    if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
-    else if (FLAT_STRING.test(value) && !value.endsWith(":") && !YAML_KEYWORD.test(value))
+    // init and quickstart write `secure_mode: false`: the one boolean the fast path reads.
+    if (key === "secure_mode" && (value === "true" || value === "false")) values.set(key, value === "true");
+    else if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
+    else if (
+      FLAT_STRING.test(value) &&
+      !value.endsWith(":") &&
+      !YAML_KEYWORD.test(value) &&
+      !FLAT_FLOAT_WORD.test(value)
+    )
       values.set(key, value);
     else return undefined;
   }
@@ -140,8 +160,11 @@ export function parseFlatConfig(
     } else if ((TTL_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "number") return undefined;
       data[key as (typeof TTL_KEYS)[number]] = value > 0 ? value : DEFAULT_TTL;
+    } else if (key === "secure_mode") {
+      if (typeof value !== "boolean") return undefined;
+      data.secure_mode = value;
     } else if (KNOWN_KEYS.has(key)) {
-      // secure_mode must be a boolean and profile a mapping: the schema words those errors.
+      // profile must be a mapping: the schema words that error.
       return undefined;
     }
   }

@@ -70,6 +70,13 @@ export class KpmContext {
       await this.prepare();
       const { flatConfig, readConfigFile } = await import("./config-flat.ts");
       const { base, text } = readConfigFile(this.configPath);
+      // A missing default file is an empty config (§4.3); a file named on purpose is a typo.
+      if (!base.exists && this.globals.config) {
+        throw new CliError([
+          `error: config file not found: ${base.path} (given with --config)`,
+          `  create it with: kpm init --config ${base.path}`,
+        ]);
+      }
       // The YAML parser and the schema only when the flat reader declines the file (read once).
       const config =
         flatConfig(base, text, this.dirs.home) ??

@@ -52,6 +52,9 @@ export function renderOutput(format: OutputFormat, lines: OutputLine[], plaintex
   }
 }
 
+/** The `--output` choices, as error messages list them. */
+export const OUTPUT_FORMATS = "dotenv, shell or json";
+
 export function parseFormat(value: string | undefined): OutputFormat | null {
   const format = (value ?? "dotenv").toLowerCase();
   return format === "dotenv" || format === "shell" || format === "json" ? format : null;

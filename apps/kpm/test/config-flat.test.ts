@@ -8,6 +8,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { describeIoError, loadConfig, parseFlatConfig } from "../src/config.ts";
+import { configYaml } from "../src/quickstart/demo-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-config-flat-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +78,10 @@ const VALUES = [
   "1.5",
   ".5",
   ".inf",
+  ".NaN",
+  ".env.template",
+  ".x:",
+  ".-x",
   "1e3",
   "+3",
   "123456789012345678901",
@@ -132,6 +137,16 @@ describe("parseFlatConfig", () => {
     expect(accepted).toBeGreaterThan(100);
   });
 
+  test("secure_mode: true|false is the one boolean the fast path reads", () => {
+    expect(parseFlatConfig("server: https://h\nsecure_mode: false\nsession_key_ttl: 3600\n")).toEqual({
+      data: { server: "https://h", secure_mode: false, session_key_ttl: 3600 },
+      values: { server: "https://h", secure_mode: false, session_key_ttl: 3600 },
+    });
+    expect(parseFlatConfig("secure_mode: true\n")?.data).toEqual({ secure_mode: true });
+    // quickstart's real file (it writes secure_mode: false) no longer falls back to YAML and zod.
+    expect(parseFlatConfig(configYaml("127.0.0.1:8443", "/home/u/.local/share/kpm/certs"))).toBeDefined();
+  });
+
   test("the files init and quickstart write are read by the fast path", () => {
     const flat = parseFlatConfig(
       "# kpm config\nserver: https://127.0.0.1:8443\ncert: ~/.local/share/kpm/certs/client.crt\n" +
@@ -147,7 +162,8 @@ describe("parseFlatConfig", () => {
   });
 
   test.each([
-    ["a boolean", "secure_mode: true\n"],
+    ["a boolean for another key", "server: true\n"],
+    ["a capitalised boolean", "secure_mode: True\n"],
     ["a profile mapping", "profile:\n  env: prod\n"],
     ["a quoted value", 'server: "https://h"\n'],
     ["a trailing comment", "server: https://h # main\n"],
@@ -194,7 +210,7 @@ describe("loadConfig", () => {
   });
 
   test("a secure_mode boolean and a profile mapping load through YAML", () => {
-    const path = writeConfig("full.yaml", "server: https://h\nsecure_mode: true\nprofile:\n  env: prod\n");
+    const path = writeConfig("full.yaml", "server: https://h\nsecure_mode: false\nprofile:\n  env: prod\n");
     expect(loadConfig(path, "/home/u")).toMatchObject({ server: "https://h", unknownKeys: [] });
   });
 });

@@ -196,9 +196,35 @@ describe("paths in the file", () => {
 
 describe("unknown keys", () => {
   test("are ignored and listed", () => {
-    const config = loadText("server: https://x:1\nfoo: 1\nbar:\n  nested: true\nsecure_mode: true\n");
+    const config = loadText("server: https://x:1\nfoo: 1\nbar:\n  nested: true\nsecure_mode: false\n");
     expect(config.unknownKeys).toEqual(["foo", "bar"]);
     expect(config.server).toBe("https://x:1");
+  });
+});
+
+describe("secure_mode", () => {
+  const refusal = () => [
+    `error: config ${path}: secure_mode: true is not supported`,
+    "  use kpm run --secure for each tool that should get only its allow-listed secrets, and remove secure_mode",
+  ];
+
+  test("true is refused with the key named, whichever reader reads the file", () => {
+    // The flat fast path (what init and quickstart write) and the YAML parser (flow style).
+    expect(parseFailure(() => loadText("server: https://x:1\nsecure_mode: true\n"))).toBe(
+      refusal().join("\n"),
+    );
+    expect(parseFailure(() => loadText("{server: 'https://x:1', secure_mode: true}\n"))).toBe(
+      refusal().join("\n"),
+    );
+    expect(parseFailure(() => loadText("secure_mode: True\nprofile:\n  a: 1\n"))).toBe(refusal().join("\n"));
+  });
+
+  test("false or absent is accepted; a non-boolean is a parse error", () => {
+    expect(loadText("secure_mode: false\n").unknownKeys).toEqual([]);
+    expect(loadText("server: https://x:1\n").unknownKeys).toEqual([]);
+    expect(parseFailure(() => loadText("secure_mode: yes\n"))).toStartWith(
+      `error: config parse error: parse config ${path}: secure_mode: `,
+    );
   });
 
   test("profile accepts a mapping of scalars or null", () => {

@@ -1,6 +1,6 @@
 // The dispatcher in-process (spec §3.2–§3.6): exit codes and the exact stderr lines for usage,
 // help, unknown commands and flags, groups, errors and a real `init` against a temp config path.
-// stderr is observed by swapping io.ts's stderr sink (the CLI's only stderr line path).
+// stderr and stdout are observed by swapping io.ts's sinks (the CLI's only output paths).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { AgentKmsError } from "@kpm/agentkms-client";
 import { reportError, runCli } from "../src/cli/dispatch.ts";
 import { CliError } from "../src/cli/errors.ts";
-import { stderrSink } from "../src/cli/io.ts";
+import { stderrSink, stdoutSink } from "../src/cli/io.ts";
 
 let root: string;
 let env: Record<string, string>;
@@ -18,101 +18,161 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs `work` and returns the stderr lines it wrote, one entry per line call. */
-async function captureStderr<T>(work: () => Promise<T> | T): Promise<{ result: T; lines: string[] }> {
+/** Runs `work` and returns the stderr lines and the stdout text it wrote. */
+async function captureOutput<T>(
+  work: () => Promise<T> | T,
+): Promise<{ result: T; lines: string[]; stdout: string }> {
   const lines: string[] = [];
-  const original = stderrSink.writeLine;
+  let stdout = "";
+  const originalLine = stderrSink.writeLine;
+  const originalWrite = stdoutSink.write;
   stderrSink.writeLine = (text: string) => {
     lines.push(text);
   };
+  stdoutSink.write = async (data: string | Uint8Array) => {
+    stdout += typeof data === "string" ? data : new TextDecoder().decode(data);
+  };
   try {
-    return { result: await work(), lines };
+    return { result: await work(), lines, stdout };
   } finally {
-    stderrSink.writeLine = original;
+    stderrSink.writeLine = originalLine;
+    stdoutSink.write = originalWrite;
   }
 }
 
+async function captureStderr<T>(work: () => Promise<T> | T): Promise<{ result: T; lines: string[] }> {
+  const { result, lines } = await captureOutput(work);
+  return { result, lines };
+}
+
 const cli = (argv: string[], environment: Record<string, string> = env) =>
-  captureStderr(() => runCli(argv, environment));
+  captureOutput(() => runCli(argv, environment));
+
+const USAGE_TITLE = "kpm — secure secrets CLI backed by AgentKMS";
 
 describe("runCli", () => {
-  test("no arguments: usage, exit 1", async () => {
-    const { result, lines } = await cli([]);
-    expect(result).toBe(1);
-    expect(lines[0]?.split("\n")[0]).toBe("kpm — secure secrets CLI backed by AgentKMS");
+  test("no arguments: usage on stderr, exit 2 (a usage error)", async () => {
+    const { result, lines, stdout } = await cli([]);
+    expect(result).toBe(2);
+    expect(stdout).toBe("");
+    expect(lines[0]?.split("\n")[0]).toBe(USAGE_TITLE);
     expect(lines[0]).toContain(`(default: ${root}/.config/kpm/config.yaml)`);
   });
 
-  test("--help, -h and help: usage, exit 0", async () => {
-    for (const argv of [["--help"], ["-h"], ["help"], ["-v", "--help"]]) {
-      const { result, lines } = await cli(argv);
+  test("--help, -h and help: usage on stdout, nothing on stderr, exit 0", async () => {
+    for (const argv of [["--help"], ["-h"], ["help"], ["-v", "--help"], ["help", "help"]]) {
+      const { result, lines, stdout } = await cli(argv);
       expect(result).toBe(0);
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toStartWith("kpm — secure secrets CLI backed by AgentKMS\n");
+      expect(lines).toEqual([]);
+      expect(stdout).toStartWith(`${USAGE_TITLE}\n`);
     }
   });
 
   test("KPM_CONFIG naming a file: the usage prints with placeholders", async () => {
     const file = join(root, "file.yaml");
     writeFileSync(file, "");
-    const { result, lines } = await cli(["--help"], { ...env, KPM_CONFIG: file });
+    const { result, stdout } = await cli(["--help"], { ...env, KPM_CONFIG: file });
     expect(result).toBe(0);
-    expect(lines[0]).toContain("(default: <ConfigDir>/config.yaml)");
-    expect(lines[0]).toContain("--from <TemplatesDir>/shell-env.template");
+    expect(stdout).toContain("(default: <ConfigDir>/config.yaml)");
+    expect(stdout).toContain("--from <TemplatesDir>/shell-env.template");
   });
 
-  test("an unknown flag before the command: one line, exit 2", async () => {
+  test("an unknown flag before the command: one line, exit 2; a near miss gets a hint", async () => {
     expect(await cli(["--bogus", "list"])).toEqual({
       result: 2,
       lines: ["flag provided but not defined: -bogus"],
+      stdout: "",
     });
+    expect((await cli(["--verbos", "list"])).lines).toEqual([
+      "flag provided but not defined: -verbos",
+      'Did you mean "--verbose"?',
+    ]);
   });
 
-  test("an unknown command: its name, an empty line, the usage; exit 1", async () => {
-    const { result, lines } = await cli(["frobnicate"]);
-    expect(result).toBe(1);
-    expect(lines[0]).toBe("unknown command: frobnicate\n");
-    expect(lines[1]).toStartWith("kpm — secure secrets CLI backed by AgentKMS\n");
+  test("an unknown command: its name and one hint line, exit 2", async () => {
+    expect(await cli(["frobnicate"])).toEqual({
+      result: 2,
+      lines: ["unknown command: frobnicate", "Run 'kpm help' for the list of commands."],
+      stdout: "",
+    });
+    expect((await cli(["lst"])).lines).toEqual(["unknown command: lst", 'Did you mean "kpm list"?']);
   });
 
-  test("help <command> and <command> --help print that command's usage, exit 0", async () => {
+  test("help <command> and <command> --help print that command's usage on stdout, exit 0", async () => {
     for (const argv of [
       ["help", "init"],
       ["init", "--help"],
       ["init", "-h"],
     ]) {
-      const { result, lines } = await cli(argv);
+      const { result, lines, stdout } = await cli(argv);
       expect(result).toBe(0);
-      expect(lines[0]?.split("\n")[0]).toBe("Usage: kpm init");
+      expect(lines).toEqual([]);
+      expect(stdout.split("\n")[0]).toBe("Usage: kpm init");
+      expect(stdout).toContain("\nExamples:\n  kpm init --server");
     }
+    expect((await cli(["help", "dev", "status"])).stdout.split("\n")[0]).toBe(
+      "Usage: kpm dev status [--dir D]",
+    );
+    expect((await cli(["help", "export"])).stdout.split("\n")[0]).toStartWith("Usage: kpm export ");
   });
 
-  test("help with an unknown or no command name prints the top-level usage", async () => {
-    const { result, lines } = await cli(["help", "nope"]);
-    expect(result).toBe(0);
-    expect(lines[0]).toStartWith("kpm — secure secrets CLI");
+  test("help with an unknown command name is a usage error with a hint", async () => {
+    expect(await cli(["help", "nope"])).toEqual({
+      result: 2,
+      lines: ["unknown command: nope", "Run 'kpm help' for the list of commands."],
+      stdout: "",
+    });
+    expect((await cli(["help", "lsit"])).lines).toEqual([
+      "unknown command: lsit",
+      'Did you mean "kpm help list"?',
+    ]);
+    expect((await cli(["help", "dev", "stat"])).lines).toEqual([
+      'kpm dev: unknown subcommand "stat" (use serve, enroll, secrets, status or stop)',
+      'Did you mean "kpm dev status"?',
+    ]);
   });
 
-  test("an unknown flag after the command: the two lines, exit 2", async () => {
+  test("an unknown flag after the command: the message and the usage hint, exit 2", async () => {
     expect(await cli(["init", "--bogus"])).toEqual({
       result: 2,
       lines: ["flag provided but not defined: -bogus", "Run 'kpm init --help' for usage."],
+      stdout: "",
     });
   });
 
   test("groups: usage with --help, the group's own text without a subcommand, subcommand flags", async () => {
-    expect((await cli(["dev", "--help"])).lines[0]?.split("\n")[0]).toStartWith("Usage: kpm dev");
+    expect((await cli(["dev", "--help"])).stdout.split("\n")[0]).toStartWith("Usage: kpm dev");
     expect(await cli(["dev"])).toEqual({
-      result: 1,
-      lines: ["kpm dev: subcommand required (serve, enroll, secrets, stop or status)"],
+      result: 2,
+      lines: [
+        "kpm dev: subcommand required (serve, enroll, secrets, stop or status)",
+        "Run 'kpm dev --help' for usage.",
+      ],
+      stdout: "",
     });
-    expect(await cli(["dev", "nope"])).toEqual({ result: 1, lines: ['kpm dev: unknown subcommand "nope"'] });
-    expect((await cli(["dev", "status", "--help"])).lines[0]?.split("\n")[0]).toStartWith(
+    expect(await cli(["dev", "nope"])).toEqual({
+      result: 2,
+      lines: [
+        'kpm dev: unknown subcommand "nope" (use serve, enroll, secrets, status or stop)',
+        "Run 'kpm dev --help' for usage.",
+      ],
+      stdout: "",
+    });
+    expect((await cli(["config", "psuh"])).lines).toEqual([
+      'kpm config: unknown subcommand "psuh" (use push or pull)',
+      'Did you mean "kpm config push"?',
+    ]);
+    expect((await cli(["dev", "secrets", "lst"])).lines).toEqual([
+      'kpm dev secrets: unknown subcommand "lst" (use set, list or delete)',
+      'Did you mean "kpm dev secrets list"?',
+    ]);
+    expect((await cli(["dev", "status", "--help"])).stdout.split("\n")[0]).toStartWith(
       "Usage: kpm dev status",
     );
     expect(await cli(["dev", "status", "--bogus"])).toEqual({
       result: 2,
       lines: ["flag provided but not defined: -bogus", "Run 'kpm dev status --help' for usage."],
+      stdout: "",
     });
     expect((await cli(["dev", "--bogus"])).result).toBe(2);
   });
@@ -122,11 +182,13 @@ describe("runCli", () => {
     expect(await cli(["--config", path, "init", "--server", "https://x:1"])).toEqual({
       result: 0,
       lines: [`✓ Config written to ${path}`, "  Edit it with your AgentKMS server details and cert paths."],
+      stdout: "",
     });
     expect(readFileSync(path, "utf8")).toContain("server: https://x:1\n");
     expect(await cli(["init", `--config=${path}`])).toEqual({
       result: 1,
       lines: [`config already exists: ${path}`],
+      stdout: "",
     });
   });
 
@@ -136,6 +198,7 @@ describe("runCli", () => {
     expect(await cli(["init"], { ...env, KPM_CONFIG: file })).toEqual({
       result: 1,
       lines: [`error: KPM_CONFIG must name a directory (got file ${file}); use --config for a file`],
+      stdout: "",
     });
   });
 });

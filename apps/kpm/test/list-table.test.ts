@@ -8,6 +8,7 @@ import { charLength, padChars, truncateChars } from "../src/cli/text.ts";
 import { renderTable } from "../src/commands/list.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
+const HEADER = `SERVICE/NAME${" ".repeat(19)}TYPE${" ".repeat(11)}TAGS${" ".repeat(15)}DESCRIPTION${" ".repeat(20)}VERSION`;
 const DAY_MS = 86_400_000;
 
 function meta(path: string, fields: Partial<SecretMetadata> = {}): SecretMetadata {
@@ -21,7 +22,7 @@ function iso(ms: number): string {
 
 /** The extra column of a single-secret table. */
 function extraFor(fields: Partial<SecretMetadata>): string {
-  const line = renderTable([meta("svc/x", fields)], NOW).split("\n")[1] ?? "";
+  const line = renderTable([meta("svc/x", fields)], NOW).split("\n")[2] ?? "";
   return line.replace(/^.* v1 ?/, "");
 }
 
@@ -42,6 +43,7 @@ describe("layout", () => {
     );
     expect(table).toBe(
       [
+        HEADER,
         "alpha/",
         '  token                        api-token      [dns, ci]          "Cloudflare DNS edit token"    v2',
         "",
@@ -56,14 +58,14 @@ describe("layout", () => {
   });
 
   test("columns are padded to 28, 14, 18 and 30 characters, separated by one space", () => {
-    const line = renderTable([meta("s/n", { type: "t", tags: ["a"], description: "d" })], NOW).split("\n")[1];
+    const line = renderTable([meta("s/n", { type: "t", tags: ["a"], description: "d" })], NOW).split("\n")[2];
     expect(line).toBe(`  ${"n".padEnd(28)} ${"t".padEnd(14)} ${"[a]".padEnd(18)} ${'"d"'.padEnd(30)} v1`);
   });
 
   test("long values are not cut except the description", () => {
     const name = "n".repeat(40);
     const type = "connection-string";
-    const line = renderTable([meta(`s/${name}`, { type })], NOW).split("\n")[1] ?? "";
+    const line = renderTable([meta(`s/${name}`, { type })], NOW).split("\n")[2] ?? "";
     expect(line.startsWith(`  ${name} ${type} `)).toBe(true);
   });
 
@@ -78,7 +80,7 @@ describe("layout", () => {
   test("padding and truncation count characters, not UTF-16 units or bytes", () => {
     // 30 characters (60 UTF-16 units, 124 bytes) fit; 31 are cut to 27 + "...".
     const fits = `${"🔑".repeat(28)}é€`;
-    const line = renderTable([meta("s/ключ", { description: fits })], NOW).split("\n")[1] ?? "";
+    const line = renderTable([meta("s/ключ", { description: fits })], NOW).split("\n")[2] ?? "";
     expect(line).toBe(`  ключ${" ".repeat(24)} generic${" ".repeat(7)} ${" ".repeat(18)} "${fits}" v1`);
     const cut = renderTable([meta("s/k", { description: `${"🔑".repeat(29)}é€` })], NOW);
     expect(cut).toContain(`"${"🔑".repeat(27)}..." v1`);
@@ -91,11 +93,34 @@ describe("layout", () => {
 
   test("a record without a name sorts first with an empty name column", () => {
     const table = renderTable([meta("s/b"), { path: "s", service: "s", version: 4 }], NOW);
-    expect(table.split("\n").slice(0, 3)).toEqual([
+    expect(table.split("\n").slice(0, 4)).toEqual([
+      HEADER,
       "s/",
       `  ${" ".repeat(28)} generic${" ".repeat(57)} v4`,
       `  b${" ".repeat(27)} generic${" ".repeat(57)} v1`,
     ]);
+  });
+
+  test("the column titles start where the columns do: 31, 46, 65 and the version at 96", () => {
+    const [header = "", , row = ""] = renderTable(
+      [meta("s/n", { type: "jwt", tags: ["a"], description: "d" })],
+      NOW,
+    ).split("\n");
+    for (const [title, column, value] of [
+      ["TYPE", 31, "jwt"],
+      ["TAGS", 46, "[a]"],
+      ["DESCRIPTION", 65, '"d"'],
+      ["VERSION", 96, "v1"],
+    ] as const) {
+      expect([title, header.indexOf(title)]).toEqual([title, column]);
+      expect([value, row.indexOf(value, 3)]).toEqual([value, column]);
+    }
+  });
+
+  test("the footer counts in correct English: 1 secret across 1 service", () => {
+    expect(renderTable([meta("s/a")], NOW)).toEndWith("\n\n1 secret across 1 service\n");
+    expect(renderTable([meta("s/a"), meta("s/b")], NOW)).toEndWith("\n2 secrets across 1 service\n");
+    expect(renderTable([meta("s/a"), meta("t/b")], NOW)).toEndWith("\n2 secrets across 2 services\n");
   });
 
   test("services sort by code point (uppercase before lowercase)", () => {
@@ -196,7 +221,11 @@ describe("properties", () => {
         const services = new Set(secrets.map((s) => s.service));
         const lines = renderTable(secrets, NOW).split("\n");
         expect(lines.at(-1)).toBe("");
-        expect(lines.at(-2)).toBe(`${secrets.length} secrets across ${services.size} services`);
+        const noun = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+        expect(lines.at(-2)).toBe(
+          `${noun(secrets.length, "secret")} across ${noun(services.size, "service")}`,
+        );
+        expect(lines[0]).toBe(HEADER);
         expect(lines.filter((line) => /^[^ ].*\/$/.test(line))).toHaveLength(services.size);
         expect(lines.filter((line) => line.startsWith("  "))).toHaveLength(secrets.length);
       }),
@@ -207,7 +236,7 @@ describe("properties", () => {
     fc.assert(
       fc.property(record, (r) => {
         const secret = { ...r, path: `${r.service}/${r.name}`, deleted: false };
-        const row = renderTable([secret], NOW).split("\n")[1] ?? "";
+        const row = renderTable([secret], NOW).split("\n")[2] ?? "";
         const chars = [...row];
         expect(chars.slice(2, 2 + charLength(r.name)).join("")).toBe(r.name);
         expect(

@@ -1,7 +1,8 @@
 // Per-file summaries of a templates directory for `kpm tree` (spec §12.1). Nothing is
-// resolved: includes are not followed and `{{profile:…}}` is shown as written.
+// resolved: includes are not followed and `{{profile:…}}` is shown as written. Subdirectories
+// (`ai/`, `infra/`, where discovery and includes look) are listed too, as `ai/claude.template`.
 
-import { readdirSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-reason.ts";
@@ -11,27 +12,65 @@ import type { TrustGate } from "./load.ts";
 import { formatReference, parseReference, validateReferencePath } from "./reference.ts";
 import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
 
+/**
+ * One template: `count` KMS entries and `includes` include directives; `refs` lists both in file
+ * order (`include/<path>` for includes). A subdirectory that cannot be read is `unreadable`.
+ */
 export type TemplateSummary =
-  | { name: string; count: number; refs: string[] }
+  | { name: string; count: number; includes: number; refs: string[] }
   | { name: string; error: string }
+  | { name: string; unreadable: string }
   /** The trust gate refused the file: nothing in it is shown. */
   | { name: string; untrusted: true };
 
 export type TemplateDirSummary = { entries: TemplateSummary[] } | { missing: true } | { error: string };
 
+/** How deep subdirectories are listed; include paths deeper than this are rare and still load. */
+const MAX_DEPTH = 4;
+
 export function summarizeTemplateDir(dir: string, trust?: TrustGate): TemplateDirSummary {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.name.endsWith(".template"))
-      .filter((entry) => entry.isFile() || (entry.isSymbolicLink() && isRegularFile(join(dir, entry.name))))
-      .map((entry) => entry.name);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if (errorCode(error) === "ENOENT") return { missing: true };
     return { error: `open ${dir}: ${describeFsError(error)}` };
   }
-  names.sort(compareCodePoints);
-  return { entries: names.map((name) => summarizeTemplate(join(dir, name), name, trust)) };
+  const found: Array<{ name: string; summary?: TemplateSummary }> = [];
+  collect(dir, "", entries, 0, found);
+  found.sort((a, b) => compareCodePoints(a.name, b.name));
+  return {
+    entries: found.map(({ name, summary }) => summary ?? summarizeTemplate(join(dir, name), name, trust)),
+  };
+}
+
+/**
+ * Template files (regular, or links to regular files) named `*.template`, and the templates of
+ * real subdirectories — not symlinked ones (no cycles) nor dot-directories (`.git`).
+ */
+function collect(
+  root: string,
+  prefix: string,
+  entries: Dirent[],
+  depth: number,
+  found: Array<{ name: string; summary?: TemplateSummary }>,
+): void {
+  for (const entry of entries) {
+    const name = `${prefix}${entry.name}`;
+    if (entry.name.endsWith(".template")) {
+      if (entry.isFile() || (entry.isSymbolicLink() && isRegularFile(join(root, name)))) found.push({ name });
+    } else if (entry.isDirectory() && !entry.name.startsWith(".") && depth < MAX_DEPTH) {
+      let children: Dirent[];
+      try {
+        children = readdirSync(join(root, name), { withFileTypes: true });
+      } catch (error) {
+        const reason = `open ${join(root, name)}: ${describeFsError(error)}`;
+        found.push({ name: `${name}/`, summary: { name: `${name}/`, unreadable: reason } });
+        continue;
+      }
+      collect(root, `${name}/`, children, depth + 1, found);
+    }
+  }
 }
 
 function compareCodePoints(a: string, b: string): number {
@@ -67,7 +106,8 @@ export function summarizeTemplate(file: string, name: string, trust?: TrustGate)
       }
     }
     const refs = items.flatMap((item) => (item.ref === null ? [] : [item.ref]));
-    return { name, count: refs.length, refs };
+    const includes = items.filter((item) => item.key === null).length;
+    return { name, count: refs.length - includes, includes, refs };
   } catch (error) {
     if (error instanceof TemplateError) return { name, error: error.message };
     throw error;

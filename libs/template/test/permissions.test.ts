@@ -69,7 +69,20 @@ describe("permission denied (run as nobody)", () => {
       result: {
         entries: [
           { name: "a.template", error: `open template ${join(root, "dir/a.template")}: permission denied` },
-          { name: "b.template", count: 0, refs: [] },
+          { name: "b.template", count: 0, includes: 0, refs: [] },
+        ],
+      },
+    });
+  });
+
+  test("an unreadable subdirectory is listed with the reason; its siblings still are", () => {
+    const root = openFixture({ "dir/locked/a.template": "A=1\n", "dir/ai/b.template": "B=1\n" });
+    chmodSync(join(root, "dir/locked"), 0o700);
+    expect(runAsNobody("summary", join(root, "dir"))).toEqual({
+      result: {
+        entries: [
+          { name: "ai/b.template", count: 0, includes: 0, refs: [] },
+          { name: "locked/", unreadable: `open ${join(root, "dir/locked")}: permission denied` },
         ],
       },
     });

@@ -22,7 +22,7 @@ describe("§12.1 summarizeTemplateDir", () => {
     });
   });
 
-  test("lists regular *.template files directly in the directory, dot-files included, sorted", () => {
+  test("lists regular *.template files, dot-files and subdirectories included, sorted", () => {
     const root = fixture({
       "b.template": "",
       "a.template": "",
@@ -41,10 +41,11 @@ describe("§12.1 summarizeTemplateDir", () => {
       "a.template",
       "b.template",
       "link.template",
+      "sub/c.template",
     ]);
   });
 
-  test("counts KMS entries and include directives; refs omit defaults and plain entries", () => {
+  test("counts KMS entries and include directives apart; refs omit defaults and plain entries", () => {
     const root = fixture({
       "app.template": [
         "# comment",
@@ -60,7 +61,8 @@ describe("§12.1 summarizeTemplateDir", () => {
       entries: [
         {
           name: "app.template",
-          count: 4,
+          count: 3,
+          includes: 1,
           refs: ["kv/db/prod#password", "include/shared/base", "llm/openai", "stripe/live"],
         },
       ],
@@ -69,7 +71,7 @@ describe("§12.1 summarizeTemplateDir", () => {
 
   test("an empty template has zero refs", () => {
     expect(summarizeTemplateDir(fixture({ "e.template": "# nothing\n" }))).toEqual({
-      entries: [{ name: "e.template", count: 0, refs: [] }],
+      entries: [{ name: "e.template", count: 0, includes: 0, refs: [] }],
     });
   });
 
@@ -87,7 +89,8 @@ describe("§12.1 summarizeTemplateDir", () => {
       entries: [
         {
           name: "p.template",
-          count: 4,
+          count: 3,
+          includes: 1,
           refs: [
             "kv/db/{{profile:env:-dev}}#password",
             "{{profile:svc}}/x",
@@ -102,14 +105,14 @@ describe("§12.1 summarizeTemplateDir", () => {
   test("an include whose shape depends on a profile is shown as written", () => {
     const root = fixture({ "i.template": "X=${kms:include/{{profile:p}}\n" });
     expect(summarizeTemplateDir(root)).toEqual({
-      entries: [{ name: "i.template", count: 1, refs: ["include/{{profile:p}}"] }],
+      entries: [{ name: "i.template", count: 0, includes: 1, refs: ["include/{{profile:p}}"] }],
     });
   });
 
   test("duplicate keys count once, with the last value", () => {
     const root = fixture({ "d.template": "A=${kms:kv/one}\nB=${kms:kv/b}\nA=${kms:kv/two}\nB=plain\n" });
     expect(summarizeTemplateDir(root)).toEqual({
-      entries: [{ name: "d.template", count: 1, refs: ["kv/two"] }],
+      entries: [{ name: "d.template", count: 1, includes: 0, refs: ["kv/two"] }],
     });
   });
 
@@ -135,7 +138,7 @@ describe("§12.1 summarizeTemplateDir", () => {
       expect(summarizeTemplateDir(root)).toEqual({
         entries: [
           { name: "bad.template", error: message.replace("%", join(root, "bad.template")) },
-          { name: "good.template", count: 1, refs: ["kv/g"] },
+          { name: "good.template", count: 1, includes: 0, refs: ["kv/g"] },
         ],
       });
     });

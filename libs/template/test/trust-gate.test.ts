@@ -124,7 +124,7 @@ describe("summaries and profiles with a gate", () => {
     expect(summary).toEqual({
       entries: [
         { name: "a.template", untrusted: true },
-        { name: "b.template", count: 0, refs: [] },
+        { name: "b.template", count: 0, includes: 0, refs: [] },
       ],
     });
   });

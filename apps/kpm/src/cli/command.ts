@@ -10,14 +10,26 @@ export interface KpmCommandContext<T extends ArgsDef> extends CommandContext<T> 
 export type KpmCommand<T extends ArgsDef = ArgsDef> = Omit<CommandDef<T>, "run"> & {
   /** Text after `kpm <name>` in the usage line, e.g. "<service/name> [flags]". */
   usage?: string;
-  /** Extra usage lines printed after the flag list (examples, install lines). */
+  /** Extra usage lines printed after the flag list (install lines, reference syntax). */
   notes?: string[];
+  /**
+   * Example command lines shown under "Examples:" in the command's help; every visible command
+   * has at least one (a test checks). Plain data, so a man-page generator can reuse them.
+   */
+  examples?: readonly CommandExample[];
   /** `run`: flags end at `--` or the first positional (§3.2). */
   stopAtFirstPositional?: boolean;
   /** `run`: the command awaits ctx.prepare() itself, only where it needs directories. */
   preparesContext?: boolean;
   run?: (context: KpmCommandContext<T>) => number | Promise<number>;
 };
+
+export interface CommandExample {
+  /** The command line as typed, starting with `kpm` (or a shell line that runs kpm). */
+  command: string;
+  /** What it does, when the command line alone does not say. */
+  about?: string;
+}
 
 export function defineKpmCommand<const T extends ArgsDef>(definition: KpmCommand<T>): KpmCommand<T> {
   return defineCommand(definition as CommandDef<T>) as KpmCommand<T>;

@@ -1,10 +1,11 @@
 // Entry dispatch (§3.2–§3.6): leading global flags, the command word, lazy command loading,
-// flag parsing, and turning errors into one stderr block and an exit code.
+// flag parsing, and turning errors into one stderr block and an exit code. Help that was asked
+// for goes to stdout (`kpm list --help | less`); usage printed because of an error goes to stderr.
 import type { ArgsDef } from "citty";
 import { aliases, commands } from "../commands/index.ts";
 import { type GlobalFlags, KpmContext } from "../context.ts";
 import { GLOBAL_FLAG_NAMES, globalArgs, type KpmCommand } from "./command.ts";
-import { CliError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 import { FlagError, parseFlags, parseLeadingGlobals } from "./flags.ts";
 import { stderrLine, writeStdout } from "./io.ts";
 import { createLogger } from "./logger.ts";
@@ -12,7 +13,7 @@ import { commandUsage, topLevelUsage } from "./usage.ts";
 
 type Env = Record<string, string | undefined>;
 
-async function printUsage(env: Env): Promise<void> {
+async function printUsage(env: Env, to: "stdout" | "stderr"): Promise<void> {
   let configPath = "<ConfigDir>/config.yaml";
   let templatesDir = "<TemplatesDir>";
   try {
@@ -23,7 +24,15 @@ async function printUsage(env: Env): Promise<void> {
   } catch {
     // KPM_CONFIG naming a file: usage still prints with placeholders
   }
-  stderrLine(topLevelUsage(configPath, templatesDir).trimEnd());
+  const text = topLevelUsage(configPath, templatesDir);
+  if (to === "stdout") await writeStdout(text);
+  else stderrLine(text.trimEnd());
+}
+
+/** A command's help, asked for with `--help`, `-h` or `kpm help <command>`: stdout, exit 0. */
+async function printCommandUsage(fullName: string, command: KpmCommand): Promise<number> {
+  await writeStdout(commandUsage(fullName, command));
+  return 0;
 }
 
 function isDebug(env: Env, verbose: boolean): boolean {
@@ -63,10 +72,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
   try {
     leading = parseLeadingGlobals(argv, globalArgs);
   } catch (error) {
-    if (error instanceof FlagError) {
-      stderrLine(error.message);
-      return 2;
-    }
+    if (error instanceof FlagError) return flagFailure(error, "");
     throw error;
   }
   if (leading.version) {
@@ -75,23 +81,20 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     return 0;
   }
   if (leading.help) {
-    await printUsage(env);
+    await printUsage(env, "stdout");
     return 0;
   }
   const word = argv[leading.commandIndex];
   if (word === undefined) {
-    await printUsage(env);
-    return 1;
+    // No command is a usage error: the usage, on stderr, exit 2.
+    await printUsage(env, "stderr");
+    return 2;
   }
   if (word === "help") return helpFor(argv.slice(leading.commandIndex + 1), env);
 
   const canonical = aliases[word] ?? word;
-  const loader = commands[canonical];
-  if (!loader) {
-    stderrLine(`unknown command: ${word}\n`);
-    await printUsage(env);
-    return 1;
-  }
+  const loader = Object.hasOwn(commands, canonical) ? commands[canonical] : undefined;
+  if (!loader) return reportError(await (await import("./unknown.ts")).unknownCommand(word), false, word);
   let command = await loader();
   let fullName = word;
   let rest = argv.slice(leading.commandIndex + 1);
@@ -106,20 +109,22 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
       head = parseLeadingGlobals(rest, globalArgs);
     } catch (error) {
       // After a command word the usage hint applies, group or not (§3.2).
-      if (error instanceof FlagError) return flagFailure(new FlagError(error.message), fullName);
+      if (error instanceof FlagError)
+        return flagFailure(new FlagError(error.message, true, error.suggestion), fullName);
       throw error;
     }
     Object.assign(globalValues, head.values);
-    if (head.help) {
-      stderrLine(commandUsage(fullName, command).trimEnd());
-      return 0;
-    }
+    if (head.help) return printCommandUsage(fullName, command);
     const subName = rest[head.commandIndex];
-    const next = subName === undefined ? undefined : await loadSubcommand(subcommands, subName);
-    if (!next || subName === undefined) {
-      // The group's own run prints its "subcommand required" / "unknown subcommand" text.
-      rest = subName === undefined ? [] : [subName];
+    if (subName === undefined) {
+      // The group's own run prints its "subcommand required" text.
+      rest = [];
       break;
+    }
+    const next = await loadSubcommand(subcommands, subName);
+    if (!next) {
+      const { unknownSubcommand } = await import("./unknown.ts");
+      return reportError(await unknownSubcommand(fullName, command, subName), false, fullName);
     }
     command = next;
     fullName = `${fullName} ${subName}`;
@@ -134,15 +139,14 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
     if (error instanceof FlagError) return flagFailure(error, fullName);
     throw error;
   }
-  if (parsed.help) {
-    stderrLine(commandUsage(fullName, command).trimEnd());
-    return 0;
-  }
+  if (parsed.help) return printCommandUsage(fullName, command);
   for (const name of GLOBAL_FLAG_NAMES) {
     if (name in parsed.values) globalValues[name] = parsed.values[name] as string | boolean;
   }
   const globals = toGlobals(globalValues);
-  const context = new KpmContext(fullName, globals, env, process.cwd(), createLogger(globals.verbose));
+  // A command that defines --quiet (env, for the shell hook) gets a logger without ✓ lines.
+  const logger = createLogger(globals.verbose, parsed.values.quiet === true);
+  const context = new KpmContext(fullName, globals, env, process.cwd(), logger);
   try {
     if (!command.run) return 0;
     if (!command.preparesContext) await context.prepare();
@@ -153,7 +157,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
       data: context,
     });
   } catch (error) {
-    return reportError(error, isDebug(env, globals.verbose));
+    return reportError(error, isDebug(env, globals.verbose), fullName);
   } finally {
     context.close();
   }
@@ -161,22 +165,44 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
 
 function flagFailure(error: FlagError, commandName: string): number {
   stderrLine(error.message);
-  if (error.withUsageHint) stderrLine(`Run 'kpm ${commandName} --help' for usage.`);
+  if (error.suggestion !== undefined) stderrLine(`Did you mean "--${error.suggestion}"?`);
+  else if (error.withUsageHint) stderrLine(`Run 'kpm ${commandName} --help' for usage.`);
   return 2;
 }
 
-async function helpFor(rest: readonly string[], env: Env): Promise<number> {
-  const name = rest[0];
-  const loader = name ? commands[aliases[name] ?? name] : undefined;
-  if (!name || !loader) {
-    await printUsage(env);
+/** `kpm help [<command> [<subcommand>…]]`: the usage asked for, on stdout. */
+async function helpFor(words: readonly string[], env: Env): Promise<number> {
+  const name = words[0];
+  if (name === undefined || name === "help") {
+    await printUsage(env, "stdout");
     return 0;
   }
-  stderrLine(commandUsage(name, await loader()).trimEnd());
-  return 0;
+  const loader = Object.hasOwn(commands, aliases[name] ?? name) ? commands[aliases[name] ?? name] : undefined;
+  if (!loader)
+    return reportError(await (await import("./unknown.ts")).unknownCommand(name, "help "), false, "help");
+  let command = await loader();
+  let fullName = name;
+  for (const word of words.slice(1)) {
+    const table = await subcommandTable(command);
+    const next = table ? await loadSubcommand(table, word) : undefined;
+    if (!next) {
+      if (!table) break;
+      const { unknownSubcommand } = await import("./unknown.ts");
+      return reportError(await unknownSubcommand(fullName, command, word), false, fullName);
+    }
+    command = next;
+    fullName = `${fullName} ${word}`;
+  }
+  return printCommandUsage(fullName, command);
 }
 
-export function reportError(error: unknown, debug: boolean): number {
+/** The error's lines on stderr and its exit code; a usage error without a hint gets the usage hint. */
+export function reportError(error: unknown, debug: boolean, commandName = ""): number {
+  if (error instanceof UsageError && error.hint === undefined && commandName !== "") {
+    for (const line of error.lines) stderrLine(line);
+    stderrLine(`Run 'kpm ${commandName} --help' for usage.`);
+    return error.exitCode;
+  }
   if (error instanceof CliError) {
     for (const line of error.lines) stderrLine(line);
     return error.exitCode;

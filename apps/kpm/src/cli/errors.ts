@@ -12,3 +12,17 @@ export class CliError extends Error {
     this.lines = all;
   }
 }
+
+/**
+ * A command line kpm cannot act on — a missing argument, conflicting flags, a value outside a
+ * fixed set of choices: exit 2, the line that says what is wrong and at most one hint line.
+ * Without a hint of its own the dispatcher adds `Run 'kpm <command> --help' for usage.`
+ */
+export class UsageError extends CliError {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(hint === undefined ? [message] : [message, hint], 2);
+  }
+}

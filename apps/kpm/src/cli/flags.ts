@@ -1,6 +1,7 @@
 // Go-flag-style argv parsing (spec §3.2): one or two dashes, `--name value` / `--name=value`,
 // flags and positionals interleaved, `--` ends flags, exit-2 errors worded like Go's flag package.
 import type { ArgsDef } from "citty";
+import { suggest } from "./suggest.ts";
 
 export class FlagError extends Error {
   override readonly name = "FlagError";
@@ -8,9 +9,17 @@ export class FlagError extends Error {
     message: string,
     /** false for errors raised before a command is known: no "Run 'kpm … --help'" hint. */
     readonly withUsageHint = true,
+    /** For an unknown flag: the defined flag it most likely meant (without dashes). */
+    readonly suggestion?: string,
   ) {
     super(message);
   }
+}
+
+/** The unknown-flag error, with the closest defined flag name (one-letter aliases are not guessed). */
+function unknownFlag(name: string, known: Iterable<string>): FlagError {
+  const candidates = [...known].filter((candidate) => candidate.length > 1);
+  return new FlagError(`flag provided but not defined: -${name}`, true, suggest(name, candidates));
 }
 
 export interface ParsedFlags {
@@ -132,7 +141,7 @@ export function parseFlags(argv: readonly string[], defs: ArgsDef, options: Pars
         help = true;
         continue;
       }
-      throw new FlagError(`flag provided but not defined: -${token.name}`);
+      throw unknownFlag(token.name, [...lookup.keys(), "help"]);
     }
     index += assignFlag(token, flag, argv[index], values);
   }
@@ -166,12 +175,12 @@ export function parseLeadingGlobals(argv: readonly string[], globals: ArgsDef): 
         return { values, commandIndex: index, help: true, version: false };
       if (token.name === "version") return { values, commandIndex: index, help: false, version: true };
       const flag = lookup.get(token.name);
-      if (!flag) throw new FlagError(`flag provided but not defined: -${token.name}`);
+      if (!flag) throw unknownFlag(token.name, [...lookup.keys(), "help", "version"]);
       index++;
       index += assignFlag(token, flag, argv[index], values);
     }
   } catch (error) {
-    if (error instanceof FlagError) throw new FlagError(error.message, false);
+    if (error instanceof FlagError) throw new FlagError(error.message, false, error.suggestion);
     throw error;
   }
   return { values, commandIndex: index, help: false, version: false };

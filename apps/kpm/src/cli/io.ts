@@ -11,7 +11,23 @@ import { isatty as libcIsatty } from "@kpm/libc";
  */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
   if (data.length === 0) return;
-  await Bun.write(Bun.stdout, data);
+  await stdoutSink.write(data);
+}
+
+/** Where stdout data goes: fd 1. In-process tests swap `write` to observe it (help, tables). */
+export const stdoutSink = {
+  write(data: string | Uint8Array): Promise<unknown> {
+    return Bun.write(Bun.stdout, data);
+  },
+};
+
+/**
+ * Writes a raw value (`get`, `decrypt`): its exact bytes when stdout is a pipe or a file, which
+ * scripts depend on; on a terminal a final newline, so the shell prompt does not end up glued
+ * to the value. isatty is asked only here, once, after the value exists.
+ */
+export async function writeValue(value: string): Promise<void> {
+  await writeStdout(!value.endsWith("\n") && isatty(1) ? `${value}\n` : value);
 }
 
 /** Where stderr lines go: fd 2. In-process tests swap `writeLine` to observe them. */

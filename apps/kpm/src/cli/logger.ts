@@ -1,5 +1,6 @@
 // The one stderr logger: consola/core with a reporter that prints our exact texts (no badges,
-// no icons, no timestamps). Debug lines appear only with --verbose / -v.
+// no icons, no timestamps). Debug lines appear only with --verbose / -v; a command that defines
+// --quiet drops its info lines (✓ progress) and keeps warnings and errors.
 //
 // consola is loaded and its instance built on the first line actually logged: most runs of the
 // hot commands (`get`, `list`, env-scan `run`) log nothing, and building the instance cost
@@ -18,7 +19,7 @@ export interface Logger {
   warn(message: unknown, ...args: unknown[]): void;
 }
 
-export function createLogger(verbose: boolean): Logger {
+export function createLogger(verbose: boolean, quiet = false): Logger {
   let instance: ConsolaInstance | undefined;
   const consola = (): ConsolaInstance => {
     if (instance === undefined) {
@@ -39,7 +40,7 @@ export function createLogger(verbose: boolean): Logger {
   return {
     // Without --verbose a debug line is dropped before consola exists.
     debug: verbose ? (message, ...args) => consola().debug(message, ...args) : () => {},
-    info: (message, ...args) => consola().info(message, ...args),
+    info: quiet ? () => {} : (message, ...args) => consola().info(message, ...args),
     warn: (message, ...args) => consola().warn(message, ...args),
   };
 }

@@ -28,3 +28,8 @@ export function truncateChars(text: string, max: number): string {
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** `1 secret`, `2 secrets`, `0 secrets`: the count and the noun in the number it needs. */
+export function plural(count: number, noun: string, nounPlural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nounPlural}`;
+}

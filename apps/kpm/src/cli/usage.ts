@@ -1,6 +1,6 @@
 // Usage texts (§3.4): the top-level usage verbatim, and per-command usage rendered from args.
 import type { ArgsDef } from "citty";
-import type { KpmCommand } from "./command.ts";
+import type { CommandExample, KpmCommand } from "./command.ts";
 
 export function topLevelUsage(configPath: string, templatesDir: string): string {
   return `kpm — secure secrets CLI backed by AgentKMS
@@ -68,6 +68,19 @@ export function commandUsage(fullName: string, command: KpmCommand): string {
   const own = flagLines(args);
   if (own.length > 0) lines.push("Flags:", ...own, "");
   if (command.notes && command.notes.length > 0) lines.push(...command.notes, "");
+  if (command.examples && command.examples.length > 0)
+    lines.push("Examples:", ...exampleLines(command.examples), "");
   lines.push("Global flags: --config, --server, --cert, --key, --ca, --verbose (-v)");
   return `${lines.join("\n")}\n`;
+}
+
+/** `  kpm list --tag ci   # only secrets tagged ci`, the comments aligned. */
+function exampleLines(examples: readonly CommandExample[]): string[] {
+  const width = Math.max(
+    ...examples.filter((example) => example.about).map((example) => example.command.length),
+    0,
+  );
+  return examples.map(({ command, about }) =>
+    about ? `  ${command.padEnd(width)}   # ${about}` : `  ${command}`,
+  );
 }

@@ -1,7 +1,7 @@
 // Argument fragments and helpers shared by the registry commands.
 import type { AgentKmsClient, SecretMetadata } from "@kpm/agentkms-client";
 import type { ArgsDef } from "citty";
-import { CliError } from "../cli/errors.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
 
 export const jsonArg = {
   json: { type: "boolean", description: "Print JSON" },
@@ -24,7 +24,7 @@ export function metadataJson(meta: SecretMetadata): Record<string, unknown> {
 
 export function requirePath(positionals: string[], command: string): string {
   const path = positionals[0];
-  if (!path) throw new CliError(`kpm ${command}: path required`);
+  if (!path) throw new UsageError(`kpm ${command}: path required`);
   return path;
 }
 

@@ -2,7 +2,7 @@
 import { type SecretValueProblem, secretValueProblem } from "@kpm/agentkms-client/secret-value";
 import { BoundedReadError, readFileBounded, readStreamBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
 import { confirm, readMaskedValue, stdinIsTerminal } from "../cli/prompt.ts";
 import { detectSecretType } from "../secret-type.ts";
 
@@ -18,6 +18,11 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[
 
 export default defineKpmCommand({
   meta: { name: "add", description: "Store a secret (prompt, stdin or --from-file)" },
+  examples: [
+    { command: "kpm add cloudflare/dns-token", about: "masked prompt" },
+    { command: 'echo "sk-xxx" | kpm add anthropic/api-key', about: "from a pipe" },
+    { command: "kpm add gcp/sa-key --from-file key.json --tags ci,prod", about: "from a file, tagged" },
+  ],
   usage: "<service/name> [flags]",
   args: {
     service: { type: "string", description: "Service part of the path", valueHint: "service" },
@@ -36,13 +41,13 @@ export default defineKpmCommand({
   run: async ({ args, data: ctx }) => {
     const path = args._[0] ?? (args.service && args.name ? `${args.service}/${args.name}` : undefined);
     if (!path) {
-      throw new CliError([
+      throw new UsageError(
         "kpm add: path required (e.g. kpm add cloudflare/dns-token)",
         "  or use: kpm add --service cloudflare --name dns-token",
-      ]);
+      );
     }
     if (!path.includes("/"))
-      throw new CliError("error: path must be service/name (e.g. cloudflare/dns-token)");
+      throw new UsageError("error: path must be service/name (e.g. cloudflare/dns-token)");
     const { credentialStorePath } = await import("@kpm/agentkms-client");
     const credential = credentialStorePath(path);
     if (credential) {

@@ -1,7 +1,7 @@
 // `kpm completion bash|zsh|fish` (§12.4): print a completion script generated from the command
 // definitions, so a new command or flag completes without touching the scripts.
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
+import { UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
@@ -10,6 +10,10 @@ const isShell = (value: string): value is Shell => (SHELLS as readonly string[])
 
 export default defineKpmCommand({
   meta: { name: "completion", description: "Print shell completion (bash, zsh, fish)" },
+  examples: [
+    { command: "source <(kpm completion bash)" },
+    { command: "kpm completion fish > ~/.config/fish/completions/kpm.fish" },
+  ],
   usage: "<bash|zsh|fish>",
   notes: [
     "Install:",
@@ -18,9 +22,14 @@ export default defineKpmCommand({
     "  fish:  kpm completion fish > ~/.config/fish/completions/kpm.fish",
   ],
   run: async ({ args }) => {
-    const shell = args._[0] ?? "";
+    const shell = args._[0];
+    if (shell === undefined)
+      throw new UsageError(
+        "kpm completion: which shell? Use one of: bash, zsh, fish",
+        "Example: source <(kpm completion bash)",
+      );
     if (!isShell(shell))
-      throw new CliError(`kpm completion: unsupported shell "${shell}" (use bash, zsh or fish)`);
+      throw new UsageError(`kpm completion: unsupported shell "${shell}" (use bash, zsh or fish)`);
     const { loadCommandTree } = await import("../completion/model.ts");
     const tree = await loadCommandTree();
     const render = {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { byCodePoint } from "../cli/text.ts";
+import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 import { ensureDir } from "../quickstart/files.ts";
 import { call } from "./_shared.ts";
@@ -86,6 +86,10 @@ async function pullOne(
 
 export default defineKpmCommand({
   meta: { name: "pull", description: "Download templates from AgentKMS" },
+  examples: [
+    { command: "kpm config pull" },
+    { command: "kpm config pull --force ./templates", about: "overwrite existing files" },
+  ],
   usage: "[dir] [--force]",
   args: {
     force: { type: "boolean", description: "Overwrite existing template files" },
@@ -117,7 +121,7 @@ export default defineKpmCommand({
       if (outcome === "pulled") pulled += 1;
       if (outcome === "skipped") skipped += 1;
     }
-    say(`✓ ${pulled} template(s) pulled from AgentKMS`);
+    say(`✓ ${plural(pulled, "template")} pulled from AgentKMS`);
     return skipped > 0 ? 1 : 0;
   },
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { MiB, readFileBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { byCodePoint } from "../cli/text.ts";
+import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 
 const SUFFIX = ".template";
@@ -29,6 +29,10 @@ function templateFiles(dir: string): string[] {
 
 export default defineKpmCommand({
   meta: { name: "push", description: "Upload templates to AgentKMS" },
+  examples: [
+    { command: "kpm config push", about: "upload <TemplatesDir>/*.template" },
+    { command: "kpm config push ./templates" },
+  ],
   usage: "[dir]",
   run: async ({ args, data: ctx }) => {
     const client = await ctx.client();
@@ -70,7 +74,7 @@ export default defineKpmCommand({
         );
       }
     }
-    ctx.log.info(`✓ ${pushed} template(s) pushed to AgentKMS`);
+    ctx.log.info(`✓ ${plural(pushed, "template")} pushed to AgentKMS`);
     return failed > 0 ? 1 : 0;
   },
 });

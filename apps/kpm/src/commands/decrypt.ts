@@ -3,8 +3,8 @@
 import { openLibc } from "@kpm/libc";
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
-import { writeStdout } from "../cli/io.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
+import { writeValue } from "../cli/io.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
@@ -18,6 +18,10 @@ const REQUEST_ERRORS: Record<string, string> = {
 
 export default defineKpmCommand({
   meta: { name: "decrypt", description: "Decrypt one ENC[...] value via the session listener" },
+  examples: [
+    { command: "kpm decrypt --env ANTHROPIC_API_KEY", about: "the blob in this shell's variable" },
+    { command: 'kpm decrypt "$OPENAI_API_KEY"' },
+  ],
   usage: "[--env VAR | <blob>]",
   args: {
     env: { type: "string", description: "Read the blob from this environment variable", valueHint: "VAR" },
@@ -30,11 +34,19 @@ export default defineKpmCommand({
     } else {
       blob = args._[0];
     }
-    if (!blob) throw new CliError("kpm decrypt: provide a ciphertext blob or --env VAR_NAME");
+    if (!blob) throw new UsageError("kpm decrypt: provide a ciphertext blob or --env VAR_NAME");
     if (process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
 
     const inspection = inspectBlob(blob);
-    const socket = inspection?.ok
+    if (!inspection) {
+      // The value itself is never echoed: a pasted plaintext secret must not land in a log.
+      const what = args.env !== undefined ? `$${args.env}` : "the argument";
+      throw new CliError([
+        `kpm decrypt: ${what} is not a kpm blob (expected ENC[kpm:…] or ENC[kpm-strict:…])`,
+        "Run 'kpm show' to list the kpm-managed variables of this shell.",
+      ]);
+    }
+    const socket = inspection.ok
       ? findListenerSocket(inspection.sessionId, ctx.env, () => runtimeDirFor(ctx.env))
       : (ctx.env.KPM_DECRYPT_SOCK ?? null);
     if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
@@ -54,7 +66,7 @@ export default defineKpmCommand({
       throw new CliError(`${prefix ?? "error connecting to decrypt socket"}: ${(error as Error).message}`);
     }
     if (!result.ok) throw new CliError(`decrypt error: ${result.error}`);
-    await writeStdout(result.plaintext);
+    await writeValue(result.plaintext);
     return 0;
   },
 });

@@ -6,6 +6,10 @@ import { call, jsonArg, metadataJson, requirePath } from "./_shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "describe", description: "Show a secret's metadata" },
+  examples: [
+    { command: "kpm describe cloudflare/dns-token" },
+    { command: "kpm describe cloudflare/dns-token --json" },
+  ],
   usage: "<service/name> [--json]",
   args: { ...jsonArg },
   run: async ({ args, data: ctx }) => {

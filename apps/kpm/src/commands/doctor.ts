@@ -11,10 +11,10 @@ export default defineKpmCommand({
   notes: [
     "Prints one line per check: ✓ ok, ! warning, ✗ broken (with a fix), - not checked.",
     "Exits 1 when a check is broken; warnings (e.g. a certificate expiring within 30 days) do not fail.",
-    "",
-    "Examples:",
-    "  kpm doctor",
-    "  kpm doctor --json | jq '.[] | select(.ok | not)'",
+  ],
+  examples: [
+    { command: "kpm doctor" },
+    { command: "kpm doctor --json | jq '.[] | select(.ok | not)'", about: "only what is not ok" },
   ],
   // The config check reports a broken KPM_CONFIG itself instead of the run stopping on it.
   preparesContext: true,

@@ -2,10 +2,16 @@
 // session listener by default, strict references with --strict, plaintext with --plaintext.
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
-import { type OutputFormat, type OutputLine, parseFormat, renderOutput } from "../env-output.ts";
+import {
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type OutputLine,
+  parseFormat,
+  renderOutput,
+} from "../env-output.ts";
 import { checkListenerWanted, type ListenerFlags, listenerOwnership } from "../env-ownership.ts";
 import { chooseTemplate, isKmsEntry, loadEntries } from "../template-load.ts";
 import { unloadSessions } from "../unload.ts";
@@ -30,6 +36,7 @@ export const envArgs = {
     valueHint: "pid",
   },
   secure: { type: "boolean", description: "Not supported here (kpm run --secure)" },
+  quiet: { type: "boolean", description: "Print errors only, no ✓ status lines (the shell-init hook)" },
 } as const;
 
 export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
@@ -37,19 +44,32 @@ export { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 //blog:part-2
 export default defineKpmCommand({
   meta: { name: "env", description: "Print env lines for a template (alias: export)" },
+  examples: [
+    {
+      command: 'eval "$(kpm env --from ~/.config/kpm/templates/shell-env.template --output shell)"',
+      about: "ciphertext + listener",
+    },
+    { command: "kpm env --from .env.template --plaintext > .env", about: "plaintext dotenv file" },
+    { command: 'eval "$(kpm env --unload)"', about: "stop this shell's listeners" },
+  ],
   usage:
     "[--from <template>] [--output dotenv|shell|json] [--plaintext | --strict] [--listener] [--shell-pid <pid>] [--unload]",
   args: envArgs,
   run: async ({ args, data: ctx }) => {
     const command = ctx.commandName.split(" ")[0] ?? "env";
-    if (args.secure) throw new CliError(`kpm ${command}: --secure is only supported by kpm run`, 2);
+    if (args.secure)
+      throw new UsageError(
+        `kpm ${command}: --secure is only supported by kpm run`,
+        "Use: kpm run --secure -- <tool>",
+      );
     if (args.strict && args.plaintext) {
-      throw new CliError(
+      throw new UsageError(
         "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
       );
     }
     const format = parseFormat(args.output);
-    if (!format) throw new CliError(`unknown format: ${args.output}`);
+    if (!format)
+      throw new UsageError(`kpm ${command}: unknown --output "${args.output}" (use ${OUTPUT_FORMATS})`);
     const flags: ListenerFlags = {
       command,
       format,

@@ -1,8 +1,8 @@
 // `kpm get <ref>` (§8.5): print one secret value to stdout, no trailing newline.
 import { type KmsRef, parseReference } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
-import { writeStdout } from "../cli/io.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
+import { writeValue } from "../cli/io.ts";
 import { byCodePoint } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import { expandProfileText } from "../profile.ts";
@@ -11,17 +11,23 @@ const TIP = "tip: use kv/<path>#<key> for KV refs or llm/<provider> for LLM cred
 
 export default defineKpmCommand({
   meta: { name: "get", description: "Print one secret value" },
+  examples: [
+    { command: "kpm get llm/anthropic", about: "an LLM API key" },
+    { command: "kpm get kv/db/prod#password", about: "one field of a KV secret" },
+    { command: "kpm get demo/api-key", about: "a registry secret" },
+    { command: "kpm get 'kv/db/prod#user:-app'", about: "with a default when not found" },
+  ],
   usage: "<ref>",
   notes: ["Refs: llm/<provider>, kv/<path>[#key], <service>/<name>[#field], each optionally [:-default]"],
   run: async ({ args, data: ctx }) => {
     const input = args._[0];
-    if (!input) throw new CliError("kpm get: no reference specified");
+    if (!input) throw new UsageError("kpm get: no reference specified");
     const text = await expandProfileText(ctx, input.startsWith("${kms:") ? input : `\${kms:${input}}`);
     const ref = parseReference(text);
     if (!ref) return fetchUnparsed(ctx, input);
     if (ref.type === "include") throw new CliError("error: include references cannot be fetched");
     const value = await fetchValue(ctx, ref);
-    await writeStdout(value);
+    await writeValue(value);
     return 0;
   },
 });
@@ -80,6 +86,6 @@ async function fetchUnparsed(ctx: KpmContext, input: string): Promise<number> {
   } catch (error) {
     throw new CliError([`error: ${(error as Error).message}`, TIP]);
   }
-  await writeStdout(fields.value ?? fieldLines(fields));
+  await writeValue(fields.value ?? fieldLines(fields));
   return 0;
 }

@@ -1,11 +1,12 @@
 // `kpm history <service/name> [--json]` (§11.4): version history, newest first.
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
-import { padChars } from "../cli/text.ts";
+import { padChars, plural } from "../cli/text.ts";
 import { call, jsonArg, requirePath } from "./_shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "history", description: "Show a secret's version history" },
+  examples: [{ command: "kpm history cloudflare/dns-token" }],
   usage: "<service/name> [--json]",
   args: { ...jsonArg },
   run: async ({ args, data: ctx }) => {
@@ -30,7 +31,7 @@ export default defineKpmCommand({
       await writeStdout(`${path} — no version history\n`);
       return 0;
     }
-    const lines = [`${path} — ${versions.length} versions`, ""];
+    const lines = [`${path} — ${plural(versions.length, "version")}`, ""];
     newestFirst.forEach((entry, index) => {
       const line = `  v${padChars(String(entry.version), 3)} ${entry.created ?? ""}  ${padChars(entry.caller ?? "", 12)}${index === 0 ? " (current)" : ""}`;
       lines.push(line.trimEnd());

@@ -35,3 +35,6 @@ export const commands: Record<string, Loader> = {
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */
 export const aliases: Record<string, string> = { export: "env" };
+
+/** The commands that are groups of subcommands (`kpm dev serve`): "did you mean" loads only these. */
+export const groups: readonly string[] = ["dev", "config"];

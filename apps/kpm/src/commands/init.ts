@@ -7,6 +7,10 @@ import { describeIoError } from "../io-error.ts";
 
 export default defineKpmCommand({
   meta: { name: "init", description: "Write a starter config file" },
+  examples: [
+    { command: "kpm init --server https://agentkms.example:8443", about: "then edit cert, key and ca" },
+    { command: "kpm init --config ./kpm.yaml", about: "write the starter file elsewhere" },
+  ],
   run: ({ data: ctx }) => {
     const path = ctx.configPath;
     if (existsSync(path)) throw new CliError(`config already exists: ${path}`);

@@ -1,14 +1,20 @@
-// `kpm list [service] [--tag t] [--type t] [--include-deleted] [--json]` (§11.2): metadata only.
+// `kpm list [service] [--tag t] [--type t] [--include-deleted] [--json]` (§11.2): metadata only,
+// as a table with column titles and a footer in correct English (`1 secret across 1 service`).
 import type { SecretMetadata } from "@kpm/agentkms-client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
-import { byCodePoint, padChars, truncateChars } from "../cli/text.ts";
+import { byCodePoint, padChars, plural, truncateChars } from "../cli/text.ts";
 import { call, jsonArg, metadataJson } from "./_shared.ts";
 
 const DAY_MS = 86_400_000;
 
 export default defineKpmCommand({
   meta: { name: "list", description: "List secrets (metadata only)" },
+  examples: [
+    { command: "kpm list" },
+    { command: "kpm list cloudflare", about: "one service" },
+    { command: "kpm list --tag ci --json", about: "tagged ci, as JSON" },
+  ],
   usage: "[service] [flags]",
   args: {
     tag: { type: "string", description: "Only secrets with this tag", valueHint: "tag" },
@@ -60,7 +66,10 @@ export function renderTable(secrets: SecretMetadata[], now: number): string {
     group.push(meta);
     byService.set(meta.service, group);
   }
-  const lines: string[] = [];
+  // Column titles over the same widths as the rows (the name column includes the 2-space indent).
+  const lines = [
+    `${padChars("SERVICE/NAME", 30)} ${padChars("TYPE", 14)} ${padChars("TAGS", 18)} ${padChars("DESCRIPTION", 30)} VERSION`,
+  ];
   const services = [...byService.keys()].sort(byCodePoint);
   for (const service of services) {
     lines.push(`${service}/`);
@@ -77,7 +86,7 @@ export function renderTable(secrets: SecretMetadata[], now: number): string {
     }
     lines.push("");
   }
-  lines.push(`${secrets.length} secrets across ${services.length} services`);
+  lines.push(`${plural(secrets.length, "secret")} across ${plural(services.length, "service")}`);
   return `${lines.join("\n")}\n`;
 }
 

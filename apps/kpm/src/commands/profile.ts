@@ -6,6 +6,7 @@ import { loadMergedProfile, renderProfileLines } from "../profile.ts";
 //blog:part-3
 export default defineKpmCommand({
   meta: { name: "profile", description: "Show merged profile variables" },
+  examples: [{ command: "kpm profile", about: "merged .kpm/config.yaml profile values and their files" }],
   run: async ({ data: ctx }) => {
     const values = await loadMergedProfile(ctx);
     if (values.size === 0) {

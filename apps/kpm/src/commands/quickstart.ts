@@ -6,6 +6,11 @@ import { devDir, dirArg } from "./dev/shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "quickstart", description: "Start a local AgentKMS dev server and configure kpm" },
+  examples: [
+    { command: "kpm quickstart" },
+    { command: "kpm quickstart --addr 127.0.0.1:9443", about: "another port" },
+    { command: "kpm quickstart --force", about: "rewrite config, certs and templates" },
+  ],
   usage: "[--force] [--addr <host:port>] [--dir <DevDir>]",
   args: {
     force: { type: "boolean", description: "Overwrite existing config, certs and templates" },
@@ -28,7 +33,12 @@ export default defineKpmCommand({
         dirs: ctx.dirs,
         cwd: ctx.cwd,
         // `kpm dev stop` alone finds $AGENTKMS_DIR or the default dir, but not a --dir.
-        stopHint: args.dir ? ` --dir ${dir}` : "",
+        stopHint: args.dir ? ` --dir ${shellWord(dir)}` : "",
+        rerunFlags: [
+          args.addr ? ` --addr ${shellWord(args.addr)}` : "",
+          args.dir ? ` --dir ${shellWord(dir)}` : "",
+          ctx.globals.config ? ` --config ${shellWord(ctx.configPath)}` : "",
+        ].join(""),
         say: (line) => ctx.log.info(line),
       });
     } catch (error) {
@@ -39,3 +49,8 @@ export default defineKpmCommand({
     return 0;
   },
 });
+
+/** A word to paste into a shell: as is when plain, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}

@@ -6,6 +6,10 @@ import { call, requirePath } from "./_shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "remove", description: "Delete a secret (--purge removes all versions)" },
+  examples: [
+    { command: "kpm remove cloudflare/dns-token", about: "soft delete, asks first" },
+    { command: "kpm remove cloudflare/dns-token --purge --yes", about: "every version, no prompt" },
+  ],
   usage: "<service/name> [--purge] [--yes]",
   args: {
     purge: { type: "boolean", description: "Permanently delete every version" },

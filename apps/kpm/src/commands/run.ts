@@ -3,7 +3,7 @@
 // through their listeners — then mirror its exit status.
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
-import { CliError } from "../cli/errors.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
 import { planEnvScanRun } from "../run/env-scan-mode.ts";
@@ -32,6 +32,11 @@ export const runArgs = {
 
 export default defineKpmCommand({
   meta: { name: "run", description: "Run a command with its secrets injected" },
+  examples: [
+    { command: "kpm run -- npm start", about: "template mode (.env.template) or the shell's blobs" },
+    { command: "kpm run --from deploy.template -- ./deploy.sh" },
+    { command: "kpm run --secure -- claude", about: "only the variables the allow-list names for claude" },
+  ],
   usage: "[flags] [--] <cmd> [args…]",
   stopAtFirstPositional: true,
   // Env-scan mode resolves no directory: it never loads node:fs or node:path (see selectTemplate).
@@ -39,16 +44,16 @@ export default defineKpmCommand({
   args: runArgs,
   run: async ({ args, data: ctx }) => {
     const [command, ...childArgs] = args._;
-    if (!command) throw new CliError("kpm run: no command specified");
+    if (!command) throw new UsageError("kpm run: no command specified");
     if (args.secure && args.plaintext)
-      throw new CliError("kpm: --secure and --plaintext are mutually exclusive");
+      throw new UsageError("kpm: --secure and --plaintext are mutually exclusive");
     if (args.strict && args.plaintext) {
-      throw new CliError(
+      throw new UsageError(
         "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
       );
     }
     if (args.mask && args["no-masking"])
-      throw new CliError("kpm: --mask and --no-masking are mutually exclusive");
+      throw new UsageError("kpm: --mask and --no-masking are mutually exclusive");
 
     const tool = await toolName(command);
     // An untrusted project template or allow-list: skipped with a line, or under --secure the error.

@@ -2,7 +2,7 @@
 import { pingListener } from "@kpm/session";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
-import { padChars } from "../cli/text.ts";
+import { padChars, plural } from "../cli/text.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { type ManagedBlob, managedBlobs } from "../managed-env.ts";
 import type { Env } from "../paths.ts";
@@ -35,6 +35,10 @@ const marker = (blob: ManagedBlob) => (blob.kind === "strict" ? "● strict" : "
 
 export default defineKpmCommand({
   meta: { name: "show", description: "Show kpm-managed variables (never values)" },
+  examples: [
+    { command: "kpm show", about: "every kpm-managed variable, never values" },
+    { command: "kpm show ANTHROPIC_API_KEY --profile" },
+  ],
   usage: "[VAR_NAME] [--profile] [--json]",
   args: {
     //blog:part-3
@@ -92,7 +96,7 @@ export default defineKpmCommand({
           : ` (TTL: ${formatDuration(state.ttlSeconds)} remaining)`;
       out.push(`KPM Session: ${first.sessionId}${suffix}`, "");
       for (const blob of blobs) out.push(`  ${padChars(blob.name, 25)} ${marker(blob)}`);
-      out.push("", `${blobs.length} secrets managed`);
+      out.push("", `${plural(blobs.length, "secret")} managed`);
     }
     if (args.profile) {
       const profile = await loadMergedProfile(ctx);

@@ -1,15 +1,18 @@
-// `kpm tree` (§12.1): the three template levels and what each template references. An untrusted
-// project template is listed as `(untrusted)`, its content not shown (docs/trust.md).
+// `kpm tree` (§12.1): the three template levels and what each template references, subdirectories
+// (`ai/claude.template`) included. An untrusted project template is listed as `(untrusted)`, its
+// content not shown (docs/trust.md).
 import { resolve } from "node:path";
 import { summarizeTemplateDir, type TrustGate } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
+import { plural } from "../cli/text.ts";
 import { projectTrust } from "../project-trust.ts";
 
 const ENTERPRISE_DIR = "/etc/catalyst9/.kpm/templates";
 
 export default defineKpmCommand({
   meta: { name: "tree", description: "Show the template hierarchy" },
+  examples: [{ command: "kpm tree" }],
   run: async ({ data: ctx }) => {
     const levels: Array<[string, string]> = [
       ["Enterprise", ENTERPRISE_DIR],
@@ -50,9 +53,12 @@ function renderLevel(label: string, dir: string, gate: TrustGate): string {
         lines.push(`  ${name} (invalid: ${entry.error})`);
       } else if ("untrusted" in entry) {
         lines.push(`  ${name} (untrusted)`);
+      } else if ("unreadable" in entry) {
+        lines.push(`  ${name} (error: ${entry.unreadable})`);
       } else {
-        const noun = entry.count === 1 ? "secret" : "secrets";
-        lines.push(`  ${name} ${entry.count} ${noun} [${entry.refs.join(", ")}]`);
+        // Includes are counted as includes: they pull in other templates' secrets, not one secret.
+        const includes = entry.includes > 0 ? `, ${plural(entry.includes, "include")}` : "";
+        lines.push(`  ${name} ${plural(entry.count, "secret")}${includes} [${entry.refs.join(", ")}]`);
       }
     }
   }

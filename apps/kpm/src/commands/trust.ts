@@ -17,6 +17,11 @@ const HASH_PREFIX = 12;
 export default defineKpmCommand({
   meta: { name: "trust", description: "Let kpm use a project's .kpm files (review them first)" },
   usage: "[dir] | --list",
+  examples: [
+    { command: "kpm trust", about: "trust this directory's .kpm files after reviewing them" },
+    { command: "kpm trust ~/src/app" },
+    { command: "kpm trust --list", about: "what is trusted, and whether it changed since" },
+  ],
   notes: [
     "Records every file under <dir>/.kpm/ (templates, secure-allowlist.yaml, config.yaml) and the",
     "default template in <dir> with the SHA-256 of its content; a file that changes is ignored",

@@ -9,6 +9,10 @@ import { storeCall } from "./trust.ts";
 
 export default defineKpmCommand({
   meta: { name: "untrust", description: "Stop using a project's .kpm files" },
+  examples: [
+    { command: "kpm untrust", about: "forget this directory's trusted files" },
+    { command: "kpm untrust ~/src/app" },
+  ],
   usage: "[dir]",
   run: ({ args, data: ctx }) => {
     if (args._.length > 1) throw new CliError("kpm untrust: at most one directory", 2);

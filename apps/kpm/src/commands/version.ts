@@ -5,6 +5,7 @@ import { versionLine } from "../version.ts";
 
 export default defineKpmCommand({
   meta: { name: "version", description: "Print the version" },
+  examples: [{ command: "kpm version" }],
   run: async () => {
     await writeStdout(`${versionLine()}\n`);
     return 0;

@@ -33,6 +33,8 @@ export interface QuickstartOptions {
   cwd: string;
   /** Extra words for "stop with: kpm dev stop" when the dev dir came from --dir. */
   stopHint: string;
+  /** The flags this run was given (--addr, --dir, --config), for the "run: kpm quickstart --force" fixes. */
+  rerunFlags: string;
   say: (line: string) => void;
 }
 
@@ -152,7 +154,7 @@ function writeFiles(opts: QuickstartOptions, addr: string): void {
   }
   if (certsDiffer) {
     say(
-      `  warning: ${certsDir} differ from the dev server's client certificate; run: kpm quickstart --force`,
+      `  warning: ${certsDir} differ from the dev server's client certificate; run: kpm quickstart --force${opts.rerunFlags}`,
     );
   }
 
@@ -161,6 +163,9 @@ function writeFiles(opts: QuickstartOptions, addr: string): void {
     const server = keptServer(opts.configPath, opts.dirs.home);
     if (server !== undefined && server !== `https://${addr}`) {
       say(`  note: existing config points at ${server}, not https://${addr}`);
+      say(
+        `  to use this server, run: kpm quickstart --force${opts.rerunFlags} (rewrites config, certs and templates)`,
+      );
     }
   }
 

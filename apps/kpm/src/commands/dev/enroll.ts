@@ -1,11 +1,16 @@
 // `kpm dev enroll` (§15.2): create the dev PKI, add a client, or renew certificates.
 import { enroll, formatDate, renew } from "@kpm/agentkms-dev";
 import { defineKpmCommand } from "../../cli/command.ts";
-import { CliError } from "../../cli/errors.ts";
+import { UsageError } from "../../cli/errors.ts";
 import { asCli, devDir, dirArg } from "./shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "enroll", description: "Create the dev PKI (CA, server and client certificates)" },
+  examples: [
+    { command: "kpm dev enroll" },
+    { command: "kpm dev enroll --client-cn ci-bot --ou ci", about: "another client identity" },
+    { command: "kpm dev enroll --renew", about: "re-issue certificates, keep keys" },
+  ],
   usage: "[--dir D] [--client-cn CN] [--ou OU] [--team O] [--force | --renew]",
   args: {
     ...dirArg,
@@ -26,7 +31,7 @@ export default defineKpmCommand({
   run: async ({ args, data: ctx }) => {
     const dir = devDir(ctx, args.dir);
     // Renew keeps every key and --force replaces them: together they have no meaning (§3.6: exit 1).
-    if (args.renew && args.force) throw new CliError("kpm: --force and --renew are mutually exclusive");
+    if (args.renew && args.force) throw new UsageError("kpm: --force and --renew are mutually exclusive");
     try {
       if (args.renew) {
         const { count, validUntil } = await renew(dir);

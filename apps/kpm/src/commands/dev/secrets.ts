@@ -2,7 +2,7 @@
 import { deleteDevSecret, invalidFieldValue, listDevSecrets, setDevSecret } from "@kpm/agentkms-dev";
 import { MiB, readStreamBounded } from "@kpm/bounded-read";
 import { asSubcommand, defineKpmCommand } from "../../cli/command.ts";
-import { CliError } from "../../cli/errors.ts";
+import { CliError, UsageError } from "../../cli/errors.ts";
 import { writeStdout } from "../../cli/io.ts";
 import { asCli, devDir, dirArg } from "./shared.ts";
 
@@ -11,12 +11,21 @@ const set = defineKpmCommand({
     name: "set",
     description: "Store fields at a KV path (a single <field> reads its value from stdin)",
   },
+  examples: [
+    {
+      command: 'printf %s "$TOKEN" | kpm dev secrets set generic/github token',
+      about: "the value from stdin, never in argv",
+    },
+    { command: "kpm dev secrets set generic/app/config session_timeout=3600", about: "non-secret fields" },
+  ],
   usage: "[--dir D] <path> <field>=<value>… | <field>",
   args: { ...dirArg },
   run: async ({ args, data: ctx }) => {
     const [path, ...pairs] = args._;
     if (!path || pairs.length === 0) {
-      throw new CliError("kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>");
+      throw new UsageError(
+        "kpm dev secrets set: usage: kpm dev secrets set <path> <field>=<value>… | <field>",
+      );
     }
     const fields: Record<string, string> = {};
     if (pairs.length === 1 && !(pairs[0] as string).includes("=")) {
@@ -63,6 +72,7 @@ async function readStdinValue(field: string): Promise<string> {
 
 const list = defineKpmCommand({
   meta: { name: "list", description: "List stored KV paths" },
+  examples: [{ command: "kpm dev secrets list" }],
   usage: "[--dir D]",
   args: { ...dirArg },
   run: async ({ args, data: ctx }) => {
@@ -79,11 +89,12 @@ const list = defineKpmCommand({
 
 const remove = defineKpmCommand({
   meta: { name: "delete", description: "Delete a KV path" },
+  examples: [{ command: "kpm dev secrets delete generic/github" }],
   usage: "[--dir D] <path>",
   args: { ...dirArg },
   run: async ({ args, data: ctx }) => {
     const path = args._[0];
-    if (!path) throw new CliError("kpm dev secrets delete: path required");
+    if (!path) throw new UsageError("kpm dev secrets delete: path required");
     try {
       await deleteDevSecret(devDir(ctx, args.dir), path);
     } catch (error) {
@@ -96,9 +107,13 @@ const remove = defineKpmCommand({
 
 export default defineKpmCommand({
   meta: { name: "secrets", description: "Manage the dev store's credential paths" },
+  examples: [
+    { command: "kpm dev secrets set llm/openai api_key < key.txt" },
+    { command: "kpm dev secrets list" },
+  ],
   usage: "<set|list|delete> [flags]",
   subCommands: { set: asSubcommand(set), list: asSubcommand(list), delete: asSubcommand(remove) },
   run: () => {
-    throw new CliError("kpm dev secrets: subcommand required (set, list or delete)");
+    throw new UsageError("kpm dev secrets: subcommand required (set, list or delete)");
   },
 });

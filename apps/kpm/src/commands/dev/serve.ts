@@ -33,6 +33,10 @@ function nonNegativeInteger(name: string, value: string | undefined, fallback: n
 
 export default defineKpmCommand({
   meta: { name: "serve", description: "Run the embedded AgentKMS dev server" },
+  examples: [
+    { command: "kpm dev serve", about: "foreground, 127.0.0.1:8443" },
+    { command: "kpm dev serve --addr 127.0.0.1:0 --detach", about: "ephemeral port, background" },
+  ],
   usage: "[--addr 127.0.0.1:8443] [--dir D] [flags]",
   args: {
     addr: { type: "string", description: "Listen address (port 0 = ephemeral)", valueHint: "host:port" },

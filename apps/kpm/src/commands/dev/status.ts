@@ -7,6 +7,7 @@ import { certificateWarning, devDir, dirArg } from "./shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "status", description: "Show whether the dev server is running and healthy" },
+  examples: [{ command: "kpm dev status" }],
   usage: "[--dir D]",
   args: { ...dirArg },
   run: async ({ args, data: ctx }) => {

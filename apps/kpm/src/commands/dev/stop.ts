@@ -7,6 +7,7 @@ import { devDir, dirArg } from "./shared.ts";
 
 export default defineKpmCommand({
   meta: { name: "stop", description: "Stop the dev server" },
+  examples: [{ command: "kpm dev stop" }, { command: "kpm dev stop --dir /tmp/agentkms" }],
   usage: "[--dir D]",
   args: { ...dirArg },
   run: async ({ args, data: ctx }) => {
