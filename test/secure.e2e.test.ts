@@ -222,7 +222,7 @@ describe("kpm run --secure filtering", () => {
   });
 
   test("the project allow-list wins over the user's, and KPM_PROJECT_DIR moves the project root", async () => {
-    writeAllowlist(userAllowlist, "claude: [OPENAI_API_KEY]\n");
+    writeAllowlist(userAllowlist, "claude: [OPENAI_API_KEY, DB_PASSWORD, DB_USER]\n");
     writeAllowlist(projectAllowlist, "claude: [DB_PASSWORD]\n");
     await trustProject(project);
     const fromProject = await secureRun();
@@ -236,8 +236,21 @@ describe("kpm run --secure filtering", () => {
 
     // A project root without a file falls through to the user's list (no walking, no merging).
     const fromUser = await secureRun({ env: { KPM_PROJECT_DIR: join(sandbox.root, "bin") } });
-    expect(fromUser.child).toEqual({ OPENAI_API_KEY: SECRETS.OPENAI_API_KEY, ...PLAIN });
-    expect(vendedKeys(fromUser.events)).toEqual(["llm/openai"]);
+    expect(fromUser.child).toEqual({
+      OPENAI_API_KEY: SECRETS.OPENAI_API_KEY,
+      DB_PASSWORD: SECRETS.DB_PASSWORD,
+      DB_USER: SECRETS.DB_USER,
+      ...PLAIN,
+    });
+  });
+
+  test("a trusted project allow-list can narrow what the user's list grants a tool, never widen it", async () => {
+    writeAllowlist(userAllowlist, "claude: [OPENAI_API_KEY]\n");
+    writeAllowlist(projectAllowlist, "claude: [OPENAI_API_KEY, DB_PASSWORD]\n");
+    await trustProject(project);
+    const bounded = await secureRun();
+    expect(bounded.child).toEqual({ OPENAI_API_KEY: SECRETS.OPENAI_API_KEY, ...PLAIN });
+    expect(vendedKeys(bounded.events)).toEqual(["llm/openai"]);
   });
 
   test("a tool missing from the list, or mapped to null, gets a warning and no KMS secret; the child still runs", async () => {

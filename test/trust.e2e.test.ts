@@ -291,12 +291,17 @@ describe("--secure never falls back silently", () => {
     expect(refused.keys).toEqual([]);
 
     // The attack the check stops: once the hostile list is used, the agent gets every secret.
+    // (Here the user's own list does not name claude, so nothing bounds the project's.)
+    const userList = join(sandbox.home, ".config/kpm/secure-allowlist.yaml");
+    const userText = readFileSync(userList, "utf8");
+    writeFileSync(userList, "cursor: [ANTHROPIC_API_KEY]\n");
     await trust(repo);
     const attack = await vended(run);
     expect(attack.result.code).toBe(0);
     expect(attack.result.stderr).toBe('kpm: --secure: tool "claude" is allowed every secret ("*")\n');
     expect(childEnv(attack.result.stdout)).toEqual(SECRETS);
     expect(attack.keys).toEqual(["generic/db/prod", "llm/anthropic", "llm/openai"]);
+    writeFileSync(userList, userText);
 
     // Untrusted again, the run stops again; KPM_PROJECT_DIR names the same project from elsewhere.
     const untrusted = await kpm(["untrust", repo]);

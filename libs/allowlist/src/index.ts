@@ -14,8 +14,9 @@ export {
   type FilterResult,
   filterEntries,
 } from "./filter.ts";
+export { filterEntriesBounded } from "./layered.ts";
 export { loadAllowlist } from "./load-allowlist.ts";
-export { type AllowlistLookup, allowlistCandidates, findAllowlist } from "./lookup.ts";
+export { type AllowlistLookup, allowlistCandidates, boundingAllowlist, findAllowlist } from "./lookup.ts";
 export {
   type Allowlist,
   MAX_ALLOWLIST_BYTES,

@@ -1,5 +1,5 @@
 // Where the allow-list lives (§9.1.1): a project file, then the user's; the first regular file
-// wins and files are never merged.
+// wins. When the project's wins, the user's still bounds it (boundingAllowlist, layered.ts).
 
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -33,4 +33,10 @@ export function findAllowlist(opts: AllowlistLookup): string {
   if (isRegularFile(project)) return project;
   if (isRegularFile(user)) return user;
   throw new AllowlistError("not_found", `kpm: --secure requires an allow-list; create ${project} or ${user}`);
+}
+
+/** The user's own list, when `chosen` is the project's and the user has one: it bounds the project's. */
+export function boundingAllowlist(opts: AllowlistLookup, chosen: string): string | null {
+  const [, user] = allowlistCandidates(opts);
+  return chosen !== user && isRegularFile(user) ? user : null;
 }

@@ -116,21 +116,26 @@ async function applyAllowlist(
   entries: TemplateEntry[],
 ): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[] }> {
   const allowlist = await import("@kpm/allowlist");
-  let list: ReturnType<typeof allowlist.loadAllowlist>;
+  const lists: Array<ReturnType<typeof allowlist.loadAllowlist>> = [];
   try {
-    const path = allowlist.findAllowlist({
+    const lookup = {
       projectDir: ctx.env.KPM_PROJECT_DIR || undefined,
       cwd: ctx.cwd,
       configDir: ctx.dirs.configDir,
-    });
+    };
+    const path = allowlist.findAllowlist(lookup);
     const { allowlistGate } = await import("../project-trust.ts");
-    list = allowlist.loadAllowlist(path, allowlistGate(ctx));
+    const gate = allowlistGate(ctx);
+    lists.push(allowlist.loadAllowlist(path, gate));
+    // A trusted project list may narrow what the user's own list grants, never widen it.
+    const bound = allowlist.boundingAllowlist(lookup, path);
+    if (bound !== null) lists.push(allowlist.loadAllowlist(bound, gate));
   } catch (error) {
     if (error instanceof allowlist.AllowlistError) throw new CliError(error.message);
     throw error;
   }
-  const result = allowlist.filterEntries(
-    list,
+  const result = allowlist.filterEntriesBounded(
+    lists,
     tool,
     entries.map((entry) => ({ entry, key: entry.key, ref: entry.kind === "kms" ? entry.ref : null })),
   );
