@@ -30,36 +30,23 @@ export function failed(libc: ProcessLibc, call: string): { ok: false; reason: st
   return { ok: false, reason: `${call} failed (errno ${libc.errno()})` };
 }
 
+/** prctl(2) with at most one integer argument: its result (≥ 0), or why it failed. */
+export function prctl(option: number, argument: number | bigint = 0): LibcResult<number> {
+  return withLibc((libc) => {
+    const result = libc.prctl(option, argument, 0, 0, 0);
+    return result < 0 ? failed(libc, `prctl option ${option}`) : { ok: true, value: result };
+  });
+}
+
 /** PR_GET_DUMPABLE: whether same-user processes may read this one's memory and environment. */
 export function getDumpable(): LibcResult<boolean> {
-  return withLibc((libc) => {
-    const value = libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-    return value < 0 ? failed(libc, "prctl(PR_GET_DUMPABLE)") : { ok: true, value: value === 1 };
-  });
+  const result = prctl(PR_GET_DUMPABLE);
+  return result.ok ? { ok: true, value: result.value === 1 } : result;
 }
 
 export function setDumpable(dumpable: boolean): LibcResult {
-  return withLibc((libc) =>
-    libc.prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0, 0, 0, 0) === 0
-      ? { ok: true, value: true }
-      : failed(libc, "prctl(PR_SET_DUMPABLE)"),
-  );
-}
-
-/** PR_SET_NO_NEW_PRIVS: execve can no longer grant privileges (setuid bits, file capabilities). */
-export function setNoNewPrivileges(): LibcResult {
-  return withLibc((libc) =>
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) === 0
-      ? { ok: true, value: true }
-      : failed(libc, "prctl(PR_SET_NO_NEW_PRIVS)"),
-  );
-}
-
-export function getNoNewPrivileges(): LibcResult<boolean> {
-  return withLibc((libc) => {
-    const value = libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-    return value < 0 ? failed(libc, "prctl(PR_GET_NO_NEW_PRIVS)") : { ok: true, value: value === 1 };
-  });
+  const result = prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0);
+  return result.ok ? { ok: true, value: true } : result;
 }
 
 export function getResourceLimit(resource: number): LibcResult<ResourceLimit> {

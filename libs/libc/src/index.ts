@@ -133,19 +133,26 @@ export {
 } from "./exec.ts";
 export {
   getDumpable,
-  getNoNewPrivileges,
   getResourceLimit,
   hardenProcess,
   type LibcResult,
   PR_GET_DUMPABLE,
+  PR_GET_NO_NEW_PRIVS,
+  PR_GET_PDEATHSIG,
   PR_SET_DUMPABLE,
   PR_SET_NO_NEW_PRIVS,
   PR_SET_PDEATHSIG,
+  prctl,
   type ResourceLimit,
   RLIMIT_CORE,
   RLIMIT_NOFILE,
   setDumpable,
-  setNoNewPrivileges,
   setResourceLimit,
 } from "./hardening.ts";
-export { bindProcessLibc, type ProcessLibc, processLibc, RLIMIT_LAYOUTS } from "./process-binding.ts";
+export {
+  bindProcessLibc,
+  type ProcessLibc,
+  processLibc,
+  RLIMIT_LAYOUTS,
+  unsupportedReason,
+} from "./process-binding.ts";

@@ -125,9 +125,8 @@ export function processLibc(): ProcessLibc | null {
   return bound;
 }
 
-/** Why processLibc() is null here: one phrase for "unsupported" results. */
-export function unsupportedReason(): string {
-  const target = `${process.platform}-${process.arch}`;
+/** Why processLibc() is null on `target`: one phrase for "unsupported" results. */
+export function unsupportedReason(target = `${process.platform}-${process.arch}`): string {
   return target in RLIMIT_LAYOUTS
     ? "libc could not be bound through Bun's FFI"
     : `not supported on ${target}`;

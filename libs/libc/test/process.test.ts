@@ -3,16 +3,32 @@
 // prctl argument or pointer array fails here. Everything that changes the process runs in a child.
 
 import { describe, expect, test } from "bun:test";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   bindProcessLibc,
+  closeDescriptor,
   type Dlopen,
   encodeEnvironment,
+  execute,
+  getDumpable,
+  getParentDeathSignal,
+  getResourceLimit,
+  hardenProcess,
+  ignoredSignals,
   nativeDlopen,
   openPipe,
+  PR_GET_NO_NEW_PRIVS,
+  prctl,
+  prepareForExec,
+  RLIMIT_CORE,
   RLIMIT_LAYOUTS,
+  receiveBlock,
   sendBlock,
+  setDumpable,
+  setParentDeathSignal,
+  setResourceLimit,
+  unsupportedReason,
 } from "@kpm/libc";
 
 const HELPER = join(import.meta.dir, "helpers", "process-check.ts");
@@ -87,9 +103,9 @@ describe.if(onLinux)("prctl", () => {
 
   test("PR_SET_NO_NEW_PRIVS shows in /proc/self/status", () => {
     expect(helper(["no-new-privs"])).toEqual({
-      before: { get: { ok: true, value: false }, proc: "0" },
-      set: { ok: true, value: true },
-      after: { get: { ok: true, value: true }, proc: "1" },
+      before: { get: { ok: true, value: 0 }, proc: "0" },
+      set: { ok: true, value: 0 },
+      after: { get: { ok: true, value: 1 }, proc: "1" },
     });
   });
 });
@@ -154,5 +170,99 @@ describe("bindProcessLibc", () => {
     const bound = bindProcessLibc(refuseFirst, pointers, "linux", process.arch);
     expect(names).toEqual(["libc.so.6", "libc.so"]);
     expect(bound === null || typeof bound.prctl === "function").toBe(true);
+  });
+});
+
+// The same functions in this process, where calling them changes nothing (read-only calls, or a
+// value the process already has): the unit-level contract, and what the coverage gate sees.
+describe.if(onLinux)("in this process", () => {
+  test("reads agree with /proc/self: dumpable, no_new_privs, core limit, ignored signals", () => {
+    const status = readFileSync("/proc/self/status", "utf8");
+    expect(getDumpable()).toEqual({ ok: true, value: true });
+    expect(prctl(PR_GET_NO_NEW_PRIVS)).toEqual({ ok: true, value: /^NoNewPrivs:\s*1/m.test(status) ? 1 : 0 });
+    const core = getResourceLimit(RLIMIT_CORE);
+    const shownInProc: string[] =
+      readFileSync("/proc/self/limits", "utf8")
+        .split("\n")
+        .find((row) => row.startsWith("Max core file size"))
+        ?.split(/\s{2,}/)
+        .slice(1, 3) ?? [];
+    const shown = (value: bigint) => (value === 2n ** 64n - 1n ? "unlimited" : String(value));
+    expect(core.ok && [shown(core.value.soft), shown(core.value.hard)]).toEqual(shownInProc);
+    const mask = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? "0"}`);
+    const ignored = ignoredSignals();
+    expect(ignored.ok && ignored.value.reduce((bits, signal) => bits | (1n << BigInt(signal - 1)), 0n)).toBe(
+      mask,
+    );
+  });
+
+  test("setting what is already set succeeds: core limit, dumpable, no parent-death signal", () => {
+    const core = getResourceLimit(RLIMIT_CORE);
+    if (!core.ok) throw new Error(core.reason);
+    expect(setResourceLimit(RLIMIT_CORE, core.value)).toEqual({ ok: true, value: true });
+    expect(setDumpable(true)).toEqual({ ok: true, value: true });
+    expect(getParentDeathSignal()).toEqual({ ok: true, value: 0 });
+    expect(setParentDeathSignal(0, process.ppid)).toEqual({ ok: true, value: true });
+  });
+
+  test("hardenProcess, then undone: not dumpable and a soft core limit of 0, hard limit kept", () => {
+    const core = getResourceLimit(RLIMIT_CORE);
+    if (!core.ok) throw new Error(core.reason);
+    try {
+      expect(hardenProcess()).toEqual({ ok: true, value: true });
+      expect(getDumpable()).toEqual({ ok: true, value: false });
+      expect(getResourceLimit(RLIMIT_CORE)).toEqual({ ok: true, value: { soft: 0n, hard: core.value.hard } });
+    } finally {
+      setDumpable(true);
+      setResourceLimit(RLIMIT_CORE, core.value);
+    }
+    expect(getDumpable()).toEqual({ ok: true, value: true });
+    expect(getResourceLimit(RLIMIT_CORE)).toEqual(core);
+  });
+
+  test("a failing call reports its errno (EINVAL 22, EBADF 9)", () => {
+    expect(setResourceLimit(RLIMIT_CORE, { soft: 2n, hard: 1n })).toEqual({
+      ok: false,
+      reason: "setrlimit failed (errno 22)",
+    });
+    expect(prctl(987_654)).toEqual({ ok: false, reason: "prctl option 987654 failed (errno 22)" });
+    expect(sendBlock(-1, new Uint8Array(1))).toEqual({ ok: false, reason: "write failed (errno 9)" });
+    expect(receiveBlock(-1)).toEqual({ ok: false, reason: "read failed (errno 9)" });
+  });
+
+  test("unsupported results name the platform, or say libc could not be bound", () => {
+    expect(unsupportedReason("darwin-arm64")).toBe("not supported on darwin-arm64");
+    expect(unsupportedReason("linux-x64")).toBe("libc could not be bound through Bun's FFI");
+  });
+
+  test("a block that fits the pipe round-trips in this process (40 KB: the reader's buffer grows)", () => {
+    const pipe = openPipe();
+    if (!pipe.ok) throw new Error(pipe.reason);
+    const block = new Uint8Array(40_000).map((_, index) => index % 253);
+    expect(sendBlock(pipe.value.write, block)).toEqual({ ok: true, value: true });
+    const received = receiveBlock(pipe.value.read);
+    expect(received).toEqual({ ok: true, value: block });
+    const unused = openPipe();
+    if (!unused.ok) throw new Error(unused.reason);
+    closeDescriptor(unused.value.read);
+    closeDescriptor(unused.value.write);
+    expect(receiveBlock(unused.value.read).ok).toBe(false);
+  });
+
+  test("execve of a missing program returns ENOENT; NUL in an argument is refused", () => {
+    const block = new TextEncoder().encode("A=1\0");
+    expect(execute("/nonexistent/kpm-test", ["x", ""], block)).toEqual({
+      errno: 2,
+      reason: "execve failed (errno 2)",
+    });
+    expect(execute("/bin/true", ["a\0b"], block)).toEqual({
+      errno: 22,
+      reason: "an argument contains a NUL byte",
+    });
+  });
+
+  test("prepareForExec with nothing to reset and no descriptors in range changes nothing", () => {
+    expect(prepareForExec([], 1_000_000)).toEqual({ ok: true, value: true });
+    expect(getDumpable()).toEqual({ ok: true, value: true });
   });
 });

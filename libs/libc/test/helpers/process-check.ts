@@ -4,16 +4,17 @@ import { readFileSync, statSync } from "node:fs";
 import {
   execute,
   getDumpable,
-  getNoNewPrivileges,
   getParentDeathSignal,
   getResourceLimit,
   ignoredSignals,
+  PR_GET_NO_NEW_PRIVS,
+  PR_SET_NO_NEW_PRIVS,
+  prctl,
   prepareForExec,
   RLIMIT_CORE,
   RLIMIT_NOFILE,
   receiveBlock,
   setDumpable,
-  setNoNewPrivileges,
   setParentDeathSignal,
   setResourceLimit,
 } from "../../src/index.ts";
@@ -54,8 +55,9 @@ function run(): unknown {
       };
     case "no-new-privs": {
       const flag = () => /^NoNewPrivs:\s*(\d)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-      const before = { get: getNoNewPrivileges(), proc: flag() };
-      return { before, set: setNoNewPrivileges(), after: { get: getNoNewPrivileges(), proc: flag() } };
+      const before = { get: prctl(PR_GET_NO_NEW_PRIVS), proc: flag() };
+      const set = prctl(PR_SET_NO_NEW_PRIVS, 1);
+      return { before, set, after: { get: prctl(PR_GET_NO_NEW_PRIVS), proc: flag() } };
     }
     case "receive": {
       const block = receiveBlock(3);
