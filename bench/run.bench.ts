@@ -1,6 +1,8 @@
 // `kpm run -- true` with 10 secrets (compiled dist/kpm), in template mode and in env-scan mode,
 // each against a floor: a compiled Bun program built with the same flags as scripts/build.ts
-// that does the same I/O and nothing else. Medians of ≥ 10 runs, ratio = kpm / floor.
+// that does the same I/O and nothing else. Medians of ≥ 10 runs, ratio = kpm / floor. Each mode
+// also runs with KPM_TEST_UNHARDENED=1 (child spawned directly): the difference is the cost of
+// the exec step that makes the child die with kpm (docs/security.md).
 // Run alone: bun bench/run.bench.ts (builds dist/kpm when missing).
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} references literally
 
@@ -200,11 +202,15 @@ export async function run(): Promise<BenchRow[]> {
       FLOOR_KEY: server.clientFiles.key,
       FLOOR_CA: server.clientFiles.ca,
     };
-    const [kpmTemplate = 0, floorTemplate = 0, floorTemplateInherited = 0] = await medians([
-      { argv: [kpm, "run", "--from", "bench.template", "--", "true"], env, cwd: sandbox.home },
-      { argv: [templateFloorPiped], env: floorEnv, cwd: sandbox.home },
-      { argv: [templateFloorInherited], env: floorEnv, cwd: sandbox.home },
-    ]);
+    const unhardened = { KPM_TEST_UNHARDENED: "1" };
+    const templateRun = [kpm, "run", "--from", "bench.template", "--", "true"];
+    const [kpmTemplate = 0, floorTemplate = 0, floorTemplateInherited = 0, kpmTemplateDirect = 0] =
+      await medians([
+        { argv: templateRun, env, cwd: sandbox.home },
+        { argv: [templateFloorPiped], env: floorEnv, cwd: sandbox.home },
+        { argv: [templateFloorInherited], env: floorEnv, cwd: sandbox.home },
+        { argv: templateRun, env: { ...env, ...unhardened }, cwd: sandbox.home },
+      ]);
 
     const exported = await runKpmProcess(["env", "--from", "bench.template", "--output", "shell"], {
       env,
@@ -213,11 +219,14 @@ export async function run(): Promise<BenchRow[]> {
     });
     if (exported.code !== 0) throw new Error(`kpm env failed: ${exported.stderr}`);
     const sessionEnv = { ...env, ...parseShellExports(exported.stdout) };
-    const [kpmEnvScan = 0, floorEnvScan = 0, floorEnvScanInherited = 0] = await medians([
-      { argv: [kpm, "run", "--", "true"], env: sessionEnv, cwd: scanCwd },
-      { argv: [envScanFloorPiped], env: sessionEnv, cwd: scanCwd },
-      { argv: [envScanFloorInherited], env: sessionEnv, cwd: scanCwd },
-    ]);
+    const [kpmEnvScan = 0, floorEnvScan = 0, floorEnvScanInherited = 0, kpmEnvScanDirect = 0] = await medians(
+      [
+        { argv: [kpm, "run", "--", "true"], env: sessionEnv, cwd: scanCwd },
+        { argv: [envScanFloorPiped], env: sessionEnv, cwd: scanCwd },
+        { argv: [envScanFloorInherited], env: sessionEnv, cwd: scanCwd },
+        { argv: [kpm, "run", "--", "true"], env: { ...sessionEnv, ...unhardened }, cwd: scanCwd },
+      ],
+    );
 
     const [kpmNoSecrets = 0, floorSpawn = 0] = await medians([
       { argv: [kpm, "run", "--from", "/dev/null", "--", "true"], env, cwd: sandbox.home },
@@ -234,6 +243,8 @@ export async function run(): Promise<BenchRow[]> {
         value: kpmTemplate / floorTemplateInherited,
         unit: "x",
       },
+      { name: "template mode without the exec step", value: kpmTemplateDirect, unit: "ms", note },
+      { name: "exec step cost (template mode)", value: kpmTemplate - kpmTemplateDirect, unit: "ms" },
       { name: "kpm run -- true (env-scan mode)", value: kpmEnvScan, unit: "ms", note },
       { name: "floor: socket round trips + spawn", value: floorEnvScan, unit: "ms", note },
       { name: "env-scan mode / floor", value: kpmEnvScan / floorEnvScan, unit: "x" },
@@ -242,6 +253,8 @@ export async function run(): Promise<BenchRow[]> {
         value: kpmEnvScan / floorEnvScanInherited,
         unit: "x",
       },
+      { name: "env-scan mode without the exec step", value: kpmEnvScanDirect, unit: "ms", note },
+      { name: "exec step cost (env-scan mode)", value: kpmEnvScan - kpmEnvScanDirect, unit: "ms" },
       { name: "kpm run --from /dev/null -- true (no secrets)", value: kpmNoSecrets, unit: "ms" },
       { name: "floor: spawn only", value: floorSpawn, unit: "ms" },
       { name: "no secrets / spawn floor", value: kpmNoSecrets / floorSpawn, unit: "x" },

@@ -1,7 +1,6 @@
-// How kpm re-executes itself (listener, detached dev server): the running executable's absolute
-// path, never a PATH lookup (§18.23). From source or the npm bundle: bun + the entry script,
-// with .env and bunfig.toml loading disabled.
-import { resolve } from "node:path";
+// How kpm re-executes itself (listener, detached dev server, `kpm run`'s exec step): the running
+// executable's absolute path, never a PATH lookup (§18.23). From source or the npm bundle: bun +
+// the entry script (Bun.main is absolute), with .env and bunfig.toml loading disabled.
 
 export function isCompiled(): boolean {
   return Bun.main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(Bun.main);
@@ -9,5 +8,5 @@ export function isCompiled(): boolean {
 
 export function selfCommand(): string[] {
   if (isCompiled()) return [process.execPath];
-  return [process.execPath, "--no-env-file", "--config=/dev/null", resolve(Bun.main)];
+  return [process.execPath, "--no-env-file", "--config=/dev/null", Bun.main];
 }

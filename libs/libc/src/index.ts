@@ -7,6 +7,9 @@
 // known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
 // byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones
 // callers report.
+import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
+
+export { type Dlopen, nativeDlopen } from "./binding.ts";
 
 /** What callers of lstat use: the st_mode (type and permission bits) and st_uid. */
 export interface LinkStatus {
@@ -52,15 +55,6 @@ interface SymbolSpec {
   returns: string;
 }
 
-/** A dlopen of bun:ffi's shape: symbols by name, types by name, typed arrays passed as pointers. */
-export type Dlopen = (path: string, symbols: Record<string, SymbolSpec>) => unknown;
-
-const LIBRARY_NAMES: Readonly<Record<string, readonly string[]>> = {
-  darwin: ["libc.dylib", "/usr/lib/libSystem.B.dylib"],
-  // musl has no libc.so.6; its loader answers "libc.so" with itself.
-  linux: ["libc.so.6", "libc.so"],
-};
-
 const ISATTY: SymbolSpec = { args: ["i32"], returns: "i32" };
 const LSTAT: SymbolSpec = { args: ["ptr", "ptr"], returns: "i32" };
 
@@ -85,16 +79,6 @@ export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc |
     }
   }
   return null;
-}
-
-/**
- * Bun.FFI.dlopen: the native function under bun:ffi. Called directly it skips loading that
- * module's JavaScript (~0.4M instructions, ~0.2 ms), and it takes the same symbol specs. A test
- * pins that our Bun has it; without it, node:fs and node:tty answer.
- */
-export function nativeDlopen(): Dlopen | undefined {
-  const ffi = (Bun as unknown as { FFI?: { dlopen?: unknown } }).FFI;
-  return typeof ffi?.dlopen === "function" ? (ffi.dlopen as Dlopen) : undefined;
 }
 
 let libc: Libc | null | undefined;
@@ -134,3 +118,41 @@ export function isatty(fd: number): boolean | undefined {
   openLibc();
   return libc ? libc.isatty(fd) === 1 : undefined;
 }
+
+export {
+  closeDescriptor,
+  encodeEnvironment,
+  execute,
+  getParentDeathSignal,
+  ignoredSignals,
+  openPipe,
+  prepareForExec,
+  receiveBlock,
+  sendBlock,
+  setParentDeathSignal,
+} from "./exec.ts";
+export {
+  getDumpable,
+  getResourceLimit,
+  hardenProcess,
+  type LibcResult,
+  PR_GET_DUMPABLE,
+  PR_GET_NO_NEW_PRIVS,
+  PR_GET_PDEATHSIG,
+  PR_SET_DUMPABLE,
+  PR_SET_NO_NEW_PRIVS,
+  PR_SET_PDEATHSIG,
+  prctl,
+  type ResourceLimit,
+  RLIMIT_CORE,
+  RLIMIT_NOFILE,
+  setDumpable,
+  setResourceLimit,
+} from "./hardening.ts";
+export {
+  bindProcessLibc,
+  type ProcessLibc,
+  processLibc,
+  RLIMIT_LAYOUTS,
+  unsupportedReason,
+} from "./process-binding.ts";

@@ -4,11 +4,14 @@ import { closeSync } from "node:fs";
 import { runListener, type StrictResolver } from "@kpm/session";
 import { defineKpmCommand } from "../cli/command.ts";
 import { runtimeDirFor } from "../listener-client.ts";
+import { hardenSelf } from "../process-hardening.ts";
 
 export default defineKpmCommand({
   meta: { name: "_listen", description: "Internal: the session decrypt listener", hidden: true },
   args: { session: { type: "string", description: "Session id", valueHint: "sid" } },
   run: async ({ args, data: ctx }) => {
+    // Before the start document (which may hold the session key) is read.
+    hardenSelf(ctx.env, ctx.log);
     const sessionId = args.session;
     if (!sessionId) return 1;
     const { createClient, resolveOne } = await import("@kpm/agentkms-client");

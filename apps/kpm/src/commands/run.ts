@@ -6,9 +6,10 @@ import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
+import { hardenSelf } from "../process-hardening.ts";
 import { planEnvScanRun } from "../run/env-scan-mode.ts";
 import type { ChildPlan } from "../run/plan.ts";
-import { spawnChild } from "../run/spawn.ts";
+import { prestartChild, spawnChild } from "../run/spawn.ts";
 import type { TemplateChoice } from "../template-load.ts";
 
 export const runArgs = {
@@ -54,33 +55,41 @@ export default defineKpmCommand({
     }
     if (args.mask && args["no-masking"])
       throw new UsageError("kpm: --mask and --no-masking are mutually exclusive");
+    // Before any secret is fetched or decrypted into this process.
+    hardenSelf(ctx.env, ctx.log);
 
     const tool = await toolName(command);
     // An untrusted project template or allow-list: skipped with a line, or under --secure the error.
     const onUntrusted = args.secure ? "fail" : "skip";
     const template = await selectTemplate(ctx, tool, args.from, onUntrusted);
-    let plan: ChildPlan;
-    if (template) {
-      const { planTemplateRun } = await import("../run/template-mode.ts");
-      const { loadEntries } = await import("../template-load.ts");
-      const entries: TemplateEntry[] = await loadEntries(ctx, template, onUntrusted);
-      plan = await planTemplateRun(ctx, {
-        tool,
-        entries,
-        strict: args.strict === true,
-        secure: args.secure === true,
-        allowMissing: args["allow-missing"] === true,
-      });
-    } else {
-      plan = await planEnvScanRun(ctx);
+    const mask = args.mask === true ? "force" : args["no-masking"] === true ? "off" : "auto";
+    const entries: TemplateEntry[] | null = template
+      ? await (await import("../template-load.ts")).loadEntries(ctx, template, onUntrusted)
+      : null;
+    // Secrets are coming (blobs in the environment, or KMS references): the exec step starts now,
+    // while they are fetched or decrypted, and is cancelled if anything below fails.
+    const secretsExpected = entries === null || entries.some((entry) => entry.kind === "kms");
+    const step = secretsExpected ? prestartChild(ctx, mask) : null;
+    try {
+      let plan: ChildPlan;
+      if (entries) {
+        const { planTemplateRun } = await import("../run/template-mode.ts");
+        plan = await planTemplateRun(ctx, {
+          tool,
+          entries,
+          strict: args.strict === true,
+          secure: args.secure === true,
+          allowMissing: args["allow-missing"] === true,
+        });
+      } else {
+        plan = await planEnvScanRun(ctx);
+      }
+      ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
+      return await spawnChild(ctx, { command, args: childArgs, plan, mask, step });
+    } catch (error) {
+      await step?.cancel();
+      throw error;
     }
-    ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
-    return spawnChild(ctx, {
-      command,
-      args: childArgs,
-      plan,
-      mask: args.mask === true ? "force" : args["no-masking"] === true ? "off" : "auto",
-    });
   },
 });
 

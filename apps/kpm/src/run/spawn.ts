@@ -1,18 +1,68 @@
 // Spawning `kpm run`'s child (§8.2 "Spawning", §10): PATH lookup with 126/127, signal forwarding
-// installed before spawn, optional output masking, and the child's exit status mirrored.
+// installed before spawn, optional output masking, and the child's exit status mirrored. On
+// Linux a child that receives secrets starts through the exec step (exec-step.ts), so it cannot
+// outlive kpm even when kpm is killed with SIGKILL.
 import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
+import { canUseExecStep } from "../process-hardening.ts";
+import { type ChildStdio, type PendingExecStep, startExecStep } from "./exec-step-spawn.ts";
 import type { ChildPlan } from "./plan.ts";
 
+/** Forwarded to the child (SIGINT/SIGQUIT/SIGWINCH not when a terminal already sent them). */
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
-type Forwarded = (typeof FORWARDED)[number];
+/** POSIX only (Windows has no such signals to catch). */
+const FORWARDED_POSIX = ["SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
+/** Job control, forwarded only when the child has its own process group (no terminal). */
+const JOB_CONTROL = ["SIGTSTP", "SIGCONT"] as const;
+type Forwarded = (typeof FORWARDED)[number] | (typeof FORWARDED_POSIX)[number] | (typeof JOB_CONTROL)[number];
+
+type MaskMode = "auto" | "force" | "off";
 
 export interface SpawnRequest {
   command: string;
   args: string[];
   plan: ChildPlan;
-  mask: "auto" | "force" | "off";
+  mask: MaskMode;
+  /** From prestartChild: used when the plan holds secrets, cancelled otherwise. */
+  step?: PendingExecStep | null;
+}
+
+interface ChildIo {
+  stdinTty: boolean;
+  maskOut: boolean;
+  maskErr: boolean;
+  /** Without any terminal the child gets its own process group, and signals go to the group. */
+  ownGroup: boolean;
+  stdio: ChildStdio;
+}
+
+/** Terminals, masking and stdio of the child: one rule for the early exec step and the spawn. */
+function childIo(mask: MaskMode, hasSecrets: boolean): ChildIo {
+  const stdinTty = isatty(0);
+  const stdoutTty = isatty(1);
+  const stderrTty = isatty(2);
+  const wantMask = (tty: boolean) => mask === "force" || (mask === "auto" && !tty);
+  const maskable = mask !== "off" && hasSecrets;
+  const maskOut = maskable && wantMask(stdoutTty);
+  const maskErr = maskable && wantMask(stderrTty);
+  const stdio = {
+    stdin: "inherit",
+    stdout: maskOut ? "pipe" : "inherit",
+    stderr: maskErr ? "pipe" : "inherit",
+  } as const;
+  return { stdinTty, maskOut, maskErr, ownGroup: !stdinTty && !stdoutTty && !stderrTty, stdio };
+}
+
+/**
+ * Starts the exec step (Linux) for a child that will receive secrets, before kpm fetches or
+ * decrypts them: the step's process start (one Bun runtime) overlaps that wait. Null where the
+ * step is unavailable; the child is then spawned directly.
+ */
+export function prestartChild(ctx: KpmContext, mask: MaskMode): PendingExecStep | null {
+  if (!canUseExecStep(ctx.env)) return null;
+  const io = childIo(mask, true);
+  return startExecStep(io.stdio, io.ownGroup);
 }
 
 // Node builtins are imported where needed, and never with require(): its first call in a process
@@ -58,17 +108,18 @@ export function spawnFailure(code: string | undefined): string {
 
 export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promise<number> {
   const { plan } = request;
-  const executable = await resolveExecutable(request.command, plan.env.PATH);
-  const stdinTty = isatty(0);
-  const stdoutTty = isatty(1);
-  const stderrTty = isatty(2);
-  const wantMask = (tty: boolean) => request.mask === "force" || (request.mask === "auto" && !tty);
-  const maskable = request.mask !== "off" && plan.secrets.length > 0;
-  const maskOut = maskable && wantMask(stdoutTty);
-  const maskErr = maskable && wantMask(stderrTty);
+  // A child that ends up with no secret (all unset, or defaults) is spawned directly.
+  const step = plan.secrets.length > 0 ? (request.step ?? null) : null;
+  if (!step) await request.step?.cancel();
+  let executable: string;
+  try {
+    executable = await resolveExecutable(request.command, plan.env.PATH);
+  } catch (error) {
+    await step?.cancel();
+    throw error;
+  }
+  const { stdinTty, maskOut, maskErr, ownGroup, stdio } = childIo(request.mask, plan.secrets.length > 0);
   ctx.log.debug(`✓ Output masking: stdout ${maskOut ? "on" : "off"}, stderr ${maskErr ? "on" : "off"}`);
-  // Without any terminal the child gets its own process group, and signals go to the group.
-  const ownGroup = !stdinTty && !stdoutTty && !stderrTty;
 
   // Handlers exist before the child does (§18.26): a signal in between is held, then forwarded.
   let child: ReturnType<typeof Bun.spawn> | undefined;
@@ -78,36 +129,50 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
       pending.push(signal);
       return;
     }
-    // On a terminal the foreground group already got SIGINT/SIGQUIT from the tty driver.
+    // On a terminal the foreground group already got SIGINT/SIGQUIT from the tty driver, and
+    // SIGWINCH too: the child shares kpm's group there.
     if (stdinTty && !ownGroup && (signal === "SIGINT" || signal === "SIGQUIT")) return;
+    if (!ownGroup && signal === "SIGWINCH") return;
+    // The child's own group is orphaned (its session holds no parent of it), and Linux discards
+    // SIGTSTP sent to an orphaned group: it is stopped with SIGSTOP instead.
+    const sent = signal === "SIGTSTP" ? "SIGSTOP" : signal;
     try {
-      if (ownGroup) process.kill(-child.pid, signal);
-      else child.kill(signal);
+      if (ownGroup) process.kill(-child.pid, sent);
+      else child.kill(sent);
     } catch {
       // the child is already gone
     }
+    // SIGTSTP's default action, which the handler replaced: stop kpm too, as its shell expects.
+    if (signal === "SIGTSTP") process.kill(process.pid, "SIGSTOP");
   };
-  const handlers = FORWARDED.map((signal) => {
+  // Without a terminal the child is in its own group, out of reach of kpm's job control: kpm
+  // passes SIGTSTP and SIGCONT on. On a terminal they keep their default effect on the group.
+  const handled: Forwarded[] =
+    process.platform === "win32"
+      ? [...FORWARDED]
+      : [...FORWARDED, ...FORWARDED_POSIX, ...(ownGroup ? JOB_CONTROL : [])];
+  const handlers = handled.map((signal) => {
     const handler = () => forward(signal);
     process.on(signal, handler);
     return [signal, handler] as const;
   });
 
   try {
-    child = Bun.spawn([executable, ...request.args], {
-      argv0: request.command,
-      env: plan.env,
-      stdin: "inherit",
-      stdout: maskOut ? "pipe" : "inherit",
-      stderr: maskErr ? "pipe" : "inherit",
-      detached: ownGroup,
-    });
+    child = step
+      ? step.launch(executable, [request.command, ...request.args], plan.env)
+      : Bun.spawn([executable, ...request.args], {
+          argv0: request.command,
+          env: plan.env,
+          ...stdio,
+          detached: ownGroup,
+        });
   } catch (error) {
     for (const [signal, handler] of handlers) process.off(signal, handler);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EACCES") throw new CliError(`error: run ${request.command}: permission denied`, 126);
     if (code === "ENOENT")
       throw new CliError(`error: run ${request.command}: executable file not found in $PATH`, 127);
+    if (error instanceof CliError) throw error;
     // Bun's message can quote an argument or an environment value (a NUL byte gives
     // ERR_INVALID_ARG_VALUE with the whole value), so only a fixed text and the code are shown.
     throw new CliError(`error: run ${request.command}: ${spawnFailure(code)}`, 126);
