@@ -95,6 +95,23 @@ describe.if(process.platform === "linux")("the child dies with kpm", () => {
   for (const tty of [false, true]) {
     const where = tty ? "on a terminal" : "without a terminal";
 
+    // setpriv's parent-death signal where util-linux's setpriv exists, else the kpm exec step.
+    for (const [launcher, env] of [
+      ["setpriv", {}],
+      ["the exec step", { KPM_TEST_NO_SETPRIV: "1" }],
+    ] as const) {
+      test(`${where}, through ${launcher}: SIGKILL on kpm run → its sleeping child is gone within 2 s`, async () => {
+        const run = await startRun("exec sleep 100", { tty, env });
+        await waitFor("the child to become sleep", () =>
+          commandOf(run.child) === "sleep" ? true : undefined,
+        );
+        expect(parentOf(run.child)).toBe(run.kpm);
+        expect(processGroupOf(run.child)).toBe(tty ? processGroupOf(run.kpm) : run.child);
+        await killKpm(run);
+        await waitFor("the child to die", () => (isAlive(run.child) ? undefined : true), 2000);
+      });
+    }
+
     test(`${where}: SIGKILL on kpm run → its sleeping child is gone within 2 s`, async () => {
       const run = await startRun("exec sleep 100", { tty });
       await waitFor("the child to become sleep", () => (commandOf(run.child) === "sleep" ? true : undefined));
@@ -193,12 +210,14 @@ describe.if(process.platform === "linux")("the exec step", () => {
       "ls /proc/$$/fd",
       "env | grep -v KPM_TEST_UNHARDENED | sort",
     ].join("; ");
-    const stepped = await runToEnd(script, big);
     const direct = await runToEnd(script, { ...big, ...unhardened });
-    expect(stepped.stdout.split("\n")[0]).toBe(`${SECRET} 100000 100000 100000`);
-    // Bun itself ignores SIGPIPE and SIGXFSZ; the step restores their defaults before execve.
-    expect(stepped.stdout).toContain("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
-    expect(stepped).toEqual(direct);
+    for (const launcher of [{}, { KPM_TEST_NO_SETPRIV: "1" }] as Record<string, string>[]) {
+      const stepped = await runToEnd(script, { ...big, ...launcher });
+      expect(stepped.stdout.split("\n")[0]).toBe(`${SECRET} 100000 100000 100000`);
+      // Bun itself ignores SIGPIPE and SIGXFSZ; the step restores their defaults before execve.
+      expect(stepped.stdout).toContain("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+      expect({ ...stepped, stdout: stepped.stdout.replace(/^KPM_TEST_NO_SETPRIV=1\n/m, "") }).toEqual(direct);
+    }
   });
 
   test("the child inherits kpm run's soft core limit of 0 (the hard limit stays)", async () => {

@@ -8,6 +8,7 @@ import type { KpmContext } from "../context.ts";
 import { canUseExecStep } from "../process-hardening.ts";
 import { type ChildStdio, type PendingExecStep, startExecStep } from "./exec-step-spawn.ts";
 import type { ChildPlan } from "./plan.ts";
+import { setprivArgv, setprivPath } from "./setpriv-launch.ts";
 
 /** Forwarded to the child (SIGINT/SIGQUIT/SIGWINCH not when a terminal already sent them). */
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -60,7 +61,8 @@ function childIo(mask: MaskMode, hasSecrets: boolean): ChildIo {
  * step is unavailable; the child is then spawned directly.
  */
 export function prestartChild(ctx: KpmContext, mask: MaskMode): PendingExecStep | null {
-  if (!canUseExecStep(ctx.env)) return null;
+  // With setpriv at hand the child is tied to kpm at spawn time, for ~1 ms: no step to start.
+  if (!canUseExecStep(ctx.env) || setprivPath(ctx.env) !== null) return null;
   const io = childIo(mask, true);
   return startExecStep(io.stdio, io.ownGroup);
 }
@@ -157,15 +159,25 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
     return [signal, handler] as const;
   });
 
+  // A child that holds secrets must not outlive kpm: setpriv's parent-death signal where setpriv
+  // exists, else the exec step started earlier; a direct spawn only where neither can be had.
+  const setpriv = !step && plan.secrets.length > 0 && canUseExecStep(ctx.env) ? setprivPath(ctx.env) : null;
   try {
-    child = step
-      ? step.launch(executable, [request.command, ...request.args], plan.env)
-      : Bun.spawn([executable, ...request.args], {
-          argv0: request.command,
-          env: plan.env,
-          ...stdio,
-          detached: ownGroup,
-        });
+    if (step) child = step.launch(executable, [request.command, ...request.args], plan.env);
+    else if (setpriv) {
+      child = Bun.spawn(setprivArgv(setpriv, request.command, request.args), {
+        env: plan.env,
+        ...stdio,
+        detached: ownGroup,
+      });
+    } else {
+      child = Bun.spawn([executable, ...request.args], {
+        argv0: request.command,
+        env: plan.env,
+        ...stdio,
+        detached: ownGroup,
+      });
+    }
   } catch (error) {
     for (const [signal, handler] of handlers) process.off(signal, handler);
     const code = (error as NodeJS.ErrnoException).code;
