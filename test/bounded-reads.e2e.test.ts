@@ -202,7 +202,7 @@ describe("kpm config push", () => {
       `Pushing templates from ${dir}\n` +
         "  warning: failed to push big.template: read: file too large (max 1 MiB)\n" +
         "  pushed small.template → kpm/templates/small\n" +
-        "✓ 1 template(s) pushed to AgentKMS\n",
+        "✓ 1 template pushed to AgentKMS\n",
     );
   });
 });

@@ -190,7 +190,9 @@ describe("build:all artifacts", () => {
         stderr: "pipe",
       });
       const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
-      expect(stderr).toContain(`✓ Installed kpm ${releaseVersion()} to ${dir}/kpm`);
+      expect(stderr).toMatch(
+        new RegExp(`✓ Installed kpm ${releaseVersion()} \\(commit \\w+, built [\\d-]+\\) to ${dir}/kpm\n`),
+      );
       expect(code).toBe(0);
       expect(sha256(join(dir, "kpm"))).toBe(sha256(join(DIST, nativeAsset)));
     } finally {

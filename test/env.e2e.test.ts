@@ -216,7 +216,7 @@ describe("kpm env value quoting", () => {
       ].join("\n"),
     );
     expect(result.stderr).toBe(
-      "✓ Resolved 1 secrets from AgentKMS\n✓ Plaintext output (--plaintext flag set)\n",
+      "✓ Resolved 1 secret from AgentKMS\n✓ Plaintext output (--plaintext flag set)\n",
     );
     expect(runtimeEntries().filter((name) => name.endsWith(".sock")).length).toBe(
       runtimeEntries().filter((name) => name.endsWith(".json")).length,

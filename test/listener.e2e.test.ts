@@ -226,7 +226,7 @@ describe("kpm env --unload", () => {
         "unset KPM_SESSION KPM_DECRYPT_SOCK KPM_TEMPLATE",
         "",
       ].join("\n"),
-      stderr: "✓ Stopped 2 session listener(s)\n",
+      stderr: "✓ Stopped 2 session listeners\n",
     });
     // The socket is removed before the process finishes exiting.
     expect(await waitForExit(firstPid)).toBe(true);
@@ -255,9 +255,9 @@ describe("kpm env --unload", () => {
     expect(result.stdout).toBe(
       "set -e ANTHROPIC_API_KEY\nset -e DB_PASSWORD\nset -e KPM_SESSION\nset -e KPM_DECRYPT_SOCK\nset -e KPM_TEMPLATE\n",
     );
-    expect(result.stderr).toBe("✓ Stopped 1 session listener(s)\n");
+    expect(result.stderr).toBe("✓ Stopped 1 session listener\n");
     const again = await kpm(["env", "--unload", "--output", "shell"], session);
-    expect(again.stderr).toBe("✓ Stopped 0 session listener(s)\n");
+    expect(again.stderr).toBe("✓ Stopped 0 session listeners\n");
   });
 });
 

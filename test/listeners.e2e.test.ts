@@ -273,7 +273,7 @@ describe("kpm env --unload", () => {
         );
         // APP is a plain entry, not kpm-managed: it stays.
         expect(result.stdout).toBe("APP=plain\n0\n");
-        expect(result.stderr).toContain("✓ Stopped 1 session listener(s)\n");
+        expect(result.stderr).toContain("✓ Stopped 1 session listener\n");
       },
     );
   }
@@ -293,7 +293,7 @@ describe("kpm env --unload", () => {
       `eval "$(kpm env --from "$T" --output shell)"; unset API_KEY KPM_SESSION KPM_DECRYPT_SOCK; kpm env --unload >/dev/null; ls "$RT" | grep -c "\\.sock$"`,
     );
     expect(result.stdout).toBe("0\n");
-    expect(result.stderr).toContain("✓ Stopped 1 session listener(s)\n");
+    expect(result.stderr).toContain("✓ Stopped 1 session listener\n");
   });
 });
 

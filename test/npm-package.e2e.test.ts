@@ -225,7 +225,7 @@ describe("npm package: encrypted environment", () => {
 
   test("kpm env starts a listener re-executed through Bun without .env/bunfig, and kpm run decrypts through it", async () => {
     const loaded = await run([kpmBin, "env", "--from", "kms.env", "--output", "shell"], { cwd: hostile });
-    expect(loaded.stderr).toContain("✓ Resolved 1 secrets from AgentKMS");
+    expect(loaded.stderr).toContain("✓ Resolved 1 secret from AgentKMS");
     expect(loaded.code).toBe(0);
     expect(loaded.stdout).not.toContain(API_KEY);
     expect(loaded.stderr).not.toContain(API_KEY);
@@ -259,7 +259,7 @@ describe("npm package: encrypted environment", () => {
       cwd: hostile,
       env: { ...env, ...exported, SHELL: "/bin/sh" },
     });
-    expect(unloaded.stderr).toContain("✓ Stopped 1 session listener(s)");
+    expect(unloaded.stderr).toContain("✓ Stopped 1 session listener");
     expect(existsSync(socket)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
 import { basename } from "node:path";
 import { findListenerSocket, stopListener, stopOwnedListeners } from "@kpm/session";
 import { writeStdout } from "./cli/io.ts";
+import { plural } from "./cli/text.ts";
 import type { KpmContext } from "./context.ts";
 import { type ListenerFlags, listenerOwnership } from "./env-ownership.ts";
 import { runtimeDirFor } from "./listener-client.ts";
@@ -28,7 +29,7 @@ export async function unloadSessions(ctx: KpmContext, flags: ListenerFlags): Pro
   const lines = fish
     ? [...names, ...SESSION_VARIABLES].map((name) => `set -e ${name}`)
     : [...names.map((name) => `unset ${name}`), `unset ${SESSION_VARIABLES.join(" ")}`];
-  ctx.log.info(`✓ Stopped ${stopped} session listener(s)`);
+  ctx.log.info(`✓ Stopped ${plural(stopped, "session listener")}`);
   await writeStdout(`${lines.join("\n")}\n`);
   return 0;
 }

@@ -25,6 +25,24 @@ const errnoReasons: Readonly<Record<string, string>> = {
   EAGAIN: "resource temporarily unavailable",
 };
 
+/** The errno name of a node:fs (or any system) error, if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}
+
+/**
+ * The one wording of a filesystem error kpm prints: the short lower-case reason users know from
+ * Go's kpm ("no such file or directory"), never a stack; "unknown error" without an errno.
+ */
+export function describeFsError(error: unknown): string {
+  const code = errorCode(error);
+  if (code === undefined) return "unknown error";
+  return errnoReasons[code] ?? code.toLowerCase();
+}
+
 /** "1 MiB" for whole mebibytes, else the exact byte count ("1000000 bytes"). */
 export function formatLimit(maxBytes: number): string {
   return maxBytes % MiB === 0 ? `${maxBytes / MiB} MiB` : `${maxBytes} bytes`;
@@ -55,14 +73,11 @@ export class BoundedReadError extends Error {
 
   /** Wraps a node:fs error (or anything thrown by open/fstat/read) by its errno name. */
   static fromSystem(error: unknown, maxBytes: number): BoundedReadError {
-    const code =
-      typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
-        ? error.code
-        : undefined;
+    const code = errorCode(error);
     if (code === undefined) {
       const text = error instanceof Error ? error.message : String(error);
       return new BoundedReadError("unknown", text.split("\n")[0] ?? text, maxBytes);
     }
-    return new BoundedReadError(code, errnoReasons[code] ?? code.toLowerCase(), maxBytes);
+    return new BoundedReadError(code, describeFsError(error), maxBytes);
   }
 }

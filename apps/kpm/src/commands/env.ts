@@ -4,6 +4,7 @@ import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
+import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import {
   OUTPUT_FORMATS,
@@ -128,7 +129,7 @@ export default defineKpmCommand({
     const session = await startDefaultSession(ctx, values, ownership);
     values.fill("");
     const lines = mergeValues(entries, session.blobs);
-    ctx.log.info(`✓ Resolved ${kms.length} secrets from AgentKMS`);
+    ctx.log.info(`✓ Resolved ${plural(kms.length, "secret")} from AgentKMS`);
     ctx.log.info(
       `✓ Encrypted values (AES-256-GCM, session: ${session.sessionId}, TTL: ${config.sessionKeyTtl}s)`,
     );
@@ -170,7 +171,7 @@ async function printPlaintext(
 ): Promise<number> {
   const values = await resolveValues(client, entries.filter(isKmsEntry), true);
   const lines = mergeValues(entries, values);
-  ctx.log.info(`✓ Resolved ${kmsCount} secrets from AgentKMS`);
+  ctx.log.info(`✓ Resolved ${plural(kmsCount, "secret")} from AgentKMS`);
   ctx.log.info("✓ Plaintext output (--plaintext flag set)");
   await writeStdout(renderOutput(format, lines, true));
   return 0;

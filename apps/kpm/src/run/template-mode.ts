@@ -6,6 +6,7 @@ import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/sec
 import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
+import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import { describeIoError } from "../io-error.ts";
 import { managedBlobs } from "../managed-env.ts";
@@ -67,7 +68,10 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
         );
     if (run.strict)
       ctx.log.debug(`✓ Strict mode: ${kms.length} per-variable AgentKMS round-trips (no session key)`);
-    else ctx.log.debug(`✓ Resolved ${results.filter((result) => result.ok).length} secrets from AgentKMS`);
+    else
+      ctx.log.debug(
+        `✓ Resolved ${plural(results.filter((result) => result.ok).length, "secret")} from AgentKMS`,
+      );
     const unresolved: string[] = [];
     kms.forEach((entry, index) => {
       const result = results[index];
