@@ -26,8 +26,15 @@ export function anchor(heading: string): string {
     .replaceAll(" ", "-");
 }
 
+/** A table with its columns padded as Biome formats Markdown (width in code points, at least 3). */
 function table(header: [string, string], rows: Array<[string, string]>): string[] {
-  return [`| ${header[0]} | ${header[1]} |`, "| --- | --- |", ...rows.map(([a, b]) => `| ${a} | ${b} |`)];
+  const length = (cell: string) => [...cell].length;
+  const widths = [0, 1].map((column) =>
+    Math.max(3, ...[header, ...rows].map((row) => length(row[column] ?? ""))),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell + " ".repeat((widths[column] ?? 0) - length(cell))).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)];
 }
 
 function flagTable(lines: FlagLine[]): string[] {
@@ -69,9 +76,9 @@ export function renderCommandPage(tree: CommandSpec[], { page, specs }: PageComm
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-const terms = (items: Term[]) =>
+const terms = (header: [string, string], items: Term[]) =>
   table(
-    ["", ""],
+    header,
     items.map((item) => [cellCode(item.term), item.text]),
   );
 
@@ -96,9 +103,9 @@ export function renderCommandIndex(pages: PageCommands[]): string {
   lines.push(...table(["Page", "Commands"], rows), "");
   lines.push("## Global flags", "", "Accepted before or after the command word.", "");
   lines.push(...flagTable(flagLines(globalFlagSpecs(), true)), "");
-  lines.push("## Environment", "", ...terms(ENVIRONMENT), "");
-  lines.push("## Files", "", ...terms(FILES), "");
-  lines.push("## Exit status", "", ...terms(EXIT_STATUS), "");
+  lines.push("## Environment", "", ...terms(["Variable", "Meaning"], ENVIRONMENT), "");
+  lines.push("## Files", "", ...terms(["Path", "Contents"], FILES), "");
+  lines.push("## Exit status", "", ...terms(["Status", "Meaning"], EXIT_STATUS), "");
   return `${lines.join("\n").trimEnd()}\n`;
 }
 

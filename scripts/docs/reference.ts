@@ -55,7 +55,9 @@ export const ENVIRONMENT: Term[] = [
   },
   {
     term: "KPM_DEBUG",
-    text: "`1` turns on debug output and stack traces, as `--verbose` does; never secret values.",
+    text:
+      "`1` adds stack traces to errors, as `--verbose` does, and has listeners write a value-free " +
+      "debug log to `<RuntimeDir>/<sid>.log`.",
   },
   {
     term: "AGENTKMS_DIR",
