@@ -74,13 +74,15 @@ export function commandUsage(fullName: string, command: KpmCommand): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** `  kpm list --tag ci   # only secrets tagged ci`, the comments aligned. */
 function exampleLines(examples: readonly CommandExample[]): string[] {
+  return alignedExamples(examples).map((line) => `  ${line}`);
+}
+
+/** `kpm list --tag ci   # only secrets tagged ci`, the comments aligned (help, man page, docs). */
+export function alignedExamples(examples: readonly CommandExample[]): string[] {
   const width = Math.max(
     ...examples.filter((example) => example.about).map((example) => example.command.length),
     0,
   );
-  return examples.map(({ command, about }) =>
-    about ? `  ${command.padEnd(width)}   # ${about}` : `  ${command}`,
-  );
+  return examples.map(({ command, about }) => (about ? `${command.padEnd(width)}   # ${about}` : command));
 }

@@ -1,7 +1,7 @@
-// The command tree that completion scripts are generated from, read from the command
-// definitions themselves (every module is loaded: `kpm completion` is not a hot path).
+// The command tree that completion scripts, the man page and docs/commands/ are generated from,
+// read from the command definitions themselves (every module is loaded: not a hot path).
 import type { ArgsDef } from "citty";
-import { globalArgs, type KpmCommand } from "../cli/command.ts";
+import { type CommandExample, globalArgs, type KpmCommand } from "../cli/command.ts";
 import { aliases, commands } from "../commands/index.ts";
 
 export interface FlagSpec {
@@ -10,6 +10,14 @@ export interface FlagSpec {
   takesValue: boolean;
   /** Complete file names for the value. */
   isPath: boolean;
+  /** The value's placeholder (`path`, `host:port`); undefined for a boolean flag. */
+  valueHint?: string;
+  /** Set on an alias spelling (`--type`): the flag's own name (`type-filter`). */
+  aliasOf?: string;
+  /** One-letter aliases (`-y`): left out of menus, shown in docs and the man page. */
+  shortAliases: string[];
+  /** A global flag (§3.3), accepted by every command. */
+  global: boolean;
 }
 
 export interface CommandSpec {
@@ -23,6 +31,13 @@ export interface CommandSpec {
   completesSecretPaths: boolean;
   /** Positionals are directories (`config push|pull [dir]`, `trust|untrust [dir]`). */
   completesDirectory: boolean;
+  /** Text after the command words in the usage line (`<service/name> [flags]`), or "". */
+  usage: string;
+  /** Lines printed after the flags in the command's help. */
+  notes: string[];
+  examples: CommandExample[];
+  /** Set on an alias (`export`): the command it stands for (`env`). */
+  aliasOf?: string;
 }
 
 // §12.4 names these; the dev server's file flags complete the same way.
@@ -32,24 +47,33 @@ const SECRET_PATH_COMMANDS = new Set(["describe", "history", "get", "remove"]);
 const HIDDEN = new Set(["_listen"]);
 const DIRECTORY_COMMANDS = new Set(["trust", "untrust"]);
 
-function flagSpecs(args: ArgsDef): FlagSpec[] {
+function flagSpecs(args: ArgsDef, global: boolean): FlagSpec[] {
   const specs: FlagSpec[] = [];
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
     const hint = "valueHint" in def ? def.valueHint : undefined;
     const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
+    const takesValue = def.type !== "boolean";
     // One-letter aliases (-v, -y) are for typing, not for menus; long ones (list --type) are real names.
     for (const spelling of [name, ...aliases.filter((alias) => alias.length > 1)]) {
       specs.push({
         name: spelling,
         description: def.description ?? "",
-        takesValue: def.type !== "boolean",
-        isPath:
-          def.type !== "boolean" && (PATH_FLAGS.has(name) || (hint !== undefined && PATH_HINTS.has(hint))),
+        takesValue,
+        isPath: takesValue && (PATH_FLAGS.has(name) || (hint !== undefined && PATH_HINTS.has(hint))),
+        ...(takesValue ? { valueHint: hint ?? "value" } : {}),
+        ...(spelling === name ? {} : { aliasOf: name }),
+        shortAliases: aliases.filter((alias) => alias.length === 1),
+        global,
       });
     }
   }
   return specs;
+}
+
+/** The global flags (§3.3), as every command's `flags` holds them. */
+export function globalFlagSpecs(): FlagSpec[] {
+  return flagSpecs(globalArgs, true);
 }
 
 async function resolveEntry(entry: unknown): Promise<KpmCommand> {
@@ -65,9 +89,9 @@ async function describeCommand(path: string[], command: KpmCommand): Promise<Com
       subcommands.push(await describeCommand([...path, name], await resolveEntry(entry)));
     }
   }
-  const own = flagSpecs((command.args ?? {}) as ArgsDef);
+  const own = flagSpecs((command.args ?? {}) as ArgsDef, false);
   const ownNames = new Set(own.map((flag) => flag.name));
-  const globals = flagSpecs(globalArgs).filter((flag) => !ownNames.has(flag.name));
+  const globals = flagSpecs(globalArgs, true).filter((flag) => !ownNames.has(flag.name));
   const meta = (command.meta ?? {}) as { description?: string };
   const top = path[0] ?? "";
   return {
@@ -78,6 +102,9 @@ async function describeCommand(path: string[], command: KpmCommand): Promise<Com
     completesSecretPaths: path.length === 1 && SECRET_PATH_COMMANDS.has(top),
     completesDirectory:
       (top === "config" && path.length === 2) || (DIRECTORY_COMMANDS.has(top) && path.length === 1),
+    usage: command.usage ?? "",
+    notes: [...(command.notes ?? [])],
+    examples: [...(command.examples ?? [])],
   };
 }
 
@@ -90,7 +117,7 @@ export async function loadCommandTree(): Promise<CommandSpec[]> {
   }
   for (const [alias, target] of Object.entries(aliases)) {
     const canonical = specs.find((spec) => spec.path[0] === target);
-    if (canonical) specs.push({ ...canonical, path: [alias] });
+    if (canonical) specs.push({ ...canonical, path: [alias], aliasOf: target });
   }
   specs.push({
     path: ["help"],
@@ -99,6 +126,12 @@ export async function loadCommandTree(): Promise<CommandSpec[]> {
     subcommands: [],
     completesSecretPaths: false,
     completesDirectory: false,
+    usage: "[<command> [<subcommand>]]",
+    notes: ["kpm help <command> and kpm <command> --help print the same text, on stdout."],
+    examples: [
+      { command: "kpm help", about: "every command" },
+      { command: "kpm help dev serve", about: "one command's flags, notes and examples" },
+    ],
   });
   return specs.sort((a, b) => (a.path[0] ?? "").localeCompare(b.path[0] ?? ""));
 }
