@@ -6,12 +6,11 @@ export {
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
   defaultMaxInFlight,
-  type HistoryEntry,
   MAX_IN_FLIGHT,
   openClient,
-  type SecretHistory,
 } from "./client.ts";
 export { type CredentialStorePath, credentialStorePath } from "./credential-store.ts";
+export type { HistoryEntry, SecretHistory } from "./endpoints.ts";
 export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./errors.ts";
 export type { MetadataUpdate, SecretMetadata } from "./metadata.ts";
 export { validatePath } from "./path.ts";

@@ -2,11 +2,11 @@
 // can a TCP connection be opened, does the mTLS handshake complete (an HTTP answer over it proves
 // both sides accepted the other's certificate), does `POST /auth/session` issue a token, and how far
 // the server's clock (its HTTP `Date` header) is from ours. The token is dropped unread.
-import { TLS_1_3_ONLY } from "./client.ts";
 import { AgentKmsError } from "./errors.ts";
 import { httpError } from "./http-error.ts";
 import { checkSession } from "./response-checks.ts";
 import { checkTlsFiles, readTlsFiles } from "./tls-material.ts";
+import { TLS_1_3_ONLY } from "./transport.ts";
 import {
   type TransportCause,
   type TransportContext,

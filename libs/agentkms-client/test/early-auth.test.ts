@@ -6,8 +6,8 @@ import { constants } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { TLS_1_3_ONLY } from "../src/client.ts";
 import { AgentKmsError, type ClientConfig, createClient, openClient } from "../src/index.ts";
+import { TLS_1_3_ONLY } from "../src/transport.ts";
 import { createPki, type Pki } from "./helpers/pki.ts";
 import { type Handler, sendJson, sendSession, startTestServer, type TestServer } from "./helpers/server.ts";
 

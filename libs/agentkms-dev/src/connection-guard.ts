@@ -3,7 +3,7 @@
 // `keepAliveTimeout`, so the wire timeouts (ReadHeader 5 s, Read 15 s, Idle 60 s) are enforced here
 // with one timer per connection; plus connection caps and a request-line limit.
 import { FailureLog } from "./failure-log.ts";
-import type { LogFn } from "./routes.ts";
+import type { LogFn } from "./server-log.ts";
 
 export interface ConnectionLimits {
   /** TCP accept until the TLS handshake completes. Go's effective value with these timeouts is 5 s. */

@@ -2,7 +2,7 @@
 // must not be able to flood the log (and the disk behind it) as well. Per (message, address) at most
 // one line per window; each line carries `count`, the failures it stands for. A window of 0 logs
 // every failure (the defence switched off).
-import type { LogFn, LogLevel } from "./routes.ts";
+import type { LogFn, LogLevel } from "./server-log.ts";
 
 /** Distinct (message, address) keys tracked at once; beyond it, new addresses share the key "*". */
 const MAX_KEYS = 1024;

@@ -10,7 +10,9 @@ import { ConnectionGuard, type ConnectionLimits } from "./connection-guard.ts";
 import { DevError } from "./errors.ts";
 import { defaultPolicy, loadPolicy } from "./policy.ts";
 import { VendRateLimiter } from "./ratelimit.ts";
-import { handleRequest, type LogFn, type LogLevel, type RouteStore } from "./routes.ts";
+import type { RouteStore } from "./route-deps.ts";
+import { handleRequest } from "./routes.ts";
+import type { LogFn, LogLevel } from "./server-log.ts";
 import { SecretStore } from "./store.ts";
 import { TokenService } from "./token.ts";
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import { ConnectionGuard, type ConnectionLimits, clientAddress } from "../src/connection-guard.ts";
 import { FailureLog } from "../src/failure-log.ts";
-import type { LogFn } from "../src/routes.ts";
+import type { LogFn } from "../src/server-log.ts";
 
 class FakeSocket extends EventEmitter {
   ended: string | null = null;
