@@ -145,4 +145,5 @@ export const TOPIC_PAGES: Term[] = [
   { term: "doctor.md", text: "`kpm doctor`: every check and its fix." },
   { term: "limits.md", text: "Size caps on every file and stream kpm reads." },
   { term: "development.md", text: "Building, testing, benchmarks and the repository layout." },
+  { term: "architecture.md", text: "The packages, their files and one-line roles." },
 ];
