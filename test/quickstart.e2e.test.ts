@@ -11,10 +11,12 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { createSandbox, parseShellExports, runKpmProcess, type Sandbox } from "./helpers/kpm-env.ts";
+import { COMPILED_BINARY, ensureCompiledBinary } from "./helpers/run-kpm.ts";
 
 const DEMO_VALUES = [
   "s3cret-pg-pass",
@@ -26,6 +28,8 @@ const DEMO_VALUES = [
 ];
 
 let sandbox: Sandbox;
+/** Holds `kpm`, a link to dist/kpm, as setup installs it: first on the PATH of every run below. */
+let bin: string;
 let devDir: string;
 let project: string;
 let addr: string;
@@ -40,7 +44,48 @@ function freePort(): number {
 }
 
 const kpm = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) =>
-  runKpmProcess(args, { env: { ...sandbox.env, ...opts.env }, cwd: opts.cwd ?? project });
+  runKpmProcess(args, {
+    env: { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`, ...opts.env },
+    cwd: opts.cwd ?? project,
+    binary: true,
+  });
+
+/** The commands under "Try these:" in quickstart's summary. */
+function tryThese(stderr: string): string[] {
+  const section = stderr.split("  Try these:\n")[1] ?? "";
+  return (
+    section
+      .split("\n\n")[0]
+      ?.split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "") ?? []
+  );
+}
+
+/**
+ * Runs each command as printed, in bash on a terminal (script(1): `kpm env` prints ciphertext to
+ * a terminal only), from `cwd` with `env`; returns each one's exit status and output.
+ */
+async function runAsTyped(commands: string[], cwd: string, env: Record<string, string>) {
+  const results: Array<{ command: string; code: number; output: string }> = [];
+  for (const command of commands) {
+    const child = Bun.spawn(
+      ["script", "-qec", `bash --noprofile --norc -c ${shellQuote(command)}`, "/dev/null"],
+      {
+        cwd,
+        env: { ...env, SHELL: "/bin/bash" },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const [output, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    results.push({ command, code, output: output.replaceAll("\r\n", "\n") });
+  }
+  return results;
+}
+
+const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
 const paths = () => {
   const config = join(sandbox.home, ".config/kpm");
@@ -74,7 +119,11 @@ function snapshot(files: string[]): Record<string, string> {
 }
 
 beforeAll(() => {
+  ensureCompiledBinary();
   sandbox = createSandbox();
+  bin = join(sandbox.root, "bin");
+  mkdirSync(bin);
+  symlinkSync(COMPILED_BINARY, join(bin, "kpm"));
   devDir = join(sandbox.root, "d");
   project = join(sandbox.root, "p");
   mkdirSync(project);
@@ -243,13 +292,9 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(echoed.stdout).toBe("sk-demo-openai-key-for-testing\n");
     expect(echoed.code).toBe(0);
 
-    const bin = join(sandbox.root, "bin");
-    mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, "claude"), "#!/bin/sh\nenv\n");
     chmodSync(join(bin, "claude"), 0o755);
-    const secure = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
-      env: { ...exported, PATH: `${bin}:${sandbox.env.PATH}` },
-    });
+    const secure = await kpm(["run", "--secure", "--no-masking", "--", "claude"], { env: exported });
     expect(secure.code).toBe(0);
     const childEnv = Object.fromEntries(
       secure.stdout
@@ -275,9 +320,7 @@ describe("kpm quickstart from an empty HOME", () => {
     try {
       // Even once the user has trusted the project, the pin holds.
       expect((await kpm(["trust", project])).code).toBe(0);
-      const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
-        env: { PATH: `${bin}:${sandbox.env.PATH}` },
-      });
+      const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"]);
       expect(refused.code).toBe(0);
       expect(refused.stderr).toBe(
         `kpm: --secure: claude: ANTHROPIC_API_KEY at ${remap}:1 is kms:kv/db/prod#password, the allow-list pins llm/anthropic; not injected\n`,
@@ -303,6 +346,70 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(listed.stdout).toMatch(new RegExp(`^[0-9a-f]{12}  ok          ${paths().project}\n$`));
   });
 
+  test('every "Try these" command works as printed, from where quickstart ran', async () => {
+    const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir]);
+    expect(rerun.code).toBe(0);
+    const commands = tryThese(rerun.stderr);
+    expect(commands).toEqual([
+      "kpm tree",
+      `kpm env --from ${paths().shellEnv}`,
+      `kpm env --from ${paths().shellEnv} --plaintext`,
+      "kpm run -- printenv DB_HOST",
+    ]);
+    const env = { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}` };
+    const results = await runAsTyped(commands, project, env);
+    expect(results.map(({ command, code }) => ({ command, code }))).toEqual(
+      commands.map((command) => ({ command, code: 0 })),
+    );
+    expect(results[1]?.output).toMatch(/^OPENAI_API_KEY=ENC\[kpm:/m);
+    expect(results[3]?.output).toBe("db.prod.internal\n");
+  });
+
+  test("with a session in the shell, the project run is suggested with --from (env-scan would win)", async () => {
+    const loaded = await kpm(["env", "--from", paths().shellEnv, "--output", "shell"]);
+    const session = parseShellExports(loaded.stdout);
+    try {
+      const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { env: session });
+      const suggested = tryThese(rerun.stderr).at(-1) ?? "";
+      expect(suggested).toBe("kpm run --from .kpm/templates/.env.template -- printenv DB_HOST");
+      const env = { ...sandbox.env, ...session, PATH: `${bin}:${sandbox.env.PATH}` };
+      const [result] = await runAsTyped([suggested], project, env);
+      expect(result).toEqual({ command: suggested, code: 0, output: "db.prod.internal\n" });
+    } finally {
+      await kpm(["env", "--unload"], { env: session });
+    }
+  });
+
+  test("with kpm not on PATH, the commands spell out its full path, and say so", async () => {
+    const env = { PATH: "/usr/bin:/bin" };
+    const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { env });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain(
+      `\n  kpm is not on your PATH, so these use its full path; add ${join(COMPILED_BINARY, "..")} to PATH to type kpm.\n`,
+    );
+    expect(rerun.stderr).toContain(`(stop with: ${COMPILED_BINARY} dev stop --dir ${devDir})`);
+    expect(rerun.stderr).toContain(
+      "Load secrets in every new shell (the hook runs kpm by name: put it on your PATH first):",
+    );
+    const commands = tryThese(rerun.stderr);
+    expect(commands[0]).toBe(`${COMPILED_BINARY} tree`);
+    expect(commands.at(-1)).toBe(`${COMPILED_BINARY} run -- printenv DB_HOST`);
+    const results = await runAsTyped(commands, project, { ...sandbox.env, ...env });
+    expect(results.map(({ code }) => code)).toEqual(commands.map(() => 0));
+
+    // Another program named kpm first on PATH (an older install, say) is not this one either.
+    const other = join(sandbox.root, "other-bin");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, "kpm"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const shadowed = await kpm(["quickstart", "--addr", addr, "--dir", devDir], {
+      env: { PATH: `${other}:${bin}:/usr/bin:/bin` },
+    });
+    expect(shadowed.stderr).toContain(
+      `\n  The kpm on your PATH (${join(other, "kpm")}) is another program; these use this one.\n`,
+    );
+    expect(tryThese(shadowed.stderr)[0]).toBe(`${COMPILED_BINARY} tree`);
+  });
+
   test("a project template it keeps (a cloned repo's) stays untrusted", async () => {
     const cloned = join(sandbox.root, "cloned");
     const hostile = join(cloned, ".kpm/templates/.env.template");
@@ -311,6 +418,8 @@ describe("kpm quickstart from an empty HOME", () => {
     const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { cwd: cloned });
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toContain(`  kept existing ${hostile} (use --force to overwrite)\n`);
+    // Not the demo template: no DB_HOST to print, so no such suggestion.
+    expect(tryThese(rerun.stderr).join("\n")).not.toContain("printenv");
     const result = await kpm(["run", "--no-masking", "--", "printenv", "DB_HOST"], { cwd: cloned });
     expect(result.stdout).toBe("");
     expect(result.stderr).toStartWith(
@@ -388,10 +497,15 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(readdirSync(p.certs).sort()).toEqual(["ca.crt", "client.crt", "client.key"]);
   });
 
-  test("run from $HOME, it writes no project template", async () => {
+  test("run from $HOME, it writes no project template, and suggests no run of one", async () => {
     const result = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { cwd: sandbox.home });
     expect(result.code).toBe(0);
     expect(existsSync(join(sandbox.home, ".kpm"))).toBe(false);
+    expect(tryThese(result.stderr)).toEqual([
+      "kpm tree",
+      `kpm env --from ${paths().shellEnv}`,
+      `kpm env --from ${paths().shellEnv} --plaintext`,
+    ]);
   });
 });
 

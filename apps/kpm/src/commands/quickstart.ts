@@ -40,6 +40,7 @@ export default defineKpmCommand({
           args.dir ? ` --dir ${shellWord(dir)}` : "",
           ctx.globals.config ? ` --config ${shellWord(ctx.configPath)}` : "",
         ].join(""),
+        env: ctx.env,
         say: (line) => ctx.log.info(line),
       });
     } catch (error) {
