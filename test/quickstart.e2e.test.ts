@@ -17,6 +17,7 @@ import {
 import { join } from "node:path";
 import { createSandbox, parseShellExports, runKpmProcess, type Sandbox } from "./helpers/kpm-env.ts";
 import { COMPILED_BINARY, ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { tryThese } from "./helpers/try-these.ts";
 
 const DEMO_VALUES = [
   "s3cret-pg-pass",
@@ -49,43 +50,6 @@ const kpm = (args: string[], opts: { cwd?: string; env?: Record<string, string> 
     cwd: opts.cwd ?? project,
     binary: true,
   });
-
-/** The commands under "Try these:" in quickstart's summary. */
-function tryThese(stderr: string): string[] {
-  const section = stderr.split("  Try these:\n")[1] ?? "";
-  return (
-    section
-      .split("\n\n")[0]
-      ?.split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line !== "") ?? []
-  );
-}
-
-/**
- * Runs each command as printed, in bash on a terminal (script(1): `kpm env` prints ciphertext to
- * a terminal only), from `cwd` with `env`; returns each one's exit status and output.
- */
-async function runAsTyped(commands: string[], cwd: string, env: Record<string, string>) {
-  const results: Array<{ command: string; code: number; output: string }> = [];
-  for (const command of commands) {
-    const child = Bun.spawn(
-      ["script", "-qec", `bash --noprofile --norc -c ${shellQuote(command)}`, "/dev/null"],
-      {
-        cwd,
-        env: { ...env, SHELL: "/bin/bash" },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    const [output, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-    results.push({ command, code, output: output.replaceAll("\r\n", "\n") });
-  }
-  return results;
-}
-
-const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
 const paths = () => {
   const config = join(sandbox.home, ".config/kpm");
@@ -344,70 +308,6 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(result.stderr).toBe("");
     const listed = await kpm(["trust", "--list"]);
     expect(listed.stdout).toMatch(new RegExp(`^[0-9a-f]{12}  ok          ${paths().project}\n$`));
-  });
-
-  test('every "Try these" command works as printed, from where quickstart ran', async () => {
-    const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir]);
-    expect(rerun.code).toBe(0);
-    const commands = tryThese(rerun.stderr);
-    expect(commands).toEqual([
-      "kpm tree",
-      `kpm env --from ${paths().shellEnv}`,
-      `kpm env --from ${paths().shellEnv} --plaintext`,
-      "kpm run -- printenv DB_HOST",
-    ]);
-    const env = { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}` };
-    const results = await runAsTyped(commands, project, env);
-    expect(results.map(({ command, code }) => ({ command, code }))).toEqual(
-      commands.map((command) => ({ command, code: 0 })),
-    );
-    expect(results[1]?.output).toMatch(/^OPENAI_API_KEY=ENC\[kpm:/m);
-    expect(results[3]?.output).toBe("db.prod.internal\n");
-  });
-
-  test("with a session in the shell, the project run is suggested with --from (env-scan would win)", async () => {
-    const loaded = await kpm(["env", "--from", paths().shellEnv, "--output", "shell"]);
-    const session = parseShellExports(loaded.stdout);
-    try {
-      const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { env: session });
-      const suggested = tryThese(rerun.stderr).at(-1) ?? "";
-      expect(suggested).toBe("kpm run --from .kpm/templates/.env.template -- printenv DB_HOST");
-      const env = { ...sandbox.env, ...session, PATH: `${bin}:${sandbox.env.PATH}` };
-      const [result] = await runAsTyped([suggested], project, env);
-      expect(result).toEqual({ command: suggested, code: 0, output: "db.prod.internal\n" });
-    } finally {
-      await kpm(["env", "--unload"], { env: session });
-    }
-  });
-
-  test("with kpm not on PATH, the commands spell out its full path, and say so", async () => {
-    const env = { PATH: "/usr/bin:/bin" };
-    const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { env });
-    expect(rerun.code).toBe(0);
-    expect(rerun.stderr).toContain(
-      `\n  kpm is not on your PATH, so these use its full path; add ${join(COMPILED_BINARY, "..")} to PATH to type kpm.\n`,
-    );
-    expect(rerun.stderr).toContain(`(stop with: ${COMPILED_BINARY} dev stop --dir ${devDir})`);
-    expect(rerun.stderr).toContain(
-      "Load secrets in every new shell (the hook runs kpm by name: put it on your PATH first):",
-    );
-    const commands = tryThese(rerun.stderr);
-    expect(commands[0]).toBe(`${COMPILED_BINARY} tree`);
-    expect(commands.at(-1)).toBe(`${COMPILED_BINARY} run -- printenv DB_HOST`);
-    const results = await runAsTyped(commands, project, { ...sandbox.env, ...env });
-    expect(results.map(({ code }) => code)).toEqual(commands.map(() => 0));
-
-    // Another program named kpm first on PATH (an older install, say) is not this one either.
-    const other = join(sandbox.root, "other-bin");
-    mkdirSync(other, { recursive: true });
-    writeFileSync(join(other, "kpm"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    const shadowed = await kpm(["quickstart", "--addr", addr, "--dir", devDir], {
-      env: { PATH: `${other}:${bin}:/usr/bin:/bin` },
-    });
-    expect(shadowed.stderr).toContain(
-      `\n  The kpm on your PATH (${join(other, "kpm")}) is another program; these use this one.\n`,
-    );
-    expect(tryThese(shadowed.stderr)[0]).toBe(`${COMPILED_BINARY} tree`);
   });
 
   test("a project template it keeps (a cloned repo's) stays untrusted", async () => {
