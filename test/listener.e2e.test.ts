@@ -215,7 +215,7 @@ describe("kpm env --unload", () => {
     const firstPid = recordPid(sandbox, first.KPM_SESSION ?? "");
     const secondPid = recordPid(sandbox, second.KPM_SESSION ?? "");
     // The shell holds the first session's variables plus one blob of the second session.
-    const shellEnv = { ...first, OTHER_KEY: second.DB_PASSWORD };
+    const shellEnv = { ...first, OTHER_KEY: second.DB_PASSWORD, KPM_LOADED: "1" };
     const result = await kpm(["env", "--unload", "--output", "shell"], shellEnv);
     expect(result).toEqual({
       code: 0,
@@ -223,7 +223,7 @@ describe("kpm env --unload", () => {
         "unset ANTHROPIC_API_KEY",
         "unset DB_PASSWORD",
         "unset OTHER_KEY",
-        "unset KPM_SESSION KPM_DECRYPT_SOCK KPM_TEMPLATE",
+        "unset KPM_SESSION KPM_DECRYPT_SOCK KPM_TEMPLATE KPM_LOADED",
         "",
       ].join("\n"),
       stderr: "✓ Stopped 2 session listeners\n",
@@ -244,6 +244,7 @@ describe("kpm env --unload", () => {
     expect(remaining).not.toContain("KPM_SESSION=");
     expect(remaining).not.toContain("KPM_DECRYPT_SOCK=");
     expect(remaining).not.toContain("KPM_TEMPLATE=");
+    expect(remaining).not.toContain("KPM_LOADED=");
   });
 
   test("with SHELL=fish the lines are set -e; with no session it stops nothing", async () => {
@@ -253,7 +254,7 @@ describe("kpm env --unload", () => {
       SHELL: "/usr/bin/fish",
     });
     expect(result.stdout).toBe(
-      "set -e ANTHROPIC_API_KEY\nset -e DB_PASSWORD\nset -e KPM_SESSION\nset -e KPM_DECRYPT_SOCK\nset -e KPM_TEMPLATE\n",
+      "set -e ANTHROPIC_API_KEY\nset -e DB_PASSWORD\nset -e KPM_SESSION\nset -e KPM_DECRYPT_SOCK\nset -e KPM_TEMPLATE\nset -e KPM_LOADED\n",
     );
     expect(result.stderr).toBe("✓ Stopped 1 session listener\n");
     const again = await kpm(["env", "--unload", "--output", "shell"], session);

@@ -11,10 +11,13 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { createSandbox, parseShellExports, runKpmProcess, type Sandbox } from "./helpers/kpm-env.ts";
+import { COMPILED_BINARY, ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { tryThese } from "./helpers/try-these.ts";
 
 const DEMO_VALUES = [
   "s3cret-pg-pass",
@@ -26,6 +29,8 @@ const DEMO_VALUES = [
 ];
 
 let sandbox: Sandbox;
+/** Holds `kpm`, a link to dist/kpm, as setup installs it: first on the PATH of every run below. */
+let bin: string;
 let devDir: string;
 let project: string;
 let addr: string;
@@ -40,7 +45,11 @@ function freePort(): number {
 }
 
 const kpm = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) =>
-  runKpmProcess(args, { env: { ...sandbox.env, ...opts.env }, cwd: opts.cwd ?? project });
+  runKpmProcess(args, {
+    env: { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`, ...opts.env },
+    cwd: opts.cwd ?? project,
+    binary: true,
+  });
 
 const paths = () => {
   const config = join(sandbox.home, ".config/kpm");
@@ -74,7 +83,11 @@ function snapshot(files: string[]): Record<string, string> {
 }
 
 beforeAll(() => {
+  ensureCompiledBinary();
   sandbox = createSandbox();
+  bin = join(sandbox.root, "bin");
+  mkdirSync(bin);
+  symlinkSync(COMPILED_BINARY, join(bin, "kpm"));
   devDir = join(sandbox.root, "d");
   project = join(sandbox.root, "p");
   mkdirSync(project);
@@ -243,13 +256,9 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(echoed.stdout).toBe("sk-demo-openai-key-for-testing\n");
     expect(echoed.code).toBe(0);
 
-    const bin = join(sandbox.root, "bin");
-    mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, "claude"), "#!/bin/sh\nenv\n");
     chmodSync(join(bin, "claude"), 0o755);
-    const secure = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
-      env: { ...exported, PATH: `${bin}:${sandbox.env.PATH}` },
-    });
+    const secure = await kpm(["run", "--secure", "--no-masking", "--", "claude"], { env: exported });
     expect(secure.code).toBe(0);
     const childEnv = Object.fromEntries(
       secure.stdout
@@ -275,9 +284,7 @@ describe("kpm quickstart from an empty HOME", () => {
     try {
       // Even once the user has trusted the project, the pin holds.
       expect((await kpm(["trust", project])).code).toBe(0);
-      const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"], {
-        env: { PATH: `${bin}:${sandbox.env.PATH}` },
-      });
+      const refused = await kpm(["run", "--secure", "--no-masking", "--", "claude"]);
       expect(refused.code).toBe(0);
       expect(refused.stderr).toBe(
         `kpm: --secure: claude: ANTHROPIC_API_KEY at ${remap}:1 is kms:kv/db/prod#password, the allow-list pins llm/anthropic; not injected\n`,
@@ -311,6 +318,8 @@ describe("kpm quickstart from an empty HOME", () => {
     const rerun = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { cwd: cloned });
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toContain(`  kept existing ${hostile} (use --force to overwrite)\n`);
+    // Not the demo template: no DB_HOST to print, so no such suggestion.
+    expect(tryThese(rerun.stderr).join("\n")).not.toContain("printenv");
     const result = await kpm(["run", "--no-masking", "--", "printenv", "DB_HOST"], { cwd: cloned });
     expect(result.stdout).toBe("");
     expect(result.stderr).toStartWith(
@@ -388,10 +397,15 @@ describe("kpm quickstart from an empty HOME", () => {
     expect(readdirSync(p.certs).sort()).toEqual(["ca.crt", "client.crt", "client.key"]);
   });
 
-  test("run from $HOME, it writes no project template", async () => {
+  test("run from $HOME, it writes no project template, and suggests no run of one", async () => {
     const result = await kpm(["quickstart", "--addr", addr, "--dir", devDir], { cwd: sandbox.home });
     expect(result.code).toBe(0);
     expect(existsSync(join(sandbox.home, ".kpm"))).toBe(false);
+    expect(tryThese(result.stderr)).toEqual([
+      "kpm tree",
+      `kpm env --from ${paths().shellEnv}`,
+      `kpm env --from ${paths().shellEnv} --plaintext`,
+    ]);
   });
 });
 

@@ -26,11 +26,15 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
+/** A word (a path, an address) as the user would type it: bare when a shell would neither split nor expand it. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : shellQuote(text);
+}
+
 /** The command that reloads a shell from `template` (the KPM_TEMPLATE it loaded), for hints. */
 export function reloadCommand(template: string | undefined): string {
   if (!template) return 'eval "$(kpm env --output shell)"';
-  const word = /^[A-Za-z0-9_@%+=:,./-]+$/.test(template) ? template : shellQuote(template);
-  return `eval "$(kpm env --from ${word} --output shell)"`;
+  return `eval "$(kpm env --from ${shellWord(template)} --output shell)"`;
 }
 
 export function renderOutput(format: OutputFormat, lines: OutputLine[], plaintext: boolean): string {

@@ -4,6 +4,7 @@
 // record. Imported only where a template, allow-list or project profile is about to be read.
 import { realpathSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
+import { findProjectDir } from "@kpm/template/project-dir";
 import {
   MAX_TRUSTED_FILE_BYTES,
   readRegularFile,
@@ -13,7 +14,7 @@ import {
 } from "@kpm/trust";
 import { CliError } from "./cli/errors.ts";
 import type { KpmContext } from "./context.ts";
-import { shellQuote } from "./env-output.ts";
+import { shellWord } from "./env-output.ts";
 
 /** skip: one stderr line, then the file counts as absent. fail: that line is the error (--secure). */
 export type OnUntrusted = "skip" | "fail";
@@ -25,11 +26,6 @@ export function trustStorePath(dataDir: string): string {
 /** `kpm: ignoring untrusted <file> — review it, then run: kpm trust <dir>` */
 export function untrustedLine(file: string, projectDir: string): string {
   return `kpm: ignoring untrusted ${file} — review it, then run: kpm trust ${shellWord(projectDir)}`;
-}
-
-/** A path as the user would type it: bare when it holds nothing a shell would split or expand. */
-export function shellWord(path: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(path) ? path : shellQuote(path);
 }
 
 /** Whether `path` is `dir` or below it (both absolute and normalised). */
@@ -52,6 +48,7 @@ export function projectTrust(ctx: KpmContext): ProjectTrust {
 export class ProjectTrust {
   private checker?: TrustChecker;
   private userRoots?: string[];
+  private project?: string;
   private readonly reported = new Set<string>();
 
   constructor(private readonly ctx: KpmContext) {}
@@ -71,11 +68,20 @@ export class ProjectTrust {
     return this.userRoots.some((root) => isWithin(root, path));
   }
 
-  /** `<cwd>/.kpm/…` belongs to the current directory's project unless it is the user's config dir (legacy ~/.kpm). */
+  /**
+   * `<project>/.kpm/…` belongs to the project found from the current directory (findProjectDir:
+   * the nearest `.kpm` up to the repository root), unless it is the user's config dir (legacy ~/.kpm).
+   */
   projectDirOfTemplate(file: string): string | null {
     if (this.isUserFile(file)) return null;
-    const cwd = resolve(this.ctx.cwd);
-    return isWithin(join(cwd, ".kpm"), resolve(cwd, file)) ? cwd : null;
+    const project = this.projectDir();
+    return isWithin(join(project, ".kpm"), resolve(this.ctx.cwd, file)) ? project : null;
+  }
+
+  /** The project directory of this run (findProjectDir, asked once). */
+  projectDir(): string {
+    this.project ??= findProjectDir(resolve(this.ctx.cwd));
+    return this.project;
   }
 
   /** A walk-up `<dir>/.kpm/config.yaml` belongs to `<dir>`. */

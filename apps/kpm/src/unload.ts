@@ -10,7 +10,8 @@ import { type ListenerFlags, listenerOwnership } from "./env-ownership.ts";
 import { runtimeDirFor } from "./listener-client.ts";
 import { managedBlobs } from "./managed-env.ts";
 
-const SESSION_VARIABLES = ["KPM_SESSION", "KPM_DECRYPT_SOCK", "KPM_TEMPLATE"];
+// KPM_LOADED is the shell-init hook's "secrets are loaded": after an unload they are not.
+const SESSION_VARIABLES = ["KPM_SESSION", "KPM_DECRYPT_SOCK", "KPM_TEMPLATE", "KPM_LOADED"];
 
 export async function unloadSessions(ctx: KpmContext, flags: ListenerFlags): Promise<number> {
   const runtimeDir = runtimeDirFor(ctx.env);

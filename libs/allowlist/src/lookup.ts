@@ -3,19 +3,25 @@
 
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { findProjectDir } from "@kpm/template/project-dir";
 import { AllowlistError } from "./allowlist-error.ts";
 
 export const ALLOWLIST_FILE_NAME = "secure-allowlist.yaml";
 
 export interface AllowlistLookup {
-  /** $KPM_PROJECT_DIR; unset or empty means "use cwd" (no directory walking). */
+  /**
+   * $KPM_PROJECT_DIR, used as given; unset or empty means the project found from cwd
+   * (findProjectDir: the nearest `.kpm` up to the repository root, else cwd).
+   */
   projectDir?: string | undefined;
   cwd: string;
   configDir: string;
 }
 
 export function allowlistCandidates(opts: AllowlistLookup): [string, string] {
-  const projectRoot = opts.projectDir ? resolve(opts.cwd, opts.projectDir) : opts.cwd;
+  const projectRoot = opts.projectDir
+    ? resolve(opts.cwd, opts.projectDir)
+    : findProjectDir(resolve(opts.cwd));
   return [join(projectRoot, ".kpm", ALLOWLIST_FILE_NAME), join(opts.configDir, ALLOWLIST_FILE_NAME)];
 }
 

@@ -18,7 +18,7 @@ function layout(name: string): { cwd: string; project: string; configDir: string
 }
 
 describe("allowlistCandidates", () => {
-  test("uses <cwd>/.kpm then <configDir> when KPM_PROJECT_DIR is unset or empty", () => {
+  test("uses <project>/.kpm (here cwd: no repository) then <configDir> when KPM_PROJECT_DIR is unset or empty", () => {
     const expected: [string, string] = [
       "/work/app/.kpm/secure-allowlist.yaml",
       "/home/u/.config/kpm/secure-allowlist.yaml",
@@ -60,6 +60,22 @@ describe("findAllowlist", () => {
     writeFileSync(join(project, ".kpm", "secure-allowlist.yaml"), "p: [P]\n");
     expect(findAllowlist({ projectDir: project, cwd, configDir })).toBe(
       join(project, ".kpm", "secure-allowlist.yaml"),
+    );
+  });
+
+  test("from a subdirectory of a repository, the project's list at its root; never above the root", () => {
+    const { cwd, configDir } = layout("walk");
+    mkdirSync(join(cwd, ".git"));
+    mkdirSync(join(cwd, "app/src"), { recursive: true });
+    writeFileSync(join(cwd, ".kpm", "secure-allowlist.yaml"), "a: [A]\n");
+    writeFileSync(join(configDir, "secure-allowlist.yaml"), "b: [B]\n");
+    expect(findAllowlist({ cwd: join(cwd, "app/src"), configDir })).toBe(
+      join(cwd, ".kpm", "secure-allowlist.yaml"),
+    );
+    // A nested repository ends the walk before the outer one's .kpm.
+    mkdirSync(join(cwd, "app/.git"));
+    expect(findAllowlist({ cwd: join(cwd, "app/src"), configDir })).toBe(
+      join(configDir, "secure-allowlist.yaml"),
     );
   });
 

@@ -96,21 +96,41 @@ export function openLibc(): void {
 
 const encoder = new TextEncoder();
 
+/** lstat(2) through libc: the status, "failed", or undefined where libc cannot answer (not bound, a NUL byte). */
+function libcLstat(path: string): LinkStatus | "failed" | undefined {
+  const c = libc;
+  if (!c?.lstat || !c.layout || path.includes("\0")) return undefined;
+  statBuffer ??= new Uint8Array(c.layout.size);
+  if (c.lstat(encoder.encode(`${path}\0`), statBuffer) !== 0) return "failed";
+  const view = new DataView(statBuffer.buffer);
+  return { mode: view.getUint32(c.layout.mode, true), uid: view.getUint32(c.layout.uid, true) };
+}
+
 /**
  * lstat(2): the entry itself, a symbolic link not followed; through libc once openLibc has run.
  * Throws node:fs's error when the path cannot be inspected.
  */
 export function lstat(path: string): LinkStatus {
-  const c = libc;
-  if (c?.lstat && c.layout && !path.includes("\0")) {
-    statBuffer ??= new Uint8Array(c.layout.size);
-    if (c.lstat(encoder.encode(`${path}\0`), statBuffer) === 0) {
-      const view = new DataView(statBuffer.buffer);
-      return { mode: view.getUint32(c.layout.mode, true), uid: view.getUint32(c.layout.uid, true) };
-    }
-  }
+  const status = libcLstat(path);
+  if (status !== undefined && status !== "failed") return status;
   const stats = (require("node:fs") as typeof import("node:fs")).lstatSync(path);
   return { mode: stats.mode, uid: stats.uid };
+}
+
+/**
+ * lstat(2) for "is anything there?": the entry's status, or null when it cannot be inspected
+ * (missing, ENOTDIR, no access), never an error. Through libc once openLibc has run, a miss
+ * costs no node:fs either: lstat's fallback loads it only to word an error nobody reads here.
+ */
+export function lstatIfPresent(path: string): LinkStatus | null {
+  const status = libcLstat(path);
+  if (status === "failed") return null;
+  if (status !== undefined) return status;
+  try {
+    return lstat(path);
+  } catch {
+    return null;
+  }
 }
 
 /** isatty(3) through libc (bound now if need be), or undefined where libc cannot be bound. */

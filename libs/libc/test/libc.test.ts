@@ -26,6 +26,7 @@ import {
   isSymbolicLink,
   LAYOUTS,
   lstat,
+  lstatIfPresent,
   nativeDlopen,
   openLibc,
 } from "@kpm/libc";
@@ -89,6 +90,40 @@ describe("lstat", () => {
     expect(errorOf(() => lstat(join(dir, "plain", "child"))).code).toBe("ENOTDIR");
     // C cannot spell a NUL byte: node:fs answers, and refuses the path.
     expect(errorOf(() => lstat(`${dir}\0/plain`)).code).toBe(errorOf(() => lstatSync(`${dir}\0/plain`)).code);
+  });
+});
+
+describe("lstatIfPresent", () => {
+  test("is lstat where something is there, null (never an error) where nothing is", () => {
+    const file = join(dir, "present");
+    writeFileSync(file, "");
+    const dangling = join(dir, "dangling-present");
+    symlinkSync(join(dir, "nowhere"), dangling);
+    for (const path of [dir, file, dangling]) expect(lstatIfPresent(path)).toEqual(lstat(path));
+    expect(lstatIfPresent(join(dir, "absent"))).toBeNull();
+    expect(lstatIfPresent(join(file, "child"))).toBeNull();
+    expect(lstatIfPresent(`${dir}\0/present`)).toBeNull();
+  });
+
+  test("answers alike before openLibc (through node:fs) and after it", () => {
+    const file = join(dir, "present-2");
+    writeFileSync(file, "");
+    const script = `
+      import { lstatIfPresent, openLibc } from "@kpm/libc";
+      const paths = ${JSON.stringify([file, join(dir, "absent"), join(file, "child")])};
+      const before = paths.map(lstatIfPresent);
+      openLibc();
+      console.log(JSON.stringify([before, paths.map(lstatIfPresent)]));
+    `;
+    const result = Bun.spawnSync([process.execPath, "-e", script], {
+      cwd: join(import.meta.dir, ".."),
+      stdin: "ignore",
+      stderr: "pipe",
+    });
+    expect(result.stderr.toString()).toBe("");
+    const stats = lstatSync(file);
+    const expected = [{ mode: stats.mode, uid: stats.uid }, null, null];
+    expect(JSON.parse(result.stdout.toString())).toEqual([expected, expected]);
   });
 });
 

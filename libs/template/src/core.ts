@@ -6,6 +6,7 @@ export { loadTemplate, type TemplateContext, type TemplateEntry, type TrustGate 
 export { expandProfile, type ProfileValues } from "./profile-expand.ts";
 export type { LoadedProfiles, LoadProfilesOptions } from "./profile-layers.ts";
 export { loadProfilesAsync } from "./profiles-async.ts";
+export { findProjectDir, projectTemplatesDir } from "./project-dir.ts";
 export {
   formatReference,
   type KmsRef,

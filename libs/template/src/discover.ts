@@ -2,13 +2,15 @@
 
 import { basename, join, resolve } from "node:path";
 import { isRegularFile } from "./include.ts";
+import { projectTemplatesDir } from "./project-dir.ts";
 
 /** Sub-folders of `<TemplatesDir>` searched after the folder itself, in this order. */
 const userSubdirectories = ["", "ai", "infra", "db", "customers"];
 
+/** The project's templates (found by walking up from cwd, project-dir.ts), then the user's folders. */
 export function discoveryDirectories(ctx: { cwd: string; templatesDir: string }): string[] {
   const user = resolve(ctx.cwd, ctx.templatesDir);
-  return [join(resolve(ctx.cwd), ".kpm", "templates"), ...userSubdirectories.map((sub) => join(user, sub))];
+  return [projectTemplatesDir(resolve(ctx.cwd)), ...userSubdirectories.map((sub) => join(user, sub))];
 }
 
 /**

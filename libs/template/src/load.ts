@@ -2,7 +2,7 @@
 // parsing, include resolution with cycle and depth checks, and de-duplication.
 
 import { realpathSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { TemplateError } from "./error.ts";
 import { describeFsError } from "./fs-reason.ts";
 import {
@@ -14,6 +14,7 @@ import {
 } from "./include.ts";
 import { parseLine } from "./line.ts";
 import { expandProfile, type ProfileValues } from "./profile-expand.ts";
+import { projectTemplatesDir } from "./project-dir.ts";
 import { type KmsRef, parseReference, validateReferencePath } from "./reference.ts";
 import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
 
@@ -30,7 +31,7 @@ export type TemplateEntry =
 export type TrustGate = (file: string, bytes: Uint8Array) => boolean;
 
 export interface TemplateContext {
-  /** Project templates live in `<cwd>/.kpm/templates`. */
+  /** Project templates live in `<project>/.kpm/templates`, the project found from here (project-dir.ts). */
   cwd: string;
   /** The user's `<TemplatesDir>`. */
   templatesDir: string;
@@ -56,7 +57,7 @@ export function loadTemplate(path: string, ctx: TemplateContext): TemplateEntry[
   const file = resolve(ctx.cwd, path);
   const loader: Loader = {
     ctx,
-    includeDirs: [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)],
+    includeDirs: [projectTemplatesDir(resolve(ctx.cwd)), resolve(ctx.cwd, ctx.templatesDir)],
     stack: [],
   };
   const bytes = readTemplateBytes(file);

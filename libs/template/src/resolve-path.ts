@@ -2,6 +2,7 @@
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { projectTemplatesDir } from "./project-dir.ts";
 
 export interface ResolvePathContext {
   cwd: string;
@@ -13,7 +14,7 @@ export interface ResolvePathContext {
 
 /**
  * `~`/`~/` expanded, then relative to the current directory. A bare name that is not
- * there is also looked for in `<cwd>/.kpm/templates` and `<TemplatesDir>`, so the default
+ * there is also looked for in the project's `.kpm/templates` (project-dir.ts) and `<TemplatesDir>`, so the default
  * `.env.template` finds the file quickstart writes. Returns the first candidate that
  * exists (and that `accept` takes), else the cwd-relative path (whose open error then names
  * what was asked for).
@@ -22,7 +23,7 @@ export function resolveTemplatePath(value: string, ctx: ResolvePathContext): str
   const usable = (path: string) => existsSync(path) && (ctx.accept?.(path) ?? true);
   const direct = resolve(ctx.cwd, expandHome(value, ctx.home));
   if (usable(direct) || value.includes("/")) return direct;
-  for (const dir of [join(resolve(ctx.cwd), ".kpm", "templates"), resolve(ctx.cwd, ctx.templatesDir)]) {
+  for (const dir of [projectTemplatesDir(resolve(ctx.cwd)), resolve(ctx.cwd, ctx.templatesDir)]) {
     const candidate = join(dir, value);
     if (usable(candidate)) return candidate;
   }

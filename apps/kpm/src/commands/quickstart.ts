@@ -2,6 +2,7 @@
 // fresh machine — dev PKI, a detached dev server, demo secrets, config, certs and templates.
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
+import { shellWord } from "../env-output.ts";
 import { devDir, dirArg } from "./dev/shared.ts";
 
 export default defineKpmCommand({
@@ -39,6 +40,7 @@ export default defineKpmCommand({
           args.dir ? ` --dir ${shellWord(dir)}` : "",
           ctx.globals.config ? ` --config ${shellWord(ctx.configPath)}` : "",
         ].join(""),
+        env: ctx.env,
         say: (line) => ctx.log.info(line),
       });
     } catch (error) {
@@ -49,8 +51,3 @@ export default defineKpmCommand({
     return 0;
   },
 });
-
-/** A word to paste into a shell: as is when plain, else single-quoted. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
-}

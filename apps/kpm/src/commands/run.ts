@@ -8,6 +8,7 @@ import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
 import { hardenSelf } from "../process-hardening.ts";
 import { planEnvScanRun } from "../run/env-scan-mode.ts";
+import { passedOverLine, passedOverTemplate } from "../run/env-scan-notice.ts";
 import type { ChildPlan } from "../run/plan.ts";
 import { prestartChild, spawnChild } from "../run/spawn.ts";
 import type { TemplateChoice } from "../template-load.ts";
@@ -107,8 +108,13 @@ async function selectTemplate(
   onUntrusted: "skip" | "fail",
 ): Promise<TemplateChoice | null> {
   const secure = onUntrusted === "fail";
-  // Env-scan mode (an active session and no --from/--secure) never loads the template code.
-  if (from === undefined && !secure && hasActiveSession(ctx.env)) return null;
+  // Env-scan mode (an active session and no --from/--secure) never loads the template code; it
+  // only says which project template it passed over, if any (--from always wins over env-scan).
+  if (from === undefined && !secure && hasActiveSession(ctx.env)) {
+    const passedOver = passedOverTemplate(ctx.cwd, tool);
+    if (passedOver !== null) ctx.log.warn(passedOverLine(passedOver));
+    return null;
+  }
   await ctx.prepare();
   const { chooseTemplate, defaultTemplate, discoverTrustedTemplate } = await import("../template-load.ts");
   if (from !== undefined) return chooseTemplate(ctx, from, true, onUntrusted);

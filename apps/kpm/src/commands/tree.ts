@@ -2,7 +2,7 @@
 // (`ai/claude.template`) included. An untrusted project template is listed as `(untrusted)`, its
 // content not shown (docs/trust.md).
 import { resolve } from "node:path";
-import { summarizeTemplateDir, type TrustGate } from "@kpm/template/core";
+import { projectTemplatesDir, summarizeTemplateDir, type TrustGate } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { writeStdout } from "../cli/io.ts";
 import { plural } from "../cli/text.ts";
@@ -17,7 +17,7 @@ export default defineKpmCommand({
     const levels: Array<[string, string]> = [
       ["Enterprise", ENTERPRISE_DIR],
       ["User", ctx.dirs.templatesDir],
-      ["Project", `${ctx.cwd}/.kpm/templates`],
+      ["Project", projectTemplatesDir(resolve(ctx.cwd))],
     ];
     const trust = projectTrust(ctx);
     const gate: TrustGate = (file, bytes) => {

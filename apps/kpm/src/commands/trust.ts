@@ -18,14 +18,15 @@ export default defineKpmCommand({
   meta: { name: "trust", description: "Let kpm use a project's .kpm files (review them first)" },
   usage: "[dir] | --list",
   examples: [
-    { command: "kpm trust", about: "trust this directory's .kpm files after reviewing them" },
+    { command: "kpm trust", about: "trust this project's .kpm files after reviewing them" },
     { command: "kpm trust ~/src/app" },
     { command: "kpm trust --list", about: "what is trusted, and whether it changed since" },
   ],
   notes: [
     "Records every file under <dir>/.kpm/ (templates, secure-allowlist.yaml, config.yaml) and the",
     "default template in <dir> with the SHA-256 of its content; a file that changes is ignored",
-    "again until you re-run kpm trust. <dir> defaults to the current directory.",
+    "again until you re-run kpm trust. <dir> defaults to this directory's project: the nearest",
+    "directory with a .kpm/ from here up to the repository root (else the current directory).",
   ],
   args: {
     list: { type: "boolean", description: "List trusted files, their hash and whether they still match" },
@@ -47,9 +48,13 @@ export default defineKpmCommand({
   },
 });
 
-/** The directory argument (default: the current directory), which must be one. */
+/**
+ * The directory argument, which must be one. Default: the project kpm uses from here (findProjectDir),
+ * so `kpm trust` in a subdirectory trusts the files discovery and includes will read. A named
+ * directory is taken as given: no walk.
+ */
 function projectDirArgument(ctx: KpmContext, value: string | undefined): string {
-  const dir = value === undefined ? resolve(ctx.cwd) : ctx.flagPath(value);
+  const dir = value === undefined ? projectTrust(ctx).projectDir() : ctx.flagPath(value);
   let isDirectory = false;
   try {
     isDirectory = statSync(dir).isDirectory();

@@ -1,7 +1,8 @@
-// Doctor: the project files kpm would read here (templates, allow-list, profile under ./.kpm) and
+// Doctor: the project files kpm would read here (templates, allow-list, profile under the project's .kpm) and
 // whether each is trusted (docs/trust.md). An untrusted file is ignored by kpm, so it is a warning
 // with the command that trusts it; a trust store kpm cannot read is broken.
-import { projectTrust, shellWord, trustStorePath } from "../project-trust.ts";
+import { shellWord } from "../env-output.ts";
+import { projectTrust, trustStorePath } from "../project-trust.ts";
 import { type CheckResult, type DoctorCheck, result } from "./check.ts";
 
 export const checkTrust: DoctorCheck = async (ctx) => {
@@ -12,8 +13,8 @@ export const checkTrust: DoctorCheck = async (ctx) => {
     return [result("trust", "project trust", "skipped", "not checked — no usable data dir")];
   }
   const trust = await import("@kpm/trust");
-  const projectDir = ctx.cwd;
   const owner = projectTrust(ctx);
+  const projectDir = owner.projectDir();
   const files = trust.projectFiles(projectDir).files.filter((file) => !owner.isUserFile(file));
   const label = `project trust ${projectDir}`;
   if (files.length === 0) return [result("trust", label, "ok", "no project files under .kpm/")];

@@ -1,15 +1,16 @@
 // `kpm quickstart` as a library (spec §14): PKI, server, health, seed, files, summary — each step
 // idempotent, so a rerun reuses the PKI, the running server and every existing file.
 import { existsSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { enroll, issueClient, readServerState, SecretStore } from "@kpm/agentkms-dev";
 import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
-import { TrustError, trustFiles } from "@kpm/trust";
+import { findProjectDir } from "@kpm/template/core";
+import { TrustChecker, TrustError, trustFiles } from "@kpm/trust";
 import { CliError } from "../cli/errors.ts";
 import { certificateWarning } from "../commands/dev/shared.ts";
 import { loadConfig } from "../config.ts";
 import { clientFiles, startDetached } from "../dev-control.ts";
-import type { Dirs } from "../paths.ts";
+import type { Dirs, Env } from "../paths.ts";
 import { trustStorePath } from "../project-trust.ts";
 import {
   CLAUDE_TEMPLATE,
@@ -23,6 +24,7 @@ import {
 } from "./demo-data.ts";
 import { ensureDir, sameContent, writeUnlessPresent } from "./files.ts";
 import { planServer } from "./server.ts";
+import { type ProjectTemplate, summaryLines } from "./summary.ts";
 
 export interface QuickstartOptions {
   devDir: string;
@@ -35,6 +37,8 @@ export interface QuickstartOptions {
   stopHint: string;
   /** The flags this run was given (--addr, --dir, --config), for the "run: kpm quickstart --force" fixes. */
   rerunFlags: string;
+  /** kpm's environment: its PATH and session decide which "Try these" commands work as printed. */
+  env: Env;
   say: (line: string) => void;
 }
 
@@ -82,10 +86,17 @@ export async function quickstart(opts: QuickstartOptions): Promise<void> {
   opts.say(`✓ Demo secrets loaded (${DEMO_CREDENTIALS.length} credential paths, 1 registry secret)`);
 
   opts.say("  Setting up KPM config and templates...");
-  writeFiles(opts, addr);
+  const projectTemplate = writeFiles(opts, addr);
   opts.say("✓ Config, certs, and templates ready");
 
-  printSummary(opts, addr, pid ?? readServerState(opts.devDir)?.pid);
+  const summary = summaryLines({
+    ...opts,
+    addr,
+    pid: pid ?? readServerState(opts.devDir)?.pid,
+    defaultTemplate: configuredDefaultTemplate(opts.configPath, opts.dirs.home),
+    projectTemplate,
+  });
+  for (const line of summary) opts.say(line);
 }
 
 async function ensurePki(opts: QuickstartOptions): Promise<void> {
@@ -129,7 +140,8 @@ async function seedRegistry(devDir: string, addr: string): Promise<void> {
   }
 }
 
-function writeFiles(opts: QuickstartOptions, addr: string): void {
+/** Writes what is missing (everything with --force); returns how the project template stands. */
+function writeFiles(opts: QuickstartOptions, addr: string): ProjectTemplate | null {
   const { force, say } = opts;
   const { certsDir, configDir, templatesDir } = opts.dirs;
   const put = (path: string, content: string | Uint8Array, mode: number): boolean => {
@@ -176,29 +188,51 @@ function writeFiles(opts: QuickstartOptions, addr: string): void {
   put(join(templatesDir, "ai", "claude.template"), CLAUDE_TEMPLATE, PUBLIC_FILE);
   put(join(templatesDir, "ai", "codex.template"), CODEX_TEMPLATE, PUBLIC_FILE);
 
-  if (isSameDir(opts.cwd, opts.dirs.home)) return;
-  const projectTemplate = join(opts.cwd, ".kpm", "templates", ".env.template");
+  // The project kpm uses from here (a repository's .kpm above cwd included), so the template
+  // lands where discovery looks; never the home directory, whose ~/.kpm is the legacy config dir.
+  const projectDir = findProjectDir(resolve(opts.cwd));
+  if (isSameDir(projectDir, opts.dirs.home)) return null;
+  const projectTemplates = join(projectDir, ".kpm", "templates");
+  const path = join(projectTemplates, ".env.template");
   try {
-    ensureDir(join(opts.cwd, ".kpm", "templates"), PUBLIC_DIR);
+    ensureDir(projectTemplates, PUBLIC_DIR);
     // Trusted only when quickstart wrote it: a kept file may have come with a cloned repository.
-    if (put(projectTemplate, PROJECT_TEMPLATE, PUBLIC_FILE)) trustWritten(opts, projectTemplate);
+    if (put(path, PROJECT_TEMPLATE, PUBLIC_FILE)) {
+      return { path, demo: true, trusted: trustWritten(opts, projectDir, path) };
+    }
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    say(`  warning: could not write ${projectTemplate}: ${reason}`);
+    say(`  warning: could not write ${path}: ${reason}`);
+    return null;
   }
+  return keptProjectTemplate(opts, projectDir, path);
 }
 
 /** Records the project file quickstart just wrote (docs/trust.md); a broken store only warns. */
-function trustWritten(opts: QuickstartOptions, path: string): void {
+function trustWritten(opts: QuickstartOptions, projectDir: string, path: string): boolean {
   try {
-    trustFiles(trustStorePath(opts.dirs.dataDir), opts.cwd, [path]);
+    trustFiles(trustStorePath(opts.dirs.dataDir), projectDir, [path]);
+    return true;
   } catch (error) {
     if (!(error instanceof TrustError)) throw error;
     opts.say(`  warning: ${error.message}`);
+    return false;
   }
 }
 
-/** The server of a config we kept, normalised like the client does; undefined when unreadable. */
+/** A kept project template: whether it is still the demo one, and whether the user trusted it. */
+function keptProjectTemplate(opts: QuickstartOptions, projectDir: string, path: string): ProjectTemplate {
+  const bytes = new TextEncoder().encode(PROJECT_TEMPLATE);
+  if (!sameContent(path, bytes)) return { path, demo: false, trusted: false };
+  try {
+    const checker = new TrustChecker(trustStorePath(opts.dirs.dataDir));
+    return { path, demo: true, trusted: checker.isTrusted(projectDir, path, bytes) };
+  } catch (error) {
+    if (!(error instanceof TrustError)) throw error;
+    return { path, demo: true, trusted: false };
+  }
+}
+
 /** A PEM file of the dev dir, capped like every PEM file kpm reads. */
 function readDevPem(path: string): Uint8Array {
   try {
@@ -208,6 +242,16 @@ function readDevPem(path: string): Uint8Array {
   }
 }
 
+/** The default_template of the config written or kept; "" when it cannot be read. */
+function configuredDefaultTemplate(path: string, home: string): string {
+  try {
+    return loadConfig(path, home).defaultTemplate;
+  } catch {
+    return "";
+  }
+}
+
+/** The server of a config we kept, normalised like the client does; undefined when unreadable. */
 function keptServer(path: string, home: string): string | undefined {
   try {
     const server = loadConfig(path, home).server;
@@ -223,27 +267,4 @@ function isSameDir(a: string, b: string): boolean {
   } catch {
     return a === b;
   }
-}
-
-function printSummary(opts: QuickstartOptions, addr: string, pid: number | undefined): void {
-  const shellEnv = join(opts.dirs.templatesDir, "shell-env.template");
-  const lines = [
-    "",
-    "KPM quickstart complete!",
-    `  Server:     https://${addr}`,
-    `  Server PID: ${pid ?? "unknown"}  (stop with: kpm dev stop${opts.stopHint})`,
-    `  Config:     ${opts.configPath}`,
-    `  Certs:      ${opts.dirs.certsDir}`,
-    "",
-    "  Try these:",
-    "    kpm tree",
-    `    kpm env --from ${shellEnv}`,
-    `    kpm env --from ${shellEnv} --plaintext`,
-    "    kpm run -- printenv DB_HOST",
-    "",
-    "  Load secrets in every new shell:",
-    '    bash/zsh:  eval "$(kpm shell-init)"',
-    "    fish:      kpm shell-init --shell fish | source",
-  ];
-  for (const line of lines) opts.say(line);
 }
