@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { enroll, setDevSecret } from "@kpm/agentkms-dev";
+import { type ProcessOutput, runToEnd } from "./run-to-end.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const KPM_ENTRY = join(REPO_ROOT, "apps/kpm/src/main.ts");
@@ -68,11 +69,7 @@ export function createSandbox(): Sandbox {
   };
 }
 
-export interface KpmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KpmResult = ProcessOutput;
 
 export interface KpmRunOptions {
   env: Record<string, string | undefined>;
@@ -89,21 +86,11 @@ export function kpmCommand(binary = false): string[] {
 
 /** Runs kpm to completion with exactly `opts.env` (nothing inherited from the test runner). */
 export async function runKpmProcess(args: string[], opts: KpmRunOptions): Promise<KpmResult> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(opts.env)) if (value !== undefined) env[name] = value;
-  const child = Bun.spawn([...kpmCommand(opts.binary), ...args], {
-    env,
-    cwd: opts.cwd ?? env.HOME ?? REPO_ROOT,
-    stdin: opts.input === undefined ? "ignore" : new TextEncoder().encode(opts.input),
-    stdout: "pipe",
-    stderr: "pipe",
+  return runToEnd([...kpmCommand(opts.binary), ...args], {
+    env: opts.env,
+    cwd: opts.cwd ?? opts.env.HOME ?? REPO_ROOT,
+    input: opts.input,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 export interface ClientFiles {
