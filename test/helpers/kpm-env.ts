@@ -280,6 +280,21 @@ export function readAuditEvents(server: { auditPath: string }): AuditEvent[] {
     .map((line) => JSON.parse(line) as AuditEvent);
 }
 
+/** The key ids the server vended among `events`, sorted (a key vended twice is listed twice). */
+export function vendedKeys(events: AuditEvent[]): string[] {
+  return events
+    .filter((event) => event.operation === "credential_vend")
+    .map((event) => event.key_id ?? "")
+    .sort();
+}
+
+/** Every regular file below `dir`, recursively (to search a sandbox or server dir for a planted value). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
 /** SIGTERM every listener that has a session record in `runtimeDir` (test cleanup). */
 export function stopListeners(runtimeDir: string): void {
   if (!existsSync(runtimeDir)) return;
@@ -292,6 +307,16 @@ export function stopListeners(runtimeDir: string): void {
       // Already gone, or a half-written record: nothing left to stop.
     }
   }
+}
+
+/** Parses the `NAME=value` lines `env` prints (a stub tool's environment) into a map. */
+export function parseEnvLines(output: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of output.split("\n")) {
+    const equals = line.indexOf("=");
+    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
+  }
+  return env;
 }
 
 /** Parses `export NAME='value'` lines of `kpm env --output shell` into an environment map. */
