@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { blogRefMap, blogRefs, commandOfFile, scanBlogRefs, unresolved } from "../scripts/blog-refs.ts";
 import { REPO_ROOT } from "./helpers/kpm-env.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 const fixtures = mkdtempSync("/tmp/kb-");
 afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
@@ -21,16 +22,11 @@ function tree(files: Record<string, string>): string {
 
 describe("bun run blog-refs", () => {
   test("prints the §16.1 map of the real sources as JSON and exits 0", async () => {
-    const child = Bun.spawn([process.execPath, "run", "blog-refs"], {
+    const { code, stdout, stderr } = await runToEnd([process.execPath, "run", "blog-refs"], {
+      env: process.env,
       cwd: REPO_ROOT,
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [stdout, stderr] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
-    expect(await child.exited).toBe(0);
+    expect(code).toBe(0);
     expect(stderr).not.toContain("//blog");
     expect(JSON.parse(stdout)).toEqual({
       "part-1": ["shell-init"],

@@ -15,6 +15,7 @@ import {
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
 import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 /** Generous against a loaded 2-core machine; the measured times are printed at the end. */
 const BOUND_MS = 3000;
@@ -33,24 +34,17 @@ interface TimedResult extends KpmResult {
 /** Runs dist/kpm with the sandbox's environment; `stdin` may be a device. */
 async function kpm(args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<TimedResult> {
   const started = performance.now();
-  const child = Bun.spawn([binary, ...args], {
+  const result = await runToEnd([binary, ...args], {
     env: box.env,
     cwd: opts.cwd ?? box.home,
-    stdin: opts.stdin ? Bun.file(opts.stdin) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    input: opts.stdin ? Bun.file(opts.stdin) : undefined,
     timeout: 20_000,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   const ms = performance.now() - started;
   timings.push(
     `${ms.toFixed(0).padStart(5)} ms  kpm ${args.join(" ")}${opts.stdin ? ` < ${opts.stdin}` : ""}`,
   );
-  return { code, stdout, stderr, ms };
+  return { ...result, ms };
 }
 
 /** Exit 1, nothing on stdout, exactly `line` on stderr (one line: no stack trace), fast. */

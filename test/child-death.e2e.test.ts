@@ -19,6 +19,7 @@ import {
   waitFor,
 } from "./helpers/processes.ts";
 import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 const SECRET = "sk-child-death-marker-0123456789";
 const tracker = new ProcessTracker();
@@ -183,22 +184,13 @@ describe.if(process.platform === "linux")("the child dies with kpm", () => {
 });
 
 describe.if(process.platform === "linux")("the exec step", () => {
-  async function runToEnd(script: string, env: Record<string, string>, prefix: string[] = []) {
+  async function runScript(script: string, env: Record<string, string>, prefix: string[] = []) {
     const argv = runArgv(script);
-    const child = Bun.spawn([...prefix, ...argv.slice(0, 4), "--no-masking", ...argv.slice(4)], {
+    return runToEnd([...prefix, ...argv.slice(0, 4), "--no-masking", ...argv.slice(4)], {
       env: { ...fixture.sandbox.env, ...env },
       cwd: fixture.sandbox.home,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
+      onSpawn: (pid) => tracker.track(pid),
     });
-    tracker.track(child.pid);
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { code, stdout, stderr };
   }
 
   test("gives the child what a direct spawn gives: environment (300 KB here), argv, signals, descriptors", async () => {
@@ -210,9 +202,9 @@ describe.if(process.platform === "linux")("the exec step", () => {
       "ls /proc/$$/fd",
       "env | grep -v KPM_TEST_UNHARDENED | sort",
     ].join("; ");
-    const direct = await runToEnd(script, { ...big, ...unhardened });
+    const direct = await runScript(script, { ...big, ...unhardened });
     for (const launcher of [{}, { KPM_TEST_NO_SETPRIV: "1" }] as Record<string, string>[]) {
-      const stepped = await runToEnd(script, { ...big, ...launcher });
+      const stepped = await runScript(script, { ...big, ...launcher });
       expect(stepped.stdout.split("\n")[0]).toBe(`${SECRET} 100000 100000 100000`);
       // Bun itself ignores SIGPIPE and SIGXFSZ; the step restores their defaults before execve.
       expect(stepped.stdout).toContain("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
@@ -223,8 +215,8 @@ describe.if(process.platform === "linux")("the exec step", () => {
   test("the child inherits kpm run's soft core limit of 0 (the hard limit stays)", async () => {
     const limits = "grep 'core file' /proc/$$/limits";
     const core = ["prlimit", "--core=4096:8192", "--"];
-    expect((await runToEnd(limits, {}, core)).stdout).toMatch(/^Max core file size\s+0\s+8192\s/);
-    expect((await runToEnd(limits, unhardened, core)).stdout).toMatch(/^Max core file size\s+4096\s+8192\s/);
+    expect((await runScript(limits, {}, core)).stdout).toMatch(/^Max core file size\s+0\s+8192\s/);
+    expect((await runScript(limits, unhardened, core)).stdout).toMatch(/^Max core file size\s+4096\s+8192\s/);
   });
 
   test("the early step is cancelled when no secret arrives or the command is unknown", async () => {

@@ -21,6 +21,7 @@ import {
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 let sandbox: Sandbox;
 let server: TestDevServer;
@@ -34,7 +35,7 @@ async function bash(
   body: string,
   env: Record<string, string> = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  const child = Bun.spawn(
+  const { stdout, stderr } = await runToEnd(
     [
       "bash",
       "--norc",
@@ -46,15 +47,8 @@ ${body}`,
     {
       env: { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`, ...env },
       cwd: join(sandbox.root, "work"),
-      stdout: "pipe",
-      stderr: "pipe",
     },
   );
-  const [stdout, stderr] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  await child.exited;
   return { stdout, stderr };
 }
 
@@ -279,17 +273,12 @@ describe.skipIf(!Bun.which("zsh"))("zsh completion", () => {
     const zsh = (await kpm(["completion", "zsh"])).stdout;
     const path = join(sandbox.root, "kpm.zsh");
     writeFileSync(path, zsh);
-    const child = Bun.spawn(["zsh", "-f", "-c", `source ${path} && print -r -- \${_comps[kpm]}`], {
-      env: { ...sandbox.env },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
+    const { code, stdout, stderr } = await runToEnd(
+      ["zsh", "-f", "-c", `source ${path} && print -r -- \${_comps[kpm]}`],
+      { env: sandbox.env },
+    );
     expect(stderr).toBe("");
-    expect(await child.exited).toBe(0);
+    expect(code).toBe(0);
     expect(stdout).toContain("_bash_complete");
   });
 });
@@ -299,19 +288,15 @@ describe.skipIf(!Bun.which("fish"))("fish completion", () => {
     const fish = (await kpm(["completion", "fish"])).stdout;
     const path = join(sandbox.root, "kpm.fish");
     writeFileSync(path, fish);
-    const child = Bun.spawn(
+    const { stdout, stderr } = await runToEnd(
       [
         "fish",
         "--no-config",
         "-c",
         `source ${path}; complete -C 'kpm dev '; echo ---; complete -C 'kpm list --'`,
       ],
-      { env: { ...sandbox.env }, stdout: "pipe", stderr: "pipe" },
+      { env: sandbox.env },
     );
-    const [stdout, stderr] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
     expect(stderr).toBe("");
     const [dev = "", list = ""] = stdout.split("---\n");
     const devWords = dev.split("\n").map((line) => line.split("\t")[0]);

@@ -16,6 +16,8 @@ import {
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { AS_NOBODY } from "./helpers/processes.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 const MARKER = "mk-c0nf1g-never-print-me";
 const MISSING_CONFIG =
@@ -226,22 +228,11 @@ describe("client construction failures", () => {
       const nobodyTmp = mkdtempSync("/tmp/kn-");
       chmodSync(nobodyTmp, 0o777);
       try {
-        const child = Bun.spawn(
-          ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...kpmCommand(), "list"],
-          {
-            env: { ...box.env, TMPDIR: nobodyTmp },
-            cwd: "/",
-            stdin: "ignore",
-            stdout: "pipe",
-            stderr: "pipe",
-          },
-        );
-        const [stdout, stderr, code] = await Promise.all([
-          new Response(child.stdout).text(),
-          new Response(child.stderr).text(),
-          child.exited,
-        ]);
-        expect({ code, stdout, stderr }).toEqual({
+        const result = await runToEnd([...AS_NOBODY, ...kpmCommand(), "list"], {
+          env: { ...box.env, TMPDIR: nobodyTmp },
+          cwd: "/",
+        });
+        expect(result).toEqual({
           code: 1,
           stdout: "",
           stderr: `error creating client: TLS config: read cert ${cert}: permission denied\n`,

@@ -16,6 +16,7 @@ import {
   type Sandbox,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { openssl, reissueCertificate } from "./helpers/openssl.ts";
 
 /** Planted values: they must reach the store and the vending route, and never any message. */
 const PASSWORD = "pw-5c1d0e-never-print-me";
@@ -64,12 +65,6 @@ async function enrolled(extra: string[] = []): Promise<string> {
 /** Subjects in certificate order (RFC2253 output would reverse it, hiding which OU comes first). */
 const SUBJECT_FORMAT = "esc_2253,sep_comma_plus,sname";
 
-function openssl(args: string[]): string {
-  const result = Bun.spawnSync(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr.toString()}`);
-  return result.stdout.toString();
-}
-
 /** Every file and directory under `dir` with its permission bits. */
 function modes(dir: string): Map<string, number> {
   const found = new Map<string, number>([[".", statSync(dir).mode & 0o777]]);
@@ -93,37 +88,15 @@ function clientFilesOf(dir: string, cn = "forge-gateway") {
 
 /** Replaces `<dir>/<file>` with a certificate for the same key, signed by the dev CA, valid `days`. */
 function reissueShortLived(dir: string, days: number): void {
-  const csr = join(dir, "short.csr");
-  openssl([
-    "req",
-    "-new",
-    "-key",
-    join(dir, "server.key"),
-    "-subj",
-    "/O=AgentKMS Dev/CN=agentkms-dev",
-    "-out",
-    csr,
-  ]);
-  const extensions = join(dir, "short.ext");
-  writeFileSync(extensions, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    csr,
-    "-CA",
-    join(dir, "ca.crt"),
-    "-CAkey",
-    join(dir, "ca.key"),
-    "-set_serial",
-    "4242",
-    "-days",
-    String(days),
-    "-extfile",
-    extensions,
-    "-out",
-    join(dir, "server.crt"),
-  ]);
+  reissueCertificate({
+    key: join(dir, "server.key"),
+    subject: "/O=AgentKMS Dev/CN=agentkms-dev",
+    extensions: ["subjectAltName=IP:127.0.0.1,DNS:localhost", "extendedKeyUsage=serverAuth"],
+    caDir: dir,
+    serial: 4242,
+    days,
+    out: join(dir, "server.crt"),
+  });
 }
 
 interface ForegroundServer {

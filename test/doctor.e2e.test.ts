@@ -26,6 +26,7 @@ import {
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { reissueCertificate } from "./helpers/openssl.ts";
 
 const MARKER = "sk-DOCTORMARKER-7f3a";
 
@@ -86,11 +87,6 @@ function lineFor(result: KpmResult, prefix: string): string {
   return found[0] ?? "";
 }
 
-function openssl(args: string[]): void {
-  const result = Bun.spawnSync(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr.toString()}`);
-}
-
 /**
  * A copy of the dev client's files (as quickstart lays them out) whose certificate is re-signed by
  * the dev CA for the same key, valid `days` (negative: already expired).
@@ -101,28 +97,15 @@ function reissuedClient(days: number): ClientFiles {
   const files = { cert: join(dir, "client.crt"), key: join(dir, "client.key"), ca: join(dir, "ca.crt") };
   copyFileSync(server.clientFiles.key, files.key);
   copyFileSync(server.clientFiles.ca, files.ca);
-  const csr = join(dir, "client.csr");
-  openssl(["req", "-new", "-key", files.key, "-subj", "/O=AgentKMS Dev/CN=forge-gateway", "-out", csr]);
-  const extensions = join(dir, "client.ext");
-  writeFileSync(extensions, "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    csr,
-    "-CA",
-    join(server.dir, "ca.crt"),
-    "-CAkey",
-    join(server.dir, "ca.key"),
-    "-set_serial",
-    "7777",
-    "-days",
-    String(days),
-    "-extfile",
-    extensions,
-    "-out",
-    files.cert,
-  ]);
+  reissueCertificate({
+    key: files.key,
+    subject: "/O=AgentKMS Dev/CN=forge-gateway",
+    extensions: ["basicConstraints=CA:FALSE", "extendedKeyUsage=clientAuth"],
+    caDir: server.dir,
+    serial: 7777,
+    days,
+    out: files.cert,
+  });
   return files;
 }
 

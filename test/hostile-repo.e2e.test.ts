@@ -10,10 +10,13 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import {
   type Fixture,
+  filesUnder,
   type KpmResult,
+  parseEnvLines,
   readAuditEvents,
   runKpmProcess,
   startFixture,
+  vendedKeys,
 } from "./helpers/kpm-env.ts";
 import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
 
@@ -62,19 +65,10 @@ async function claude(flags: string[]): Promise<AgentRun> {
     cwd: repo,
     binary: true,
   });
-  let child: Record<string, string> | null = null;
-  if (readdirSync(fixture.sandbox.root).includes("claude-started")) {
-    child = {};
-    for (const line of result.stdout.split("\n")) {
-      const equals = line.indexOf("=");
-      if (equals > 0) child[line.slice(0, equals)] = line.slice(equals + 1);
-    }
-  }
-  const vended = readAuditEvents(fixture.server)
-    .slice(before)
-    .filter((event) => event.operation === "credential_vend")
-    .map((event) => event.key_id ?? "")
-    .sort();
+  const child = readdirSync(fixture.sandbox.root).includes("claude-started")
+    ? parseEnvLines(result.stdout)
+    : null;
+  const vended = vendedKeys(readAuditEvents(fixture.server).slice(before));
   for (const marker of STOLEN) {
     expect(result.stderr.includes(marker), `${marker} on stderr`).toBe(false);
   }
@@ -83,12 +77,6 @@ async function claude(flags: string[]): Promise<AgentRun> {
 
 async function kpm(args: string[]): Promise<KpmResult> {
   return runKpmProcess(args, { env: fixture.sandbox.env, cwd: repo, binary: true });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 beforeAll(async () => {

@@ -14,16 +14,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { snapshotCheckout } from "./helpers/checkout-snapshot.ts";
 import { createSandbox, KPM_BINARY, REPO_ROOT, type Sandbox } from "./helpers/kpm-env.ts";
+import { AS_NOBODY } from "./helpers/processes.ts";
+import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { type ProcessOutput, runToEnd } from "./helpers/run-to-end.ts";
 
 const INSTALL_SH = join(REPO_ROOT, "install.sh");
-const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let sandbox: Sandbox;
 let asset = "";
@@ -41,24 +38,16 @@ function sha256(path: string): string {
   return hasher.digest("hex");
 }
 
-async function runInstaller(
+/** `sh install.sh …` (or `script`, a copy of it placed elsewhere) run to its end. */
+function runInstaller(
   args: string[],
   env: Record<string, string>,
-  opts: { shell?: string; prefix?: string[]; cwd?: string } = {},
-): Promise<Result> {
-  const child = Bun.spawn([...(opts.prefix ?? []), opts.shell ?? "sh", INSTALL_SH, ...args], {
+  opts: { shell?: string; prefix?: string[]; cwd?: string; script?: string } = {},
+): Promise<ProcessOutput> {
+  return runToEnd([...(opts.prefix ?? []), opts.shell ?? "sh", opts.script ?? INSTALL_SH, ...args], {
     env,
     cwd: opts.cwd ?? sandbox.home,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 function installEnv(channel: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -91,10 +80,7 @@ const BASE_TOOLS = ["sh", "uname", "grep", "awk", "cut", "mktemp", "mkdir", "cp"
 const OPTIONAL_TOOLS = ["ldd", "dirname", "tr"].filter((tool) => Bun.which(tool) !== null);
 
 beforeAll(async () => {
-  if (!existsSync(KPM_BINARY)) {
-    const build = Bun.spawnSync([process.execPath, "run", "build"], { cwd: REPO_ROOT, stderr: "pipe" });
-    if (build.exitCode !== 0) throw new Error(`bun run build failed: ${build.stderr.toString()}`);
-  }
+  ensureCompiledBinary();
   sandbox = createSandbox();
   const printed = await runInstaller(["--print-asset"], sandbox.env);
   expect(printed.code).toBe(0);
@@ -310,13 +296,11 @@ describe("install.sh: never sudo, clear messages", () => {
       chmodSync(script, 0o755);
       const rootOwned = join(sandbox.root, "root-owned");
       mkdirSync(rootOwned, { mode: 0o755 });
-      const child = Bun.spawn([...NOBODY, "sh", script, "--dir", rootOwned], {
-        env: { ...installEnv("good"), HOME: shared, TMPDIR: shared },
-        cwd: shared,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      const { stderr, code } = await runInstaller(
+        ["--dir", rootOwned],
+        { ...installEnv("good"), HOME: shared, TMPDIR: shared },
+        { prefix: AS_NOBODY, script, cwd: shared },
+      );
       expect(stderr).toContain("✓ Verified SHA-256");
       expect(stderr).toContain(`error: cannot write to ${rootOwned};`);
       expect(stderr).not.toContain("sudo:");
@@ -353,7 +337,7 @@ describe("install.sh: platform detection", () => {
     unameS: string,
     unameM: string,
     lddBanner = "ldd (GNU libc) 2.36",
-  ): Promise<Result> {
+  ): Promise<ProcessOutput> {
     const bin = join(sandbox.root, `fake-${unameS}-${unameM}-${lddBanner.length}`);
     mkdirSync(bin, { recursive: true });
     writeFileSync(
@@ -413,36 +397,26 @@ describe("install.sh: --source-only", () => {
     const lone = join(sandbox.root, "lone");
     mkdirSync(lone, { recursive: true });
     copyFileSync(INSTALL_SH, join(lone, "install.sh"));
-    const child = Bun.spawn(["sh", join(lone, "install.sh"), "--source-only", "--dir", installDir("lone")], {
-      env: { ...sandbox.env, PATH: `${join(process.execPath, "..")}:${sandbox.env.PATH}` },
-      cwd: lone,
-      stderr: "pipe",
-      stdout: "ignore",
-    });
-    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    const { stderr, code } = await runInstaller(
+      ["--source-only", "--dir", installDir("lone")],
+      { ...sandbox.env, PATH: `${join(process.execPath, "..")}:${sandbox.env.PATH}` },
+      { script: join(lone, "install.sh"), cwd: lone },
+    );
     expect(code).toBe(1);
     expect(stderr).toContain("error: --source-only must run from a kpm checkout");
   });
 
   test("builds a copy of the checkout with Bun and installs its dist/kpm", async () => {
-    // A committed snapshot (git archive HEAD) plus this install.sh: the build neither races
-    // other tests on dist/kpm nor sees anyone's uncommitted work in progress.
+    // A committed snapshot plus this install.sh (which may not be committed yet).
     const checkout = join(sandbox.root, "checkout");
-    mkdirSync(checkout);
-    const archive = Bun.spawnSync(["sh", "-c", `git archive HEAD | tar -x -C '${checkout}'`], {
-      cwd: REPO_ROOT,
-      stderr: "pipe",
-    });
-    expect(archive.stderr.toString()).toBe("");
+    snapshotCheckout(checkout);
     copyFileSync(INSTALL_SH, join(checkout, "install.sh"));
     const dir = installDir("source");
-    const child = Bun.spawn(["sh", join(checkout, "install.sh"), "--source-only", "--dir", dir], {
-      env: { ...sandbox.env, PATH: `${join(process.execPath, "..")}:${sandbox.env.PATH}` },
-      cwd: sandbox.home,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    const { stderr, code } = await runInstaller(
+      ["--source-only", "--dir", dir],
+      { ...sandbox.env, PATH: `${join(process.execPath, "..")}:${sandbox.env.PATH}` },
+      { script: join(checkout, "install.sh") },
+    );
     expect(stderr).toContain(`Building kpm from ${checkout}`);
     expect(code).toBe(0);
     expect(existsSync(join(checkout, "dist/kpm"))).toBe(true);

@@ -16,14 +16,9 @@ import {
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { type ProcessOutput, runToEnd } from "./helpers/run-to-end.ts";
 
 const API_KEY = "sk-npm-e2e-marker-5f1c0a";
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let sandbox: Sandbox;
 let packageDir = "";
@@ -35,23 +30,11 @@ let hostile = "";
 let marker = "";
 let env: Record<string, string>;
 
-async function run(argv: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Result> {
-  const child = Bun.spawn(argv, {
-    cwd: opts.cwd,
-    env: opts.env ?? env,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
+function run(argv: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<ProcessOutput> {
+  return runToEnd(argv, { cwd: opts.cwd, env: opts.env ?? env });
 }
 
-function expectOk(result: Result, what: string): void {
+function expectOk(result: ProcessOutput, what: string): void {
   if (result.code !== 0) throw new Error(`${what} failed (${result.code}): ${result.stderr}${result.stdout}`);
 }
 

@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } f
 import { join } from "node:path";
 import { type Fixture, runKpmProcess, startFixture } from "./helpers/kpm-env.ts";
 import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
+import { type ProcessOutput, runToEnd } from "./helpers/run-to-end.ts";
 
 const ANTHROPIC = "sk-output-e2e-anthropic-5b1d";
 let fixture: Fixture;
@@ -36,14 +37,10 @@ const kpm = (args: string[], input?: string) => runKpmProcess(args, { env, binar
 
 /** Runs a shell command line under a pseudo-terminal (`script`), so kpm's stdout is a TTY. */
 async function onTerminal(commandLine: string): Promise<string> {
-  const child = Bun.spawn(["script", "-qec", commandLine, "/dev/null"], {
+  const { code, stdout } = await runToEnd(["script", "-qec", commandLine, "/dev/null"], {
     env,
     cwd: fixture.sandbox.home,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   if (code !== 0) throw new Error(`script exited ${code}: ${stdout}`);
   return stdout;
 }
@@ -107,21 +104,11 @@ describe("the shell-init hook", () => {
       "if set -q ANTHROPIC_API_KEY; printf '|%s' $ANTHROPIC_API_KEY; else; printf '|unset'; end",
   };
 
-  async function hook(shell: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = Bun.spawn([...(shells[shell] ?? []), probe[shell] ?? ""], {
+  const hook = (shell: string): Promise<ProcessOutput> =>
+    runToEnd([...(shells[shell] ?? []), probe[shell] ?? ""], {
       env: { ...env, SHELL: `/bin/${shell}` },
       cwd: fixture.sandbox.home,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { code, stdout, stderr };
-  }
 
   const template = () => join(templatesDir, "shell-env.template");
 

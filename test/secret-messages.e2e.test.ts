@@ -20,6 +20,7 @@ import {
   type Sandbox,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { type ProcessOutput, runToEnd } from "./helpers/run-to-end.ts";
 
 // An underscore, not a dash: JSON.parse quotes a bare identifier token whole ("Unexpected
 // identifier \"MARKER_7f3a9c…\""), so the marker is one token for every parser it meets.
@@ -44,33 +45,19 @@ let addr = "";
 /** Every stdout and stderr any kpm process of this file printed, searched for the marker last. */
 const outputs: string[] = [];
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The compiled kpm with raw stdin bytes and the sandbox's environment. */
 async function kpm(
   args: string[],
   options: { env?: Record<string, string>; input?: string | Uint8Array; valueOnStdout?: boolean } = {},
-): Promise<Result> {
-  const input = typeof options.input === "string" ? new TextEncoder().encode(options.input) : options.input;
-  const child = Bun.spawn([KPM_BINARY, ...args], {
+): Promise<ProcessOutput> {
+  const result = await runToEnd([KPM_BINARY, ...args], {
     env: { ...sandbox.env, ...options.env },
     cwd: sandbox.home,
-    stdin: input ?? "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    input: options.input,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   // `kpm get` prints the value on stdout: that is its data channel, not a message.
-  outputs.push(options.valueOnStdout ? "" : stdout, stderr);
-  return { code, stdout, stderr };
+  outputs.push(options.valueOnStdout ? "" : result.stdout, result.stderr);
+  return result;
 }
 
 function filesUnder(root: string): string[] {

@@ -3,15 +3,17 @@
 // is the defence, and the same run against an unpinned entry shows the attack succeeding.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  type AuditEvent,
   type Fixture,
+  filesUnder,
   type KpmResult,
+  parseEnvLines,
   readAuditEvents,
   runKpmProcess,
   startFixture,
+  vendedKeys,
 } from "./helpers/kpm-env.ts";
 import { ensureCompiledBinary } from "./helpers/run-kpm.ts";
 
@@ -61,12 +63,8 @@ async function secureRun(tool: string, flags: string[] = []): Promise<PinRun> {
     cwd: project,
     binary: true,
   });
-  const child: Record<string, string> = {};
-  for (const line of result.stdout.split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) child[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  const events: AuditEvent[] = readAuditEvents(fixture.server).slice(before);
+  const child = parseEnvLines(result.stdout);
+  const vended = vendedKeys(readAuditEvents(fixture.server).slice(before));
   let audit: Array<Record<string, string>> = [];
   try {
     audit = readFileSync(auditLog, "utf8")
@@ -77,17 +75,7 @@ async function secureRun(tool: string, flags: string[] = []): Promise<PinRun> {
   } catch {
     // No KMS entry reached the audit log.
   }
-  const vended = events
-    .filter((event) => event.operation === "credential_vend")
-    .map((event) => event.key_id ?? "");
-  return { result, child, vended: vended.sort(), audit };
-}
-
-/** Every file under `dir`, recursively (the sandbox, the dev server's dir). */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
+  return { result, child, vended, audit };
 }
 
 function expectNoMarkerIn(text: string, where: string): void {

@@ -10,12 +10,14 @@ import {
   type Fixture,
   KPM_BINARY,
   type KpmResult,
+  parseEnvLines,
   parseShellExports,
   readAuditEvents,
   runKpmProcess,
   type Sandbox,
   startFixture,
   type TestDevServer,
+  vendedKeys,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
 
@@ -64,24 +66,8 @@ async function trustProject(dir: string): Promise<void> {
   expect(result.code).toBe(0);
 }
 
-function parseEnvOutput(stdout: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const equals = line.indexOf("=");
-    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
-  }
-  return env;
-}
-
 function watched(env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => WATCHED.includes(name)));
-}
-
-function vendedKeys(events: AuditEvent[]): string[] {
-  return events
-    .filter((event) => event.operation === "credential_vend")
-    .map((event) => event.key_id ?? "")
-    .sort();
 }
 
 interface SecureRun {
@@ -112,7 +98,7 @@ async function secureRun(
   );
   return {
     result,
-    child: watched(parseEnvOutput(result.stdout)),
+    child: watched(parseEnvLines(result.stdout)),
     events: readAuditEvents(server).slice(before),
   };
 }
@@ -203,7 +189,7 @@ describe("kpm run --secure filtering", () => {
     const { result, child, events } = await secureRun({ env: inherited });
     expect(result.stderr).toBe("");
     expect(child).toEqual({ ANTHROPIC_API_KEY: SECRETS.ANTHROPIC_API_KEY, ...PLAIN });
-    expect(parseEnvOutput(result.stdout).STRICT_COPY).toBeUndefined();
+    expect(parseEnvLines(result.stdout).STRICT_COPY).toBeUndefined();
     expect(result.stdout).not.toContain("ENC[");
     expect(result.stdout).not.toContain(inherited.KPM_DECRYPT_SOCK ?? "no-socket");
     expect(vendedKeys(events)).toEqual(["llm/anthropic"]);

@@ -2,9 +2,11 @@
 // the checkout, installs `kpm` into ~/.local/bin through install.sh --source-only, says when that
 // directory is not on PATH, and runs quickstart with the installed binary.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, REPO_ROOT, runKpmProcess, type Sandbox } from "./helpers/kpm-env.ts";
+import { snapshotCheckout } from "./helpers/checkout-snapshot.ts";
+import { createSandbox, runKpmProcess, type Sandbox } from "./helpers/kpm-env.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 let sandbox: Sandbox;
 let devDir: string;
@@ -28,24 +30,14 @@ function freePort(): number {
 }
 
 test("bun run setup installs kpm on PATH and runs quickstart with it", async () => {
-  // A committed snapshot (git archive HEAD): the build neither races other tests on dist/kpm nor
-  // sees uncommitted work.
   const checkout = join(sandbox.root, "checkout");
-  mkdirSync(checkout);
-  const archive = Bun.spawnSync(["sh", "-c", `git archive HEAD | tar -x -C '${checkout}'`], {
-    cwd: REPO_ROOT,
-    stderr: "pipe",
-  });
-  expect(archive.stderr.toString()).toBe("");
+  snapshotCheckout(checkout);
   const bin = join(sandbox.home, ".local/bin");
   const addr = `127.0.0.1:${freePort()}`;
-  const setup = Bun.spawn([process.execPath, "run", "setup", "--addr", addr, "--dir", devDir], {
-    cwd: checkout,
-    env: { ...sandbox.env, PATH: `${join(process.execPath, "..")}:/usr/bin:/bin` },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stderr, code] = await Promise.all([new Response(setup.stderr).text(), setup.exited]);
+  const { stderr, code } = await runToEnd(
+    [process.execPath, "run", "setup", "--addr", addr, "--dir", devDir],
+    { cwd: checkout, env: { ...sandbox.env, PATH: `${join(process.execPath, "..")}:/usr/bin:/bin` } },
+  );
   expect(code).toBe(0);
   expect(stderr).toContain(`✓ Installed kpm 0.`);
   expect(stderr).toContain(`${bin} is not on your PATH; add it with: export PATH="${bin}:$PATH"`);

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { enroll, setDevSecret } from "@kpm/agentkms-dev";
+import { type ProcessOutput, runToEnd } from "./run-to-end.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const KPM_ENTRY = join(REPO_ROOT, "apps/kpm/src/main.ts");
@@ -68,11 +69,7 @@ export function createSandbox(): Sandbox {
   };
 }
 
-export interface KpmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KpmResult = ProcessOutput;
 
 export interface KpmRunOptions {
   env: Record<string, string | undefined>;
@@ -89,21 +86,11 @@ export function kpmCommand(binary = false): string[] {
 
 /** Runs kpm to completion with exactly `opts.env` (nothing inherited from the test runner). */
 export async function runKpmProcess(args: string[], opts: KpmRunOptions): Promise<KpmResult> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(opts.env)) if (value !== undefined) env[name] = value;
-  const child = Bun.spawn([...kpmCommand(opts.binary), ...args], {
-    env,
-    cwd: opts.cwd ?? env.HOME ?? REPO_ROOT,
-    stdin: opts.input === undefined ? "ignore" : new TextEncoder().encode(opts.input),
-    stdout: "pipe",
-    stderr: "pipe",
+  return runToEnd([...kpmCommand(opts.binary), ...args], {
+    env: opts.env,
+    cwd: opts.cwd ?? opts.env.HOME ?? REPO_ROOT,
+    input: opts.input,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 export interface ClientFiles {
@@ -293,6 +280,21 @@ export function readAuditEvents(server: { auditPath: string }): AuditEvent[] {
     .map((line) => JSON.parse(line) as AuditEvent);
 }
 
+/** The key ids the server vended among `events`, sorted (a key vended twice is listed twice). */
+export function vendedKeys(events: AuditEvent[]): string[] {
+  return events
+    .filter((event) => event.operation === "credential_vend")
+    .map((event) => event.key_id ?? "")
+    .sort();
+}
+
+/** Every regular file below `dir`, recursively (to search a sandbox or server dir for a planted value). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
 /** SIGTERM every listener that has a session record in `runtimeDir` (test cleanup). */
 export function stopListeners(runtimeDir: string): void {
   if (!existsSync(runtimeDir)) return;
@@ -305,6 +307,16 @@ export function stopListeners(runtimeDir: string): void {
       // Already gone, or a half-written record: nothing left to stop.
     }
   }
+}
+
+/** Parses the `NAME=value` lines `env` prints (a stub tool's environment) into a map. */
+export function parseEnvLines(output: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of output.split("\n")) {
+    const equals = line.indexOf("=");
+    if (equals > 0) env[line.slice(0, equals)] = line.slice(equals + 1);
+  }
+  return env;
 }
 
 /** Parses `export NAME='value'` lines of `kpm env --output shell` into an environment map. */

@@ -2,6 +2,7 @@
 // dist/kpm — with exactly the environment the test names (nothing inherited from the runner).
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ProcessOutput, runToEnd } from "./run-to-end.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const SOURCE_ENTRY = join(REPO_ROOT, "apps/kpm/src/main.ts");
@@ -19,11 +20,7 @@ export interface RunKpmOptions {
   binary?: KpmBinary;
 }
 
-export interface KpmOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type KpmOutput = ProcessOutput;
 
 export function kpmArgv(binary: KpmBinary = "source"): string[] {
   return binary === "compiled" ? [COMPILED_BINARY] : [process.execPath, SOURCE_ENTRY];
@@ -44,21 +41,11 @@ export function ensureCompiledBinary(): string {
 }
 
 export async function runKpm(args: readonly string[], options: RunKpmOptions): Promise<KpmOutput> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
+  const env = { ...options.env };
   env.PATH ??= process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
-  const input = typeof options.input === "string" ? new TextEncoder().encode(options.input) : options.input;
-  const child = Bun.spawn([...kpmArgv(options.binary), ...args], {
+  return runToEnd([...kpmArgv(options.binary), ...args], {
     env,
     cwd: options.cwd ?? env.HOME ?? REPO_ROOT,
-    stdin: input ?? "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    input: options.input,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }

@@ -1,15 +1,10 @@
 // The one error class of @kpm/allowlist; messages are the exact §9.1 texts the CLI prints.
+import { CodedError } from "@kpm/coded-error";
 
 export type AllowlistErrorCode = "not_found" | "parse" | "untrusted";
 
-export class AllowlistError extends Error {
+export class AllowlistError extends CodedError<AllowlistErrorCode> {
   override readonly name = "AllowlistError";
-  readonly code: AllowlistErrorCode;
-
-  constructor(code: AllowlistErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** `kpm: parse secure-allowlist.yaml: <where>: <problem>`, where = `<path>:<line>` or `<path>`. */

@@ -1,5 +1,7 @@
 // The one error class of @kpm/session: a stable `code` for the CLI to branch on and a
 // human `message` (the exact spec text where the spec gives one). Never carries secrets.
+import { CodedError } from "@kpm/coded-error";
+
 export type SessionErrorCode =
   | "runtime_dir"
   | "runtime_dir_create"
@@ -12,12 +14,6 @@ export type SessionErrorCode =
   | "send"
   | "read";
 
-export class SessionError extends Error {
+export class SessionError extends CodedError<SessionErrorCode> {
   override readonly name = "SessionError";
-  readonly code: SessionErrorCode;
-
-  constructor(code: SessionErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

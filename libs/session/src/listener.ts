@@ -3,6 +3,7 @@
 // idle timeout or a signal, then remove every trace and zero the key.
 import { chmodSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { readStreamBounded } from "@kpm/bounded-read";
 import type { UnixSocketListener } from "bun";
 import { createDebugLog, type DebugLog } from "./debug-log.ts";
 import { answerRequest, type ServedSession } from "./decrypt-service.ts";
@@ -24,7 +25,7 @@ const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
 export interface RunListenerOptions {
   sessionId: string;
-  stdin: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  stdin: ReadableStream<Uint8Array>;
   /** Receives the ready line (with its "\n"); the caller writes it and closes stdout. */
   writeReady: (line: string) => Promise<void> | void;
   runtimeDir: string;
@@ -208,29 +209,16 @@ function createServedSession(
   };
 }
 
-async function readStartMessage(
-  stdin: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-): Promise<StartMessage | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+/** The start document, or null when stdin fails, exceeds the cap or does not parse. */
+async function readStartMessage(stdin: ReadableStream<Uint8Array>): Promise<StartMessage | null> {
+  let raw: Uint8Array;
   try {
-    for await (const chunk of stdin as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      chunks.push(chunk);
-      if (size > MAX_START_MESSAGE_BYTES) break;
-    }
+    // The bounded reader zeroes every chunk it copied or refused: the document may hold the key.
+    raw = await readStreamBounded(stdin, MAX_START_MESSAGE_BYTES);
   } catch {
     return null;
   }
-  const raw = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    raw.set(chunk, offset);
-    offset += chunk.byteLength;
-    chunk.fill(0);
-  }
   try {
-    if (size > MAX_START_MESSAGE_BYTES) return null;
     return parseStartMessage(JSON.parse(new TextDecoder().decode(raw)));
   } catch {
     return null;

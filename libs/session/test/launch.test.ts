@@ -16,32 +16,12 @@ import {
 } from "@kpm/session";
 import { encryptValue, formatStrictBlob } from "@kpm/strict-codec";
 import { LISTEN_COMMAND, makePrivateDir, removeCreatedDirs, testKey } from "./helpers/fixtures.ts";
-
-const launched: number[] = [];
+import { isAlive, killStarted, trackPid, waitForExit } from "./helpers/processes.ts";
 
 afterEach(() => {
-  for (const pid of launched.splice(0)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // Already exited, as most tests expect.
-    }
-  }
+  killStarted();
   removeCreatedDirs();
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pid: number): Promise<void> {
-  while (isAlive(pid)) await Bun.sleep(20);
-}
 
 /** An isolated world: private HOME, TMPDIR and XDG_RUNTIME_DIR. */
 function makeWorld() {
@@ -75,7 +55,7 @@ async function launchDefault(
     env: world.env,
     start: { mode: "default", sessionId, ttlSeconds: ttl, sessionKey: key.slice() },
   });
-  launched.push(result.pid);
+  trackPid(result.pid);
   return result;
 }
 
@@ -117,7 +97,7 @@ describe("default-mode listener process", () => {
       env: world.env,
       start: { mode: "default", sessionId: "s0000beef", ttlSeconds: 600, sessionKey: handed },
     });
-    launched.push(pid);
+    trackPid(pid);
     expect(handed.every((byte) => byte === 0)).toBe(true);
     expect(await requestDecrypt(socket, encryptValue(key, "s0000beef", "s3cr3t"))).toEqual({
       ok: true,
@@ -198,7 +178,7 @@ describe("default-mode listener process", () => {
   test("stopListener refuses to signal a process that is not the session's listener", async () => {
     const world = makeWorld();
     const bystander = Bun.spawn(["sleep", "30"]);
-    launched.push(bystander.pid);
+    trackPid(bystander.pid);
     mkdirSync(world.runtimeDir, { mode: 0o700 });
     const socket = join(world.runtimeDir, "s0000bbbb.sock");
     writeFileSync(
@@ -246,7 +226,7 @@ describe("strict listener process", () => {
       env: world.env,
       start: start(),
     });
-    launched.push(pid);
+    trackPid(pid);
     expect(readSessionRecord(world.runtimeDir, "strict-0badcafe")).toMatchObject({
       strict: true,
       idle_timeout: 3600,

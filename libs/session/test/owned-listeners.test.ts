@@ -18,33 +18,17 @@ import {
   startInProcess,
   testKey,
 } from "./helpers/fixtures.ts";
-
-const processes: number[] = [];
+import { isAlive, killStarted, trackPid, waitForExit } from "./helpers/processes.ts";
 
 afterEach(() => {
-  for (const pid of processes.splice(0)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // Already exited, as the tests expect.
-    }
-  }
+  killStarted();
   removeCreatedDirs();
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A stand-in shell: a process the test ends when the "shell exits". */
 function spawnShell(): Bun.Subprocess {
   const shell = Bun.spawn(["sleep", "60"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  processes.push(shell.pid);
+  trackPid(shell.pid);
   return shell;
 }
 
@@ -68,17 +52,8 @@ async function launchOwned(
     env: world.env,
     start: { mode: "default", sessionId, ttlSeconds: 3600, sessionKey: testKey(), owner, replaceable },
   });
-  processes.push(pid);
+  trackPid(pid);
   return { sessionId, pid, socket };
-}
-
-async function exitsWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await Bun.sleep(50);
-  }
-  return true;
 }
 
 describe("a listener and its owner shell", () => {
@@ -92,7 +67,7 @@ describe("a listener and its owner shell", () => {
 
     shell.kill("SIGKILL");
     await shell.exited;
-    expect(await exitsWithin(owned.pid, 3000)).toBe(true);
+    expect(await waitForExit(owned.pid, 3000)).toBe(true);
     expect(existsSync(owned.socket)).toBe(false);
     expect(readSessionRecord(world.runtimeDir, owned.sessionId)).toBeNull();
     // The same shell exit leaves a listener without an owner running: that is what piled up.
@@ -131,7 +106,7 @@ describe("stopOwnedListeners", () => {
       keep: fresh.sessionId,
     });
     expect(replaced).toEqual([loaded.sessionId]);
-    expect(await exitsWithin(loaded.pid, 2000)).toBe(true);
+    expect(await waitForExit(loaded.pid, 2000)).toBe(true);
     for (const kept of [asked, fresh, other, recycled]) expect(isAlive(kept.pid)).toBe(true);
 
     // Without the filter (kpm env --unload): every listener of the shell.

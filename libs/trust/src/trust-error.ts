@@ -1,13 +1,8 @@
 // The one error class of @kpm/trust; messages are complete `kpm: …` lines the CLI prints as is.
+import { CodedError } from "@kpm/coded-error";
 
 export type TrustErrorCode = "corrupt" | "unsafe" | "io";
 
-export class TrustError extends Error {
+export class TrustError extends CodedError<TrustErrorCode> {
   override readonly name = "TrustError";
-  readonly code: TrustErrorCode;
-
-  constructor(code: TrustErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -91,11 +91,14 @@ export function startInProcess(
   });
   const exit = runListener({
     sessionId: options.sessionId,
-    stdin: (async function* () {
-      // Two chunks, as a pipe may deliver them.
-      yield bytes.slice(0, Math.floor(bytes.length / 2));
-      yield bytes.slice(Math.floor(bytes.length / 2));
-    })(),
+    stdin: new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Two chunks, as a pipe may deliver them.
+        controller.enqueue(bytes.slice(0, Math.floor(bytes.length / 2)));
+        controller.enqueue(bytes.slice(Math.floor(bytes.length / 2)));
+        controller.close();
+      },
+    }),
     writeReady: onReady,
     runtimeDir: options.runtimeDir,
     createStrictResolver:
