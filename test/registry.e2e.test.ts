@@ -1,6 +1,7 @@
 // End to end: the registry commands (spec §11: add, list, describe, history, remove) and their flag
 // parsing (§3.2), run from source against a real `kpm dev serve` child on an ephemeral port, with
 // a smoke subset repeated with the compiled dist/kpm.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: references are spelled ${kms:…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import {
   readAuditEvents,
   runKpmProcess,
   type Sandbox,
+  seedCredential,
   startDevServerForTest,
   type TestDevServer,
   writeKpmConfig,
@@ -347,6 +349,38 @@ describe("kpm list", () => {
     >;
     const eps = parsed.find((entry) => entry.name === "eps");
     expect(eps?.expires).toBe("2099-12-31T00:00:00Z");
+  });
+});
+
+describe("kpm list --all", () => {
+  test("every reference a template can use; credential paths come from the local dev store only", async () => {
+    await seedCredential(server.dir, "llm/anthropic", { api_key: MARKER });
+    await seedCredential(server.dir, "generic/db/prod", { password: MARKER, user: MARKER });
+    const local = await runKpmProcess(["list", "--all"], {
+      env: { ...sandbox.env, AGENTKMS_DIR: server.dir },
+      binary: true,
+    });
+    expect(local.code).toBe(0);
+    expect(local.stderr).toBe("");
+    const lines = local.stdout.trimEnd().split("\n");
+    for (const reference of ["${kms:llm/anthropic}", "${kms:kv/db/prod#password}", "${kms:kv/db/prod#user}"])
+      expect(lines).toContain(reference);
+    expect(lines).toContain("${kms:cloudflare/dns-token}");
+    expect(lines).toEqual([...lines].sort());
+    expectNoMarker(local);
+
+    // A server that is not this user's running dev server: registry references and one note.
+    const remote = await runKpmProcess(["list", "--all"], {
+      env: { ...sandbox.env, AGENTKMS_DIR: join(sandbox.root, "no-dev-dir") },
+      binary: true,
+    });
+    expect(remote.code).toBe(0);
+    expect(remote.stdout).toContain("${kms:cloudflare/dns-token}\n");
+    expect(remote.stdout).not.toContain("${kms:llm/");
+    expect(remote.stderr).toBe(
+      "kpm: llm/… and kv/… references are not listed: AgentKMS has no route that lists them (only a local kpm dev server's store can be read)\n",
+    );
+    expectNoMarker(remote);
   });
 });
 

@@ -45,6 +45,23 @@ export function listDevSecrets(dir: string): string[] {
   return [...new SecretStore(dir).read().keys()].sort();
 }
 
+/**
+ * Every credential-store reference the dev store can answer, in template syntax without the
+ * `${kms:…}` wrapper: `llm/<provider>` and `kv/<path>#<field>` (one per stored field). Registry
+ * secrets are left to the API's metadata list. Values are never returned.
+ */
+export function listDevReferences(dir: string): string[] {
+  const references: string[] = [];
+  for (const [key, fields] of new SecretStore(dir).read()) {
+    if (key.startsWith(`${KV_PREFIX}llm/`)) references.push(key.slice(KV_PREFIX.length));
+    else if (key.startsWith(`${KV_PREFIX}generic/`)) {
+      const path = key.slice(`${KV_PREFIX}generic/`.length);
+      for (const field of Object.keys(fields)) references.push(`kv/${path}#${field}`);
+    }
+  }
+  return references.sort();
+}
+
 export async function deleteDevSecret(dir: string, path: string): Promise<void> {
   const key = kvKey(path);
   const store = new SecretStore(dir);

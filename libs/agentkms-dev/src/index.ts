@@ -6,6 +6,7 @@ export { resolveDevDir } from "./dev-dir.ts";
 export {
   deleteDevSecret,
   invalidFieldValue,
+  listDevReferences,
   listDevSecrets,
   setDevSecret,
   validateKvPath,

@@ -4,7 +4,13 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { deleteDevSecret, listDevSecrets, setDevSecret, validateKvPath } from "../src/dev-secrets.ts";
+import {
+  deleteDevSecret,
+  listDevReferences,
+  listDevSecrets,
+  setDevSecret,
+  validateKvPath,
+} from "../src/dev-secrets.ts";
 import { DevError } from "../src/errors.ts";
 import { SecretStore } from "../src/store.ts";
 import { decryptStore } from "../src/store-crypto.ts";
@@ -181,5 +187,23 @@ describe("setDevSecret / listDevSecrets / deleteDevSecret", () => {
     const kv = decryptStore(key, new Uint8Array(readFileSync(join(dir, "secrets.enc"))));
     const { "kv/data/llm/openai": _removed, ...rest } = expected.plaintext;
     expect(Object.fromEntries(kv)).toEqual({ ...rest, "kv/data/generic/new": { token: "fixture-new" } });
+  });
+});
+
+describe("listDevReferences", () => {
+  test("names every llm provider and every generic field as a reference, never a value; registry entries are left out", async () => {
+    const dir = dataDir();
+    await setDevSecret(dir, "llm/openai", { api_key: "sk-value-never-listed" });
+    await setDevSecret(dir, "generic/db/prod", { user: "u", password: "p" });
+    await new SecretStore(dir).update((kv) => {
+      kv.set("kv/data/secrets/svc/name", { value: "registry" });
+    });
+    const references = listDevReferences(dir);
+    expect(references).toEqual(["kv/db/prod#password", "kv/db/prod#user", "llm/openai"]);
+    expect(JSON.stringify(references)).not.toContain("sk-value-never-listed");
+  });
+
+  test("an empty store lists nothing", () => {
+    expect(listDevReferences(dataDir())).toEqual([]);
   });
 });

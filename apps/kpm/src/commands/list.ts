@@ -14,6 +14,7 @@ export default defineKpmCommand({
     { command: "kpm list" },
     { command: "kpm list cloudflare", about: "one service" },
     { command: "kpm list --tag ci --json", about: "tagged ci, as JSON" },
+    { command: "kpm list --all", about: "every reference a template can use" },
   ],
   usage: "[service] [flags]",
   args: {
@@ -25,6 +26,11 @@ export default defineKpmCommand({
       valueHint: "type",
     },
     "include-deleted": { type: "boolean", description: "Include soft-deleted secrets" },
+    all: {
+      type: "boolean",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference syntax, spelled out
+      description: "Every reference a template can use, as ${kms:…} (registry, and the local dev store's)",
+    },
     ...jsonArg,
   },
   run: async ({ args, data: ctx }) => {
@@ -33,6 +39,12 @@ export default defineKpmCommand({
       (c) => c.listMetadata({ includeDeleted: args["include-deleted"] === true }),
       client,
     );
+    if (args.all) {
+      const { templateReferences } = await import("../references.ts");
+      const references = await templateReferences(ctx, all);
+      if (references.length > 0) await writeStdout(`${references.join("\n")}\n`);
+      return 0;
+    }
     const service = args._[0];
     const tag = args.tag;
     const type = args["type-filter"];
