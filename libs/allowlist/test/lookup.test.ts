@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AllowlistError, allowlistCandidates, findAllowlist } from "../src/index.ts";
+import { AllowlistError, allowlistCandidates, boundingAllowlist, findAllowlist } from "../src/index.ts";
 
 const root = mkdtempSync(join(tmpdir(), "kpm-allowlist-lookup-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -109,5 +109,19 @@ describe("findAllowlist", () => {
     expect((error as AllowlistError).message).toBe(
       `kpm: --secure requires an allow-list; create ${join(cwd, ".kpm", "secure-allowlist.yaml")} or ${join(configDir, "secure-allowlist.yaml")}`,
     );
+  });
+});
+
+describe("boundingAllowlist", () => {
+  test("the user's list bounds a chosen project list, and only when the user has one", () => {
+    const { cwd, configDir } = layout("bounding");
+    const project = join(cwd, ".kpm/secure-allowlist.yaml");
+    const user = join(configDir, "secure-allowlist.yaml");
+    writeFileSync(project, "claude: []\n");
+    expect(boundingAllowlist({ cwd, configDir }, project)).toBeNull();
+    writeFileSync(user, "claude: []\n");
+    expect(boundingAllowlist({ cwd, configDir }, project)).toBe(user);
+    // When the user's own list is the one chosen, nothing bounds it.
+    expect(boundingAllowlist({ cwd, configDir }, user)).toBeNull();
   });
 });
