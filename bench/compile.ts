@@ -5,17 +5,20 @@
 // measure file age, not kpm.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPILE_FLAGS } from "../scripts/build.ts";
+import { COMPILE_FLAGS, versionDefines } from "../scripts/build.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
 /** Compiles `entry` to `outfile` with the release flags; throws with Bun's output on failure. */
-export function compileProgram(entry: string, outfile: string): string {
-  const built = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, entry, "--outfile", outfile], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+export function compileProgram(entry: string, outfile: string, defines: string[] = []): string {
+  const built = Bun.spawnSync(
+    [process.execPath, "build", ...COMPILE_FLAGS, ...defines, entry, "--outfile", outfile],
+    {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   if (built.exitCode !== 0) throw new Error(`build ${entry} failed: ${built.stderr.toString()}`);
   return outfile;
 }
@@ -29,5 +32,6 @@ export function compileSource(dir: string, name: string, source: string): string
 
 /** kpm from apps/kpm/src/main.ts, compiled to `<dir>/kpm`. */
 export function compileKpm(dir: string): string {
-  return compileProgram(join(ROOT, "apps/kpm/src/main.ts"), join(dir, "kpm"));
+  // The release build's defines: without them --version would ask git (a source run's fallback).
+  return compileProgram(join(ROOT, "apps/kpm/src/main.ts"), join(dir, "kpm"), versionDefines());
 }

@@ -47,6 +47,18 @@ export function gitCommit(): string {
   return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
 }
 
+/** The --define flags that give a build its identity (`kpm --version`); the benches use them too. */
+export function versionDefines(): string[] {
+  return [
+    "--define",
+    `KPM_VERSION=${JSON.stringify(releaseVersion())}`,
+    "--define",
+    `KPM_COMMIT=${JSON.stringify(gitCommit())}`,
+    "--define",
+    `KPM_BUILD_DATE=${JSON.stringify(buildDate())}`,
+  ];
+}
+
 /** The build's UTC date (YYYY-MM-DD); SOURCE_DATE_EPOCH, when set, makes it reproducible. */
 export function buildDate(): string {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH);
@@ -66,12 +78,7 @@ async function compile(outfile: string, target?: string): Promise<void> {
     process.execPath,
     "build",
     ...COMPILE_FLAGS,
-    "--define",
-    `KPM_VERSION=${JSON.stringify(releaseVersion())}`,
-    "--define",
-    `KPM_COMMIT=${JSON.stringify(gitCommit())}`,
-    "--define",
-    `KPM_BUILD_DATE=${JSON.stringify(buildDate())}`,
+    ...versionDefines(),
     ...(target ? [`--target=${target}`] : []),
     entry,
     "--outfile",

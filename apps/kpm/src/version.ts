@@ -18,11 +18,17 @@ export function versionLine(): string {
   return `kpm ${version} (commit ${sourceCommit()}, from source)`;
 }
 
+/** git's HEAD for a source run; "unknown" where there is no git or no checkout (a build without defines). */
 function sourceCommit(): string {
-  const git = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], {
-    cwd: import.meta.dir,
-    stdout: "pipe",
-    stderr: "ignore",
-  });
-  return git.exitCode === 0 ? git.stdout.toString().trim() : "unknown";
+  try {
+    const git = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], {
+      cwd: import.meta.dir,
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    return git.exitCode === 0 ? git.stdout.toString().trim() : "unknown";
+  } catch {
+    // A compiled binary built without KPM_COMMIT: its import.meta.dir is inside the binary.
+    return "unknown";
+  }
 }
