@@ -63,8 +63,12 @@ export function createSandbox(): Sandbox {
     },
     cleanup() {
       for (const shell of shells.splice(0)) shell.kill("SIGKILL");
-      stopListeners(runtimeDir);
-      rmSync(root, { recursive: true, force: true });
+      const stopped = stopListeners(runtimeDir);
+      // A listener removes its socket and record as it exits: wait for it (bounded), so the removal
+      // below does not race it (an entry created mid-removal left the whole sandbox behind).
+      const deadline = Date.now() + 3000;
+      while (stopped.some(isRunning) && Date.now() < deadline) Bun.sleepSync(20);
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
 }
@@ -295,17 +299,32 @@ export function filesUnder(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-/** SIGTERM every listener that has a session record in `runtimeDir` (test cleanup). */
-export function stopListeners(runtimeDir: string): void {
-  if (!existsSync(runtimeDir)) return;
+/** SIGTERM every listener that has a session record in `runtimeDir` (test cleanup); returns their pids. */
+export function stopListeners(runtimeDir: string): number[] {
+  const signalled: number[] = [];
+  if (!existsSync(runtimeDir)) return signalled;
   for (const name of readdirSync(runtimeDir)) {
     if (!name.endsWith(".json")) continue;
     try {
       const record = JSON.parse(readFileSync(join(runtimeDir, name), "utf8")) as { pid?: number };
-      if (typeof record.pid === "number") process.kill(record.pid, "SIGTERM");
+      if (typeof record.pid === "number") {
+        process.kill(record.pid, "SIGTERM");
+        signalled.push(record.pid);
+      }
     } catch {
       // Already gone, or a half-written record: nothing left to stop.
     }
+  }
+  return signalled;
+}
+
+/** Whether `pid` is still a live process (signal 0). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
