@@ -1,7 +1,14 @@
 // Starting, probing and stopping a detached `kpm dev serve` (spec §14 steps 2–3, §15.2).
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isPidAlive, readServerState, type ServerState } from "@kpm/agentkms-dev";
+import {
+  isPidAlive,
+  type ListenAddress,
+  parseListenAddress,
+  readServerState,
+  type ServerState,
+} from "@kpm/agentkms-dev";
+import { CliError } from "./cli/errors.ts";
 import { selfCommand } from "./self.ts";
 
 const PROBE_INTERVAL_MS = 100;
@@ -134,4 +141,12 @@ export async function stopProcess(pid: number, waitMs = 10_000): Promise<boolean
     await Bun.sleep(50);
   }
   return !isPidAlive(pid);
+}
+
+/** `--addr` of `dev serve` and `quickstart` as host and port, or the one usage error for both. */
+export function listenAddress(addr: string): ListenAddress {
+  const parsed = parseListenAddress(addr);
+  if (parsed === null)
+    throw new CliError(`error: invalid --addr "${addr}": use host:port (e.g. 127.0.0.1:8443)`);
+  return parsed;
 }

@@ -13,6 +13,7 @@ export {
 } from "./dev-secrets.ts";
 export { DevError, type DevErrorCode } from "./errors.ts";
 export { type Identity, identityFromCertificate } from "./identity.ts";
+export { type ListenAddress, parseListenAddress } from "./listen-address.ts";
 export { type StoreLockOptions, storeLockPath, withStoreLock } from "./lock.ts";
 export {
   type ClientOptions,

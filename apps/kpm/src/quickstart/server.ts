@@ -3,14 +3,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { splitAddr } from "../commands/dev/serve.ts";
-import { clientFiles, probeHealth, runningServer } from "../dev-control.ts";
+import { clientFiles, listenAddress, probeHealth, runningServer } from "../dev-control.ts";
 import { canListen } from "./port.ts";
 
 export type ServerPlan = { kind: "reuse"; addr: string; pid?: number } | { kind: "start" };
 
 export async function planServer(devDir: string, addr: string): Promise<ServerPlan> {
-  const { host, port } = splitAddr(addr);
+  const { host, port } = listenAddress(addr);
   const running = runningServer(devDir);
   const canProbe = existsSync(join(devDir, "ca.crt")) && existsSync(clientFiles(devDir).cert);
   // Port 0 asks for "any port": the dir's running server, wherever it listens, is the answer.

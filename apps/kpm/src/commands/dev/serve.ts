@@ -5,22 +5,10 @@ import { removeServerState, startDevServer, writeServerState } from "@kpm/agentk
 import { defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { stdoutLine } from "../../cli/io.ts";
-import { runningServer, startDetached } from "../../dev-control.ts";
+import { listenAddress, runningServer, startDetached } from "../../dev-control.ts";
 import { asCli, certificateWarning, devDir, dirArg } from "./shared.ts";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
-export function splitAddr(addr: string): { host: string; port: number } {
-  const colon = addr.lastIndexOf(":");
-  const host = colon > 0 ? addr.slice(0, colon) : "";
-  const portText = addr.slice(colon + 1);
-  const port = Number(portText);
-  // Number("") is 0: without the digit check "127.0.0.1:" would silently bind an ephemeral port.
-  if (colon <= 0 || !/^\d{1,5}$/.test(portText) || port > 65535) {
-    throw new CliError(`error: invalid --addr "${addr}": use host:port (e.g. 127.0.0.1:8443)`);
-  }
-  return { host: host.replace(/^\[(.*)\]$/, "$1"), port };
-}
 
 function nonNegativeInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -63,7 +51,7 @@ export default defineKpmCommand({
   run: async ({ args, data: ctx }) => {
     const dir = devDir(ctx, args.dir);
     const addr = args.addr ?? "127.0.0.1:8443";
-    const { host, port } = splitAddr(addr);
+    const { host, port } = listenAddress(addr);
     const rateLimit = nonNegativeInteger("rate-limit", args["rate-limit"], 0);
     const tokenTtl = nonNegativeInteger("token-ttl", args["token-ttl"], 900);
     if (!existsSync(join(dir, "ca.crt"))) throw new CliError(`error: no PKI in ${dir}; run: kpm dev enroll`);
