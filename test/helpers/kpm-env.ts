@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { enroll, setDevSecret } from "@kpm/agentkms-dev";
+import { enroll, isPidAlive, setDevSecret } from "@kpm/agentkms-dev";
 import { type ProcessOutput, runToEnd } from "./run-to-end.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
@@ -67,7 +67,7 @@ export function createSandbox(): Sandbox {
       // A listener removes its socket and record as it exits: wait for it (bounded), so the removal
       // below does not race it (an entry created mid-removal left the whole sandbox behind).
       const deadline = Date.now() + 3000;
-      while (stopped.some(isRunning) && Date.now() < deadline) Bun.sleepSync(20);
+      while (stopped.some(isPidAlive) && Date.now() < deadline) Bun.sleepSync(20);
       rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
@@ -316,16 +316,6 @@ export function stopListeners(runtimeDir: string): number[] {
     }
   }
   return signalled;
-}
-
-/** Whether `pid` is still a live process (signal 0). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Parses the `NAME=value` lines `env` prints (a stub tool's environment) into a map. */

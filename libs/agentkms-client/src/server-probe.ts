@@ -2,6 +2,7 @@
 // can a TCP connection be opened, does the mTLS handshake complete (an HTTP answer over it proves
 // both sides accepted the other's certificate), does `POST /auth/session` issue a token, and how far
 // the server's clock (its HTTP `Date` header) is from ours. The token is dropped unread.
+import type { ClientConfig } from "./client.ts";
 import { AgentKmsError } from "./errors.ts";
 import { httpError } from "./http-error.ts";
 import { checkSession } from "./response-checks.ts";
@@ -16,15 +17,8 @@ import {
 
 export const PROBE_TIMEOUT_MS = 5_000;
 
-export interface ProbeConfig {
-  server: string;
-  cert: string;
-  key: string;
-  ca: string;
-  /** Per step; 5 s by default. */
-  timeoutMs?: number;
-  userAgent?: string;
-}
+/** The client's own settings (ClientConfig), with a per-step timeout of 5 s by default. */
+export type ProbeConfig = Pick<ClientConfig, "server" | "cert" | "key" | "ca" | "timeoutMs" | "userAgent">;
 
 /** Why a step failed, for a caller that suggests a fix: a transport fault, an HTTP status, a bad body. */
 export type ProbeCause = TransportCause | "http" | "decode";
