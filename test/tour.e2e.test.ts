@@ -119,8 +119,35 @@ beforeAll(async () => {
   after = parts[2 * lines.length] ?? "";
 }, 180_000);
 
+/**
+ * KPM_TOUR_RECORD=<file>: writes every line's exit code and outputs, with what differs between
+ * runs (the sandbox path, the port, PIDs, session ids, ciphertext, digests, dates) replaced by
+ * placeholders, so two builds' tours can be compared byte for byte with diff(1).
+ */
+function recordTour(file: string): void {
+  const normalise = (text: string) =>
+    text
+      .replaceAll(sandbox.root, "<root>")
+      .replaceAll(addr, "<addr>")
+      .replace(/ENC\[kpm:[^\]\n]+\]/g, "ENC[<blob>]")
+      .replace(/\bs[0-9a-f]{8}\b/g, "<session>")
+      .replace(/\b[0-9a-f]{12,64}\b/g, "<hex>")
+      .replace(/PID:? +\d+/g, "PID <pid>")
+      .replace(/\b\d+m\d+s\b/g, "<duration>")
+      .replace(/\d{4}-\d{2}-\d{2}\)/g, "<date>)")
+      .replace(/\d{4}-\d{2}-\d{2}[T ][0-9:.]+Z?/g, "<time>")
+      .replace(/\b\d+(\.\d+)? ?(ms|s|days?|hours?|minutes?)\b/g, "<duration>");
+  const record = steps.map((step) => ({
+    ...step,
+    stdout: normalise(step.stdout),
+    stderr: normalise(step.stderr),
+  }));
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
 afterAll(async () => {
   terminal?.kill("SIGKILL");
+  if (process.env.KPM_TOUR_RECORD && steps.length > 0) recordTour(process.env.KPM_TOUR_RECORD);
   // The tour's own `kpm dev stop` should have stopped it; a failed tour may not have got there.
   if (existsSync(join(devDir, "server.json"))) {
     await runKpmProcess(["dev", "stop", "--dir", devDir], { env: sandbox.env, binary: true });
