@@ -31,20 +31,31 @@ export function cleanRequestPath(path: string): string {
   return cleaned;
 }
 
-/** One registered pattern: literal segments, then at most one trailing wildcard. */
+/**
+ * One registered pattern: segments that are literals or (null) a `{name}` wildcard, then at most one
+ * trailing wildcard. A route has at most one wildcard in all: its value is what the handler gets.
+ */
 export interface Route<H> {
   method: string;
-  literals: string[];
+  literals: (string | null)[];
   wildcard: "none" | "single" | "multi";
   handler: H;
 }
 
-/** A route for a Go pattern such as `/credentials/llm/{provider}` or `/secrets/{path...}`. */
+/**
+ * A route for a Go pattern such as `/credentials/llm/{provider}`, `/secrets/{path...}` or
+ * `/credentials/llm/{provider}/refresh`.
+ */
 export function route<H>(method: string, pattern: string, handler: H): Route<H> {
   const segments = pattern.slice(1).split("/");
   const last = segments[segments.length - 1] ?? "";
   const wildcard = last.endsWith("...}") ? "multi" : last.startsWith("{") ? "single" : "none";
-  return { method, literals: wildcard === "none" ? segments : segments.slice(0, -1), wildcard, handler };
+  const literals = (wildcard === "none" ? segments : segments.slice(0, -1)).map((segment) =>
+    segment.startsWith("{") ? null : segment,
+  );
+  if (literals.filter((segment) => segment === null).length + (wildcard === "none" ? 0 : 1) > 1)
+    throw new Error(`mux: ${pattern}: at most one wildcard per pattern`);
+  return { method, literals, wildcard, handler };
 }
 
 function unescapePath(text: string): string | null {
@@ -58,12 +69,20 @@ function unescapePath(text: string): string | null {
 /** The wildcard value (percent-decoded) when `escapedPath` matches the route's pattern, else null. */
 function matchPattern<H>(r: Route<H>, escapedPath: string): string | null {
   const segments = escapedPath.slice(1).split("/");
+  let inner = "";
   for (let i = 0; i < r.literals.length; i++) {
     const segment = segments[i];
-    if (segment === undefined || unescapePath(segment) !== r.literals[i]) return null;
+    if (segment === undefined) return null;
+    const literal = r.literals[i];
+    const unescaped = unescapePath(segment);
+    if (literal === null) {
+      // An inner {name} matches one non-empty segment, as in Go.
+      if (segment === "" || unescaped === null) return null;
+      inner = unescaped;
+    } else if (unescaped !== literal) return null;
   }
   const rest = segments.slice(r.literals.length);
-  if (r.wildcard === "none") return rest.length === 0 ? "" : null;
+  if (r.wildcard === "none") return rest.length === 0 ? inner : null;
   if (r.wildcard === "single") {
     if (rest.length !== 1 || rest[0] === "") return null;
     return unescapePath(rest[0] as string);

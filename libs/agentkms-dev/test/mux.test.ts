@@ -252,14 +252,31 @@ describe("the API route table", () => {
     expect(at("POST", "/secrets")).toEqual({ kind: "redirect", location: "/secrets/" });
   });
 
-  // Known gap, kept out of this refactor: wire §1.2 routes POST /credentials/llm/{provider}/refresh to
-  // the vend handler, but route() only reads a wildcard in the last segment, so this pattern matches
-  // the literal "{provider}" and the request gets 404. When the mux learns inner wildcards this test
-  // starts failing: turn it into a plain test.
-  test.failing("POST /credentials/llm/{provider}/refresh reaches the vend handler (wire §1.2)", () => {
+  // Wire §1.2: the refresh route is the vend handler behind an inner wildcard.
+  test("POST /credentials/llm/{provider}/refresh reaches the vend handler (wire §1.2)", () => {
     const result = muxRoute<Handler>(API_ROUTES, "POST", "/credentials/llm/openai/refresh", "");
     expect(
       result.kind === "route" ? { handler: result.route.handler.name, value: result.value } : result,
     ).toEqual({ handler: "vendLlm", value: "openai" });
+  });
+});
+
+describe("inner wildcards", () => {
+  const routes = [route("POST", "/credentials/llm/{provider}/refresh", "refresh")];
+  const at = (path: string) => {
+    const result = muxRoute(routes, "POST", path, "");
+    return result.kind === "route" ? result.value : result.kind;
+  };
+
+  test("match one non-empty segment and hand its decoded value to the handler", () => {
+    expect(at("/credentials/llm/openai/refresh")).toBe("openai");
+    expect(at("/credentials/llm/open%61i/refresh")).toBe("openai");
+    expect(at("/credentials/llm//refresh")).toBe("notFound");
+    expect(at("/credentials/llm/openai/refresh/x")).toBe("notFound");
+    expect(at("/credentials/llm/refresh")).toBe("notFound");
+  });
+
+  test("a pattern with two wildcards is refused when the table is built", () => {
+    expect(() => route("GET", "/a/{x}/{y}", "h")).toThrow("at most one wildcard");
   });
 });

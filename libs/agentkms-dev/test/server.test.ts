@@ -559,6 +559,17 @@ describe("vending", () => {
     });
   });
 
+  test("POST /credentials/llm/{provider}/refresh is the vend handler (wire §1.2): same rate limit", async () => {
+    // openai was vended by the test above: the refresh route answers as the GET would.
+    expect(await h.client.call("POST", "/credentials/llm/openai/refresh")).toMatchObject({
+      status: 429,
+      text: '{"error":"credential recently vended — retry after TTL expires","code":"rate_limited"}\n',
+    });
+    expect((await h.client.call("POST", "/credentials/llm/nope/refresh")).text).toBe(
+      '{"error":"unsupported provider — see /credentials/llm for supported list","code":"invalid_request"}\n',
+    );
+  });
+
   test("LLM vend errors: empty, unsupported, placeholder key", async () => {
     expect((await h.client.call("GET", "/credentials/llm/%20")).text).toBe(
       '{"error":"provider is required","code":"invalid_request"}\n',
