@@ -68,19 +68,23 @@ describe("parseGoDuration", () => {
     }
   });
 
-  // Known gaps, kept out of a refactor (behaviour unchanged): a policy with window "-0" is refused
-  // either way; "1.001s" prints as 1.0009999999999999s in a rate-limit denial; an absurdly long
-  // window is accepted. When fixed, these start failing: make them plain tests.
-  test.failing("'-0' and '+0' are zero, as in Go", () => {
+  test("'-0' and '+0' are zero, as in Go", () => {
     expect([parseGoDuration("-0"), parseGoDuration("+0")]).toEqual([0, 0]);
   });
 
-  test.failing("fractions are exact, as Go's integer nanoseconds are (1.001s is 1001 ms)", () => {
+  test("fractions are exact, as Go's integer nanoseconds are (1.001s is 1001 ms)", () => {
     expect(parseGoDuration("1.001s")).toBe(1001);
+    // Digits past int64 are dropped, as Go's leadingFraction drops them.
+    expect(parseGoDuration("1.0000000000000000000000000001s")).toBe(1000);
+    expect(parseGoDuration("0.99999999999999999999999999h")).toBe(3_600_000);
   });
 
-  test.failing("a duration past Go's int64 nanoseconds (~292 years) is refused, as in Go", () => {
+  test("a duration past Go's int64 nanoseconds (~292 years) is refused, as in Go", () => {
     expect(parseGoDuration("3000000h")).toBeNull();
+    expect(parseGoDuration("2562047h")).toBe(2562047 * 3_600_000);
+    expect(parseGoDuration("9223372036854775807ns")).toBeCloseTo(9223372036854.775807, 0);
+    expect(parseGoDuration("9223372036854775808ns")).toBeNull();
+    expect(parseGoDuration("-9223372036854775808ns")).toBeCloseTo(-9223372036854.775808, 0);
   });
 });
 
