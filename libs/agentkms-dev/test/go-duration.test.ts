@@ -82,9 +82,9 @@ describe("parseGoDuration", () => {
   test("a duration past Go's int64 nanoseconds (~292 years) is refused, as in Go", () => {
     expect(parseGoDuration("3000000h")).toBeNull();
     expect(parseGoDuration("2562047h")).toBe(2562047 * 3_600_000);
-    expect(parseGoDuration("9223372036854775807ns")).toBeCloseTo(9223372036854.775807, 0);
+    expect(parseGoDuration("9223372036854775807ns")).toBeCloseTo(9_223_372_036_854.775, 0);
     expect(parseGoDuration("9223372036854775808ns")).toBeNull();
-    expect(parseGoDuration("-9223372036854775808ns")).toBeCloseTo(-9223372036854.775808, 0);
+    expect(parseGoDuration("-9223372036854775808ns")).toBeCloseTo(-9_223_372_036_854.775, 0);
   });
 });
 
