@@ -1,7 +1,8 @@
 // Argument fragments and helpers shared by the registry commands.
 import type { AgentKmsClient, SecretMetadata } from "@kpm/agentkms-client";
 import type { ArgsDef } from "citty";
-import { CliError, UsageError } from "../cli/errors.ts";
+import { UsageError } from "../cli/errors.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 
 export const jsonArg = {
   json: { type: "boolean", description: "Print JSON" },
@@ -41,7 +42,5 @@ export async function call<T>(
 }
 
 export function asCliError(error: unknown): unknown {
-  if (error instanceof CliError) return error;
-  if (error instanceof Error && "code" in error) return new CliError(`error: ${error.message}`);
-  return error;
+  return toCliError(error);
 }

@@ -6,6 +6,7 @@ import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/sec
 import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import { describeIoError } from "../io-error.ts";
@@ -135,8 +136,7 @@ async function applyAllowlist(
     const bound = allowlist.boundingAllowlist(lookup, path);
     if (bound !== null) lists.push(allowlist.loadAllowlist(bound, gate));
   } catch (error) {
-    if (error instanceof allowlist.AllowlistError) throw new CliError(error.message);
-    throw error;
+    throw toCliError(error);
   }
   const result = allowlist.filterEntriesBounded(
     lists,
