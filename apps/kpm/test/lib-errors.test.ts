@@ -35,6 +35,7 @@ const allowlist: Record<AllowlistErrorCode, Expected> = {
   not_found: { plain: M },
   parse: { plain: M },
   untrusted: { plain: M },
+  audit_log: { plain: M },
 };
 
 const codec: Record<CodecErrorCode, Expected> = {

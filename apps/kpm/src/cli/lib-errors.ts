@@ -55,6 +55,7 @@ const WORDING = {
     not_found: asIs,
     parse: asIs,
     untrusted: asIs,
+    audit_log: asIs,
   } satisfies Record<AllowlistErrorCode, Wording>,
   CodecError: {
     invalid_blob: errorLine,
