@@ -11,7 +11,14 @@ import { CodecError, type CodecErrorCode } from "@kpm/strict-codec";
 import { TemplateError, type TemplateErrorCode } from "@kpm/template/core";
 import { TrustError, type TrustErrorCode } from "@kpm/trust";
 import { CliError } from "../src/cli/errors.ts";
-import { failureText, isLibError, libErrorText, type Operation, toCliError } from "../src/cli/lib-errors.ts";
+import {
+  failureLine,
+  failureText,
+  isLibError,
+  libErrorText,
+  type Operation,
+  toCliError,
+} from "../src/cli/lib-errors.ts";
 
 const M = "the message";
 
@@ -159,5 +166,14 @@ describe("toCliError and failureText", () => {
     expect(failureText(new TrustError("io", M))).toBe(M);
     expect(failureText(new Error(M))).toBe(M);
     expect(failureText(42)).toBe("42");
+  });
+});
+
+describe("failureLine", () => {
+  test("a library error reads as its table line; anything else as error: <message>", () => {
+    expect(failureLine(new AgentKmsError("missing_key", M))).toBe(M);
+    expect(failureLine(new SessionError("send", M), "decrypt_request")).toBe(`error sending request: ${M}`);
+    expect(failureLine(new Error(M))).toBe(`error: ${M}`);
+    expect(failureLine("text")).toBe("error: text");
   });
 });

@@ -139,6 +139,11 @@ export function toCliError(error: unknown, operation?: Operation, hint?: string)
   return new CliError(hint === undefined ? [text] : [text, hint]);
 }
 
+/** The one line for any failure: a library error's line, else `error: <message>`. */
+export function failureLine(error: unknown, operation?: Operation): string {
+  return libErrorText(error, operation) ?? `error: ${failureText(error)}`;
+}
+
 /**
  * The reason a step failed, for a line the command words itself (`warning: skipping <path>:
  * <reason>`): a library error's message, any other error's message, or the value as text.

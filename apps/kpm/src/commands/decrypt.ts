@@ -5,7 +5,7 @@ import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } fro
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
-import { failureText, libErrorText } from "../cli/lib-errors.ts";
+import { failureLine, failureText, libErrorText } from "../cli/lib-errors.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
@@ -49,7 +49,7 @@ export default defineKpmCommand({
       checkSocketPath(socket);
     } catch (error) {
       if (!(error instanceof SessionError) || error.code !== "no_listener") {
-        throw new CliError(libErrorText(error) ?? `error: ${failureText(error)}`);
+        throw new CliError(failureLine(error));
       }
     }
     let result: Awaited<ReturnType<typeof requestDecrypt>>;
