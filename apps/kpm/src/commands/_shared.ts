@@ -29,7 +29,7 @@ export function requirePath(positionals: string[], command: string): string {
   return path;
 }
 
-/** Runs a client call and turns its mapped error into `error: <message>`. */
+/** Runs a client call; its AgentKmsError becomes the CLI line of cli/lib-errors.ts. */
 export async function call<T>(
   work: (client: AgentKmsClient) => Promise<T>,
   client: AgentKmsClient,
@@ -37,10 +37,6 @@ export async function call<T>(
   try {
     return await work(client);
   } catch (error) {
-    throw asCliError(error);
+    throw toCliError(error);
   }
-}
-
-export function asCliError(error: unknown): unknown {
-  return toCliError(error);
 }
