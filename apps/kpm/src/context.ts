@@ -2,6 +2,7 @@
 // (lazily) the AgentKMS client. Everything is computed at most once per process.
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { CliError } from "./cli/errors.ts";
+import { toCliError } from "./cli/lib-errors.ts";
 import type { Logger } from "./cli/logger.ts";
 import type { KpmConfig } from "./config-flat.ts";
 import type { Dirs, Env } from "./paths.ts";
@@ -121,7 +122,7 @@ export class KpmContext {
   async client(options: { authenticateEarly?: boolean } = {}): Promise<AgentKmsClient> {
     if (!this.clientCache) {
       const settings = await this.clientSettings();
-      const [{ createClient, openClient, AgentKmsError }, { version }] = await Promise.all([
+      const [{ createClient, openClient }, { version }] = await Promise.all([
         import("@kpm/agentkms-client"),
         import("./version.ts"),
       ]);
@@ -129,8 +130,7 @@ export class KpmContext {
       try {
         this.clientCache = options.authenticateEarly ? await openClient(config) : createClient(config);
       } catch (error) {
-        if (error instanceof AgentKmsError) throw new CliError(`error creating client: ${error.message}`);
-        throw error;
+        throw toCliError(error, "create_client");
       }
     }
     return this.clientCache;

@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  clientFiles,
   isPidAlive,
   type ListenAddress,
   parseListenAddress,
@@ -14,11 +15,6 @@ import { selfCommand } from "./self.ts";
 const PROBE_INTERVAL_MS = 100;
 const PROBE_TIMEOUT_MS = 2_000;
 const HEALTH_DEADLINE_MS = 10_000;
-
-export function clientFiles(devDir: string, cn = "forge-gateway") {
-  const base = join(devDir, "clients", cn);
-  return { cert: join(base, "client.crt"), key: join(base, "client.key"), ca: join(base, "ca.crt") };
-}
 
 /** GET /healthz over mTLS with the dev client certificate; false on any failure. */
 export async function probeHealth(

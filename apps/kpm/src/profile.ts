@@ -1,6 +1,7 @@
 // Profile loading shared by `profile`, `show --profile`, `env`, `run` and `get` (§5.6).
-import { loadProfilesAsync, type ProfileValues, TemplateError } from "@kpm/template/core";
+import { loadProfilesAsync, type ProfileValues } from "@kpm/template/core";
 import { CliError } from "./cli/errors.ts";
+import { failureLine, toCliError } from "./cli/lib-errors.ts";
 import { byCodePoint } from "./cli/text.ts";
 import type { KpmContext } from "./context.ts";
 
@@ -17,8 +18,7 @@ export async function loadMergedProfile(ctx: KpmContext): Promise<ProfileValues>
     for (const warning of warnings) ctx.log.warn(warning);
     return values;
   } catch (error) {
-    if (error instanceof TemplateError) throw new CliError(`error: ${error.message}`);
-    throw error;
+    throw toCliError(error);
   }
 }
 
@@ -39,6 +39,6 @@ export async function expandProfileText(ctx: KpmContext, text: string): Promise<
   try {
     return expandProfile(text, profile);
   } catch (error) {
-    throw new CliError(`error: ${(error as Error).message}`);
+    throw new CliError(failureLine(error));
   }
 }

@@ -5,14 +5,9 @@
 import { realpathSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { findProjectDir } from "@kpm/template/project-dir";
-import {
-  MAX_TRUSTED_FILE_BYTES,
-  readRegularFile,
-  TRUST_STORE_FILE,
-  TrustChecker,
-  TrustError,
-} from "@kpm/trust";
+import { MAX_TRUSTED_FILE_BYTES, readRegularFile, TRUST_STORE_FILE, TrustChecker } from "@kpm/trust";
 import { CliError } from "./cli/errors.ts";
+import { toCliError } from "./cli/lib-errors.ts";
 import type { KpmContext } from "./context.ts";
 import { shellWord } from "./env-output.ts";
 
@@ -99,8 +94,7 @@ export class ProjectTrust {
       this.checker ??= new TrustChecker(trustStorePath(this.ctx.dirs.dataDir));
       trusted = this.checker.isTrusted(projectDir, file, bytes);
     } catch (error) {
-      if (error instanceof TrustError) throw new CliError(error.message);
-      throw error;
+      throw toCliError(error);
     }
     if (trusted) return true;
     const line = untrustedLine(file, projectDir);

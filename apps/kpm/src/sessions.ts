@@ -17,7 +17,7 @@ import {
   generateStrictSessionId,
 } from "@kpm/strict-codec";
 import type { KmsRef } from "@kpm/template/core";
-import { CliError } from "./cli/errors.ts";
+import { toCliError } from "./cli/lib-errors.ts";
 import type { KpmContext } from "./context.ts";
 import { runtimeDirFor } from "./listener-client.ts";
 import { selfCommand } from "./self.ts";
@@ -57,8 +57,7 @@ async function launch(
     } catch (error) {
       if (error instanceof SessionError && error.code === "sid_taken" && attempt < SESSION_ID_ATTEMPTS)
         continue;
-      if (error instanceof SessionError) throw new CliError(`error: ${error.message}`);
-      throw error;
+      throw toCliError(error);
     }
   }
 }

@@ -8,10 +8,9 @@ import {
   loadTemplate,
   resolveTemplatePath,
   type TemplateEntry,
-  TemplateError,
   type TrustGate,
 } from "@kpm/template/core";
-import { CliError } from "./cli/errors.ts";
+import { toCliError } from "./cli/lib-errors.ts";
 import type { KpmContext } from "./context.ts";
 import { loadMergedProfile } from "./profile.ts";
 import { type OnUntrusted, projectTrust } from "./project-trust.ts";
@@ -99,12 +98,7 @@ export async function loadEntries(
       trust: gate,
     });
   } catch (error) {
-    if (error instanceof TemplateError) {
-      throw new CliError(
-        error.code === "profile" ? error.message : `error parsing template: ${error.message}`,
-      );
-    }
-    throw error;
+    throw toCliError(error, "load_template");
   }
 }
 

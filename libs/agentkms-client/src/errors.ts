@@ -9,7 +9,27 @@ export type AgentKmsErrorCode =
   | "invalid_path"
   | "redirect"
   /** A 200 answer that lacks what the reference asked for, or is ambiguous (§6.3, §6.4). */
-  | "resolve";
+  | "resolve"
+  /** A kv bundle without the `#key` a reference names (`key "k" not found at path "p"`). */
+  | "missing_key"
+  /** A registry secret without the `#field` a reference names (`field "f" not found at "s/n"`). */
+  | "missing_field"
+  /** `kpm get` of a reference that is neither llm nor kv, whose registry fetch failed (§8.5). */
+  | "registry_fallback";
+
+/** Every code, for callers that must handle each one (the CLI's error table checks against it). */
+export const AGENTKMS_ERROR_CODES = [
+  "config",
+  "http",
+  "transport",
+  "decode",
+  "invalid_path",
+  "redirect",
+  "resolve",
+  "missing_key",
+  "missing_field",
+  "registry_fallback",
+] as const satisfies readonly AgentKmsErrorCode[];
 
 export interface AgentKmsErrorDetails {
   status?: number;

@@ -11,9 +11,16 @@ export {
 } from "./client.ts";
 export { type CredentialStorePath, credentialStorePath } from "./credential-store.ts";
 export type { HistoryEntry, SecretHistory } from "./endpoints.ts";
-export { AgentKmsError, type AgentKmsErrorCode, type ResolveError } from "./errors.ts";
+export {
+  AGENTKMS_ERROR_CODES,
+  AgentKmsError,
+  type AgentKmsErrorCode,
+  type ResolveError,
+} from "./errors.ts";
+export { normalizeExpires } from "./expires.ts";
 export type { MetadataUpdate, SecretMetadata } from "./metadata.ts";
 export { validatePath } from "./path.ts";
+export { fieldLines, printableRegistryValue, printableValue } from "./printable.ts";
 export { type KmsRefLike, type RefResult, resolveBatch, resolveOne, resolveReference } from "./resolve.ts";
 export {
   canPassInEnvironment,

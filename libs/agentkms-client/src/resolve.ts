@@ -20,8 +20,8 @@ type Fetched =
   | { kind: "llm"; apiKey: string | undefined }
   | { kind: "fields"; fields: Record<string, string> };
 
-function notFound(message: string): AgentKmsError {
-  return new AgentKmsError("resolve", message, { notFound: true });
+function notFound(code: "missing_key" | "missing_field" | "resolve", message: string): AgentKmsError {
+  return new AgentKmsError(code, message, { notFound: true });
 }
 
 function requestKey(ref: KmsRefLike): string {
@@ -43,14 +43,15 @@ function own(fields: Record<string, string>, key: string): string | undefined {
 /** The value a reference names inside a fetched answer; throws a "resolve" error when it is absent. */
 function pick(ref: KmsRefLike, fetched: Fetched): string {
   if (fetched.kind === "llm") {
-    if (fetched.apiKey === undefined) throw notFound(`no api_key for provider "${ref.path}"`);
+    if (fetched.apiKey === undefined) throw notFound("resolve", `no api_key for provider "${ref.path}"`);
     return fetched.apiKey;
   }
   const { fields } = fetched;
   if (ref.type === "kv") {
     if (ref.key !== undefined) {
       const value = own(fields, ref.key);
-      if (value === undefined) throw notFound(`key "${ref.key}" not found at path "${ref.path}"`);
+      if (value === undefined)
+        throw notFound("missing_key", `key "${ref.key}" not found at path "${ref.path}"`);
       return value;
     }
     const value = own(fields, "value");
@@ -63,7 +64,7 @@ function pick(ref: KmsRefLike, fetched: Fetched): string {
   const where = `${ref.type}/${ref.path}`;
   if (ref.key !== undefined) {
     const value = own(fields, ref.key);
-    if (value === undefined) throw notFound(`field "${ref.key}" not found at "${where}"`);
+    if (value === undefined) throw notFound("missing_field", `field "${ref.key}" not found at "${where}"`);
     return value;
   }
   const value = own(fields, "value");

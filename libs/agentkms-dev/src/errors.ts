@@ -1,11 +1,22 @@
 // The one error class of @kpm/agentkms-dev: a stable `code` for programs, a human `message` for people.
 // Messages never contain secret values, keys or tokens.
 
-/**
- * Codes used by the PKI and store: "pki_exists", "no_pki", "ca_expiring", "store_corrupt",
- * "store_locked", "not_found", "invalid_path", "io". The server adds its own (e.g. "addr_in_use").
- */
-export type DevErrorCode = string;
+/** Every code a DevError carries: the CLI words each one (apps/kpm/src/cli/lib-errors.ts). */
+export type DevErrorCode =
+  | "pki_exists"
+  | "no_pki"
+  | "ca_expiring"
+  | "invalid_cn"
+  | "store_corrupt"
+  | "store_locked"
+  | "not_found"
+  | "invalid_path"
+  | "invalid_fields"
+  | "invalid_value"
+  | "policy"
+  | "io"
+  | "listen"
+  | "addr_in_use";
 
 export class DevError extends Error {
   override readonly name = "DevError";

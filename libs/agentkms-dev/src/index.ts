@@ -2,7 +2,15 @@
 
 export { type AuditEventInput, AuditLog } from "./audit.ts";
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection-guard.ts";
-export { resolveDevDir } from "./dev-dir.ts";
+export {
+  clientFiles,
+  clientPaths,
+  DEFAULT_CLIENT_CN,
+  DEV_CA_CN,
+  devDirOfClientFile,
+  pkiPaths,
+  resolveDevDir,
+} from "./dev-dir.ts";
 export {
   deleteDevSecret,
   invalidFieldValue,
@@ -18,13 +26,11 @@ export { type StoreLockOptions, storeLockPath, withStoreLock } from "./lock.ts";
 export {
   type ClientOptions,
   certificateNotAfter,
-  DEFAULT_CLIENT_CN,
   type EnrollOptions,
   earliestExpiry,
   enroll,
   formatDate,
   issueClient,
-  pkiPaths,
   renew,
 } from "./pki.ts";
 export { type Decision, defaultPolicy, evaluate, loadPolicy, type Policy, parsePolicy } from "./policy.ts";

@@ -3,7 +3,6 @@ import "reflect-metadata"; // @peculiar/x509's DI container needs Reflect metada
 // laid out exactly as agentkms-dev does, plus a persisted ca.key so more clients can be issued later.
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
@@ -19,13 +18,12 @@ import {
   X509Certificate,
   X509CertificateGenerator,
 } from "@peculiar/x509";
+import { clientPaths, DEFAULT_CLIENT_CN, DEV_CA_CN, pkiPaths } from "./dev-dir.ts";
 import { DevError, ioError } from "./errors.ts";
 import { readPemText } from "./read-pem.ts";
 
-export const DEFAULT_CLIENT_CN = "forge-gateway";
 const DEFAULT_TEAM = "AgentKMS Dev";
 const DEFAULT_OU = "team:forge";
-const CA_CN = "agentkms-dev-ca";
 const SERVER_CN = "agentkms-dev";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,28 +52,6 @@ export interface ClientOptions {
 interface Authority {
   certificate: X509Certificate;
   signingKey: CryptoKey;
-}
-
-/** The files that make up a data dir's PKI. */
-export function pkiPaths(dir: string) {
-  return {
-    caCert: join(dir, "ca.crt"),
-    caKey: join(dir, "ca.key"),
-    serverCert: join(dir, "server.crt"),
-    serverKey: join(dir, "server.key"),
-    clients: join(dir, "clients"),
-    store: join(dir, "secrets.enc"),
-  };
-}
-
-function clientPaths(dir: string, cn: string) {
-  const clientDir = join(dir, "clients", cn);
-  return {
-    dir: clientDir,
-    cert: join(clientDir, "client.crt"),
-    key: join(clientDir, "client.key"),
-    caCert: join(clientDir, "ca.crt"),
-  };
 }
 
 /**
@@ -200,7 +176,7 @@ function listClients(dir: string): string[] {
 
 async function createAuthority(): Promise<Authority> {
   const keys = await generateKeyPair();
-  const name: JsonName = [{ O: [DEFAULT_TEAM] }, { CN: [CA_CN] }];
+  const name: JsonName = [{ O: [DEFAULT_TEAM] }, { CN: [DEV_CA_CN] }];
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const certificate = await X509CertificateGenerator.createSelfSigned(
     {
@@ -255,7 +231,7 @@ async function writeNewClient(dir: string, ca: Authority, cn: string, opts: Clie
     extraExtensions: [clientSan(cn)],
     usage: ExtendedKeyUsage.clientAuth,
   });
-  makePrivateDir(join(dir, "clients"));
+  makePrivateDir(pkiPaths(dir).clients);
   makePrivateDir(client.dir);
   writePrivateFile(client.key, await exportSec1Pem(keys.privateKey));
   writePrivateFile(client.cert, certificate.toString("pem"));

@@ -1,7 +1,7 @@
 // The one error class of @kpm/allowlist; messages are the exact §9.1 texts the CLI prints.
 import { CodedError } from "@kpm/coded-error";
 
-export type AllowlistErrorCode = "not_found" | "parse" | "untrusted";
+export type AllowlistErrorCode = "not_found" | "parse" | "untrusted" | "audit_log";
 
 export class AllowlistError extends CodedError<AllowlistErrorCode> {
   override readonly name = "AllowlistError";

@@ -1,6 +1,6 @@
-// How --secure decisions are reported (§9.4, docs/allowlist.md): the --verbose kpm_audit line,
-// the NDJSON audit record and the stderr line for a pin mismatch. "secure_allow" is followed by
-// two spaces so the columns line up, exactly as v0.2.1 printed it.
+// How --secure decisions are reported on stderr (§9.4, docs/allowlist.md): the --verbose
+// kpm_audit line and the line for a pin mismatch; the NDJSON record is audit-record.ts.
+// "secure_allow" is followed by two spaces so the columns line up, exactly as v0.2.1 printed it.
 
 import type { FilterDecision, FilterOutcome } from "./filter.ts";
 
@@ -10,10 +10,6 @@ export interface AuditEvent {
   ref: string;
   outcome: FilterOutcome | "unavailable";
   pinned?: string | undefined;
-}
-
-function action(outcome: AuditEvent["outcome"]): "secure_allow" | "secure_filter" {
-  return outcome === "allowed" || outcome === "unavailable" ? "secure_allow" : "secure_filter";
 }
 
 /**
@@ -29,26 +25,6 @@ export function formatAuditLine(decision: FilterDecision, tool: string): string 
   const head = decision.outcome === "allowed" ? "action=secure_allow " : "action=secure_filter";
   const line = `kpm_audit ${head} tool=${tool} var=${decision.variable} ref=${referenceToken(decision.ref)} outcome=${decision.outcome}`;
   return decision.pinned === undefined ? line : `${line} pinned=${referenceToken(decision.pinned)}`;
-}
-
-/** One NDJSON line (with its newline); never a value. `pinned` is present for ref_mismatch only. */
-export function formatAuditRecord(
-  event: AuditEvent,
-  tool: string,
-  mode: "default" | "strict",
-  now: Date = new Date(),
-): string {
-  const record: Record<string, string> = {
-    ts: now.toISOString(),
-    action: action(event.outcome),
-    tool,
-    var: event.variable,
-    ref: event.ref,
-    outcome: event.outcome,
-    mode,
-  };
-  if (event.pinned !== undefined) record.pinned = event.pinned;
-  return `${JSON.stringify(record)}\n`;
 }
 
 /** `kpm: --secure: <tool>: <VAR> at <file>:<line> is kms:<ref>, the allow-list pins <pin>; not injected` */

@@ -1,12 +1,15 @@
 // Public surface of @kpm/allowlist: finding, parsing and applying secure-allowlist.yaml (§9.1, §9.4).
 export { AllowlistError, type AllowlistErrorCode } from "./allowlist-error.ts";
+export { type AuditEvent, formatAuditLine, formatPinRefusal, referenceToken } from "./audit-line.ts";
+export { type AuditLog, openAuditLog } from "./audit-log.ts";
 export {
-  type AuditEvent,
-  formatAuditLine,
+  type AuditMode,
+  type AuditRecord,
+  type DecisionRecord,
+  decisionRecord,
   formatAuditRecord,
-  formatPinRefusal,
-  referenceToken,
-} from "./audit-line.ts";
+  serializeAuditRecord,
+} from "./audit-record.ts";
 export {
   type FilterDecision,
   type FilterInput,

@@ -1,7 +1,8 @@
 // Argument fragments and helpers shared by the registry commands.
 import type { AgentKmsClient, SecretMetadata } from "@kpm/agentkms-client";
 import type { ArgsDef } from "citty";
-import { CliError, UsageError } from "../cli/errors.ts";
+import { UsageError } from "../cli/errors.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 
 export const jsonArg = {
   json: { type: "boolean", description: "Print JSON" },
@@ -28,7 +29,7 @@ export function requirePath(positionals: string[], command: string): string {
   return path;
 }
 
-/** Runs a client call and turns its mapped error into `error: <message>`. */
+/** Runs a client call; its AgentKmsError becomes the CLI line of cli/lib-errors.ts. */
 export async function call<T>(
   work: (client: AgentKmsClient) => Promise<T>,
   client: AgentKmsClient,
@@ -36,12 +37,6 @@ export async function call<T>(
   try {
     return await work(client);
   } catch (error) {
-    throw asCliError(error);
+    throw toCliError(error);
   }
-}
-
-export function asCliError(error: unknown): unknown {
-  if (error instanceof CliError) return error;
-  if (error instanceof Error && "code" in error) return new CliError(`error: ${error.message}`);
-  return error;
 }

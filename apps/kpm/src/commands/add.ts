@@ -1,4 +1,5 @@
 // `kpm add <service/name>` (§11.1): store a secret from a masked prompt, a pipe or a file.
+import { normalizeExpires } from "@kpm/agentkms-client/expires";
 import { type SecretValueProblem, secretValueProblem } from "@kpm/agentkms-client/secret-value";
 import { BoundedReadError, readFileBounded, readStreamBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
@@ -13,8 +14,6 @@ const MAX_VALUE_BYTES = 1_000_000;
  * and a value a little over the limit is refused with its exact size.
  */
 const MAX_VALUE_READ = 1024 * 1024;
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
 export default defineKpmCommand({
   meta: { name: "add", description: "Store a secret (prompt, stdin or --from-file)" },
@@ -57,7 +56,7 @@ export default defineKpmCommand({
         `  with the dev server: printf %s "$VALUE" | kpm dev secrets set ${credential.devPath} ${credential.field}   (see docs/secrets.md)`,
       ]);
     }
-    const expires = normaliseExpires(args.expires);
+    const expires = expiresFlag(args.expires);
     const tags = (args.tags ?? "")
       .split(",")
       .map((tag) => tag.trim())
@@ -117,46 +116,12 @@ export default defineKpmCommand({
   },
 });
 
-function normaliseExpires(value: string | undefined): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  const date = DATE_ONLY.exec(value);
-  if (date && isCalendarDate(date[1], date[2], date[3])) return `${value}T00:00:00Z`;
-  const stamp = RFC3339.exec(value);
-  if (
-    stamp &&
-    isCalendarDate(stamp[1], stamp[2], stamp[3]) &&
-    isClockTime(stamp.slice(4, 7), stamp.slice(8, 10))
-  ) {
-    return value;
-  }
+/** `--expires` as the timestamp to store (agentkms-client's rule), or the usage error. */
+function expiresFlag(value: string | undefined): string | undefined {
+  const expires = normalizeExpires(value);
+  if (expires !== null) return expires;
   throw new CliError(
     `error: invalid --expires "${value}": use RFC 3339 (2026-12-31T00:00:00Z) or YYYY-MM-DD`,
-  );
-}
-
-/** Date.parse rolls 2026-02-30 over to 2 March: a day that does not exist is refused, not moved. */
-function isCalendarDate(year = "", month = "", day = ""): boolean {
-  const y = Number(year);
-  const m = Number(month);
-  const d = Number(day);
-  const parsed = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  parsed.setUTCFullYear(y, m - 1, d);
-  return parsed.getUTCFullYear() === y && parsed.getUTCMonth() === m - 1 && parsed.getUTCDate() === d;
-}
-
-/** hh:mm:ss and an optional ±hh:mm offset within their ranges (no leap second, as Go). */
-function isClockTime(
-  [hour, minute, second]: Array<string | undefined>,
-  offset: Array<string | undefined>,
-): boolean {
-  const inRange = (text: string | undefined, max: number) => text === undefined || Number(text) <= max;
-  return (
-    inRange(hour, 23) &&
-    inRange(minute, 59) &&
-    inRange(second, 59) &&
-    inRange(offset[0], 23) &&
-    inRange(offset[1], 59)
   );
 }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
+import { failureText } from "../cli/lib-errors.ts";
 import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 import { ensureDir } from "../quickstart/files.ts";
@@ -48,7 +49,7 @@ async function pullOne(
   try {
     fields = await client.fetchRegistrySecret(path);
   } catch (error) {
-    say(`  warning: skipping ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    say(`  warning: skipping ${path}: ${failureText(error)}`);
     return "skipped";
   }
   const bytes = decodeStandardBase64(fields.content);

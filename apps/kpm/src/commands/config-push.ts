@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { MiB, readFileBounded } from "@kpm/bounded-read";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
+import { failureText } from "../cli/lib-errors.ts";
 import { byCodePoint, plural } from "../cli/text.ts";
 import { describeIoError } from "../config.ts";
 
@@ -69,9 +70,7 @@ export default defineKpmCommand({
         pushed += 1;
       } catch (error) {
         failed += 1;
-        ctx.log.info(
-          `  warning: failed to push ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        ctx.log.info(`  warning: failed to push ${file}: ${failureText(error)}`);
       }
     }
     ctx.log.info(`✓ ${plural(pushed, "template")} pushed to AgentKMS`);

@@ -5,16 +5,10 @@ import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } fro
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
+import { failureLine, failureText, libErrorText } from "../cli/lib-errors.ts";
 import { runtimeDirFor } from "../listener-client.ts";
 import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
-
-const REQUEST_ERRORS: Record<string, string> = {
-  no_listener: "error connecting to decrypt socket",
-  connect: "error connecting to decrypt socket",
-  send: "error sending request",
-  read: "error reading response",
-};
 
 export default defineKpmCommand({
   meta: { name: "decrypt", description: "Decrypt one ENC[...] value via the session listener" },
@@ -55,15 +49,16 @@ export default defineKpmCommand({
       checkSocketPath(socket);
     } catch (error) {
       if (!(error instanceof SessionError) || error.code !== "no_listener") {
-        throw new CliError(`error: ${(error as Error).message}`);
+        throw new CliError(failureLine(error));
       }
     }
     let result: Awaited<ReturnType<typeof requestDecrypt>>;
     try {
       result = await requestDecrypt(socket, blob);
     } catch (error) {
-      const prefix = error instanceof SessionError ? REQUEST_ERRORS[error.code] : undefined;
-      throw new CliError(`${prefix ?? "error connecting to decrypt socket"}: ${(error as Error).message}`);
+      throw new CliError(
+        libErrorText(error, "decrypt_request") ?? `error connecting to decrypt socket: ${failureText(error)}`,
+      );
     }
     if (!result.ok) throw new CliError(`decrypt error: ${result.error}`);
     await writeValue(result.plaintext);

@@ -4,6 +4,7 @@ import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
+import { failureLine } from "../cli/lib-errors.ts";
 import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import {
@@ -106,7 +107,7 @@ export default defineKpmCommand({
       try {
         await client.authenticate();
       } catch (error) {
-        throw new CliError(`error: ${(error as Error).message}`);
+        throw new CliError(failureLine(error));
       }
       const { startStrictSession } = await import("../sessions.ts");
       const session = await startStrictSession(

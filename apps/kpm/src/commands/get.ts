@@ -1,9 +1,10 @@
-// `kpm get <ref>` (§8.5): print one secret value to stdout, no trailing newline.
-import { type KmsRef, parseReference } from "@kpm/template/core";
+// `kpm get <ref>` (§8.5): print one secret value to stdout, no trailing newline. What is printed
+// for each kind of reference is @kpm/agentkms-client's printableValue.
+import { parseReference } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
-import { byCodePoint } from "../cli/text.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 import type { KpmContext } from "../context.ts";
 import { expandProfileText } from "../profile.ts";
 
@@ -26,66 +27,30 @@ export default defineKpmCommand({
     const ref = parseReference(text);
     if (!ref) return fetchUnparsed(ctx, input);
     if (ref.type === "include") throw new CliError("error: include references cannot be fetched");
-    const value = await fetchValue(ctx, ref);
+    const client = await ctx.client({ authenticateEarly: true });
+    const { printableValue } = await import("@kpm/agentkms-client");
+    let value: string;
+    try {
+      value = await printableValue(client, ref);
+    } catch (error) {
+      throw toCliError(error);
+    }
     await writeValue(value);
     return 0;
   },
 });
 
-function fieldLines(fields: Record<string, string>): string {
-  return Object.keys(fields)
-    .sort(byCodePoint)
-    .map((key) => `${key}=${fields[key]}`)
-    .join("\n");
-}
-
-async function fetchValue(ctx: KpmContext, ref: KmsRef): Promise<string> {
-  const client = await ctx.client({ authenticateEarly: true });
-  const { resolveOne } = await import("@kpm/agentkms-client");
-  const useDefault = (error: { notFound?: boolean }) => ref.default !== undefined && error.notFound === true;
-  if (ref.type === "kv" && ref.key === undefined) {
-    try {
-      return fieldLines(await client.fetchGeneric(ref.path));
-    } catch (error) {
-      if (useDefault(error as { notFound?: boolean })) return ref.default as string;
-      throw new CliError(`error: ${(error as Error).message}`);
-    }
-  }
-  if (ref.type !== "llm" && ref.type !== "kv") {
-    const path = `${ref.type}/${ref.path}`;
-    let fields: Record<string, string>;
-    try {
-      fields = await client.fetchRegistrySecret(path);
-    } catch (error) {
-      if (useDefault(error as { notFound?: boolean })) return ref.default as string;
-      throw new CliError(
-        `unknown ref type "${ref.type}" and registry fetch failed: ${(error as Error).message}`,
-      );
-    }
-    if (ref.key !== undefined) {
-      const value = fields[ref.key];
-      if (value !== undefined) return value;
-      if (ref.default !== undefined) return ref.default;
-      throw new CliError(`field "${ref.key}" not found at "${path}"`);
-    }
-    return fields.value ?? fieldLines(fields);
-  }
-  const result = await resolveOne(client, ref);
-  if (result.ok) return result.value;
-  const message = result.error.message;
-  throw new CliError(message.startsWith("key ") ? message : `error: ${message}`);
-}
-
 /** An argument that is not a reference: a registry path when it has a '/', else an error (§8.5). */
 async function fetchUnparsed(ctx: KpmContext, input: string): Promise<number> {
   if (!input.includes("/")) throw new CliError([`error: invalid reference "${input}"`, TIP]);
   const client = await ctx.client({ authenticateEarly: true });
+  const { printableRegistryValue } = await import("@kpm/agentkms-client");
   let fields: Record<string, string>;
   try {
     fields = await client.fetchRegistrySecret(input);
   } catch (error) {
-    throw new CliError([`error: ${(error as Error).message}`, TIP]);
+    throw toCliError(error, undefined, TIP);
   }
-  await writeValue(fields.value ?? fieldLines(fields));
+  await writeValue(printableRegistryValue(fields));
   return 0;
 }

@@ -2,6 +2,7 @@
 // fresh machine — dev PKI, a detached dev server, demo secrets, config, certs and templates.
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
+import { failureText } from "../cli/lib-errors.ts";
 import { shellWord } from "../env-output.ts";
 import { devDir, dirArg } from "./dev/shared.ts";
 
@@ -45,8 +46,7 @@ export default defineKpmCommand({
       });
     } catch (error) {
       if (error instanceof CliError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new CliError(`quickstart failed: ${message.replace(/^error: /, "")}`);
+      throw new CliError(`quickstart failed: ${failureText(error).replace(/^error: /, "")}`);
     }
     return 0;
   },

@@ -4,10 +4,11 @@
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { expandHome } from "@kpm/template/core";
-import { listTrusted, TrustError, type TrustOutcome, trustDirectory } from "@kpm/trust";
+import { listTrusted, type TrustOutcome, trustDirectory } from "@kpm/trust";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 import type { KpmContext } from "../context.ts";
 import { projectTrust, trustStorePath } from "../project-trust.ts";
 
@@ -76,8 +77,7 @@ export function storeCall<T>(work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof TrustError) throw new CliError(error.message);
-    throw error;
+    throw toCliError(error);
   }
 }
 

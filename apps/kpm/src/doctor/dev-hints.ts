@@ -1,25 +1,14 @@
 // Fix commands for a setup that uses the embedded dev server: they name its dir when kpm's PEM files
 // sit in a dev dir that is not the default one (`kpm dev … --dir D`), so the printed command works.
-import { existsSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { DEV_CA_CN, devDirOfClientFile } from "@kpm/agentkms-dev/dev-dir";
 import { devDir } from "../commands/dev/shared.ts";
 import type { KpmContext } from "../context.ts";
 
-/** The dev CA's CN (agentkms-dev PKI). */
-const DEV_CA_SUBJECT = "CN=agentkms-dev-ca";
+const DEV_CA_SUBJECT = `CN=${DEV_CA_CN}`;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 export function isDevCa(subject: string): boolean {
   return subject.split(", ").includes(DEV_CA_SUBJECT);
-}
-
-/** `<D>/clients/<cn>/client.crt` (or key, ca.crt) of a dev dir D → D; anything else → undefined. */
-export function devDirOf(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  const clients = dirname(dirname(path));
-  if (basename(clients) !== "clients") return undefined;
-  const dir = dirname(clients);
-  return existsSync(join(dir, "ca.key")) ? dir : undefined;
 }
 
 /** ` --dir D` unless D is the dir `kpm dev` uses by default. */
@@ -30,7 +19,7 @@ function dirFlag(ctx: KpmContext, dir: string | undefined): string {
 /** How to get a new client certificate. */
 export function renewFix(ctx: KpmContext, certPath: string, fromDevCa: boolean): string {
   if (!fromDevCa) return "ask your AgentKMS admin for a new certificate";
-  const dir = devDirOf(certPath);
+  const dir = devDirOfClientFile(certPath);
   if (dir !== undefined) return `kpm dev enroll --renew${dirFlag(ctx, dir)}`;
   // A copy (quickstart puts them in <DataDir>/certs): renew, then copy again.
   return "kpm dev enroll --renew, then kpm quickstart --force (copies the new certificates)";
@@ -41,5 +30,5 @@ export function startFix(ctx: KpmContext, url: string, configPath: string, certP
   const { hostname, port } = new URL(url);
   if (!LOOPBACK.has(hostname)) return `start AgentKMS at ${url}, or correct server: in ${configPath}`;
   const addr = port !== "" && port !== "8443" ? ` --addr ${hostname}:${port}` : "";
-  return `kpm dev serve --detach${addr}${dirFlag(ctx, devDirOf(certPath))} (or kpm quickstart)`;
+  return `kpm dev serve --detach${addr}${dirFlag(ctx, devDirOfClientFile(certPath))} (or kpm quickstart)`;
 }

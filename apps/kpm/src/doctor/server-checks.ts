@@ -1,9 +1,10 @@
 // Doctor: the server, layer by layer — reachable, mTLS handshake, a session from POST /auth/session,
 // and the clock against the server's. A layer that cannot be tried says why in one line.
 import type { ProbeStep, ServerProbe } from "@kpm/agentkms-client/diagnose";
+import { devDirOfClientFile } from "@kpm/agentkms-dev/dev-dir";
 import type { KpmContext } from "../context.ts";
 import { type CheckResult, type DoctorCheck, type DoctorState, result } from "./check.ts";
-import { devDirOf, renewFix, startFix } from "./dev-hints.ts";
+import { renewFix, startFix } from "./dev-hints.ts";
 
 /** Clocks further apart than this are a warning: certificate dates and token lifetimes assume ~one clock. */
 export const CLOCK_SKEW_WARNING_SECONDS = 60;
@@ -98,7 +99,7 @@ function reachFix(ctx: KpmContext, state: DoctorState, failed: Failed): string {
 
 function tlsFix(ctx: KpmContext, state: DoctorState, failed: Failed): string {
   const { cert, ca } = state.settings ?? {};
-  const devDir = devDirOf(cert) ?? devDirOf(ca);
+  const devDir = devDirOfClientFile(cert) ?? devDirOfClientFile(ca);
   const devCa = devDir === undefined ? "" : ` (dev server: ${devDir}/ca.crt)`;
   switch (failed.cause) {
     case "untrusted-server":

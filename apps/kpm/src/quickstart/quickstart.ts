@@ -2,14 +2,22 @@
 // idempotent, so a rerun reuses the PKI, the running server and every existing file.
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { enroll, issueClient, readServerState, SecretStore } from "@kpm/agentkms-dev";
+import {
+  clientFiles,
+  DEFAULT_CLIENT_CN,
+  enroll,
+  issueClient,
+  pkiPaths,
+  readServerState,
+  SecretStore,
+} from "@kpm/agentkms-dev";
 import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { findProjectDir } from "@kpm/template/core";
 import { TrustChecker, TrustError, trustFiles } from "@kpm/trust";
 import { CliError } from "../cli/errors.ts";
 import { certificateWarning } from "../commands/dev/shared.ts";
 import { loadConfig } from "../config.ts";
-import { clientFiles, startDetached } from "../dev-control.ts";
+import { startDetached } from "../dev-control.ts";
 import type { Dirs, Env } from "../paths.ts";
 import { trustStorePath } from "../project-trust.ts";
 import {
@@ -101,15 +109,15 @@ export async function quickstart(opts: QuickstartOptions): Promise<void> {
 
 async function ensurePki(opts: QuickstartOptions): Promise<void> {
   const { devDir } = opts;
-  if (!existsSync(join(devDir, "ca.crt"))) {
+  if (!existsSync(pkiPaths(devDir).caCert)) {
     opts.say("  Generating PKI (CA + server + client certificates)...");
     await enroll(devDir);
     opts.say("✓ PKI generated");
     return;
   }
   opts.say("✓ PKI already exists (skipping enrollment)");
-  if (!existsSync(clientFiles(devDir).cert) && existsSync(join(devDir, "ca.key"))) {
-    await issueClient(devDir, "forge-gateway");
+  if (!existsSync(clientFiles(devDir).cert) && existsSync(pkiPaths(devDir).caKey)) {
+    await issueClient(devDir, DEFAULT_CLIENT_CN);
   }
 }
 

@@ -1,9 +1,9 @@
 // Quickstart step 2 (spec §14): decide, before anything is changed, whether to reuse our healthy
 // dev server at <addr>, start one, or stop because a foreign process holds the address.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { clientFiles, pkiPaths } from "@kpm/agentkms-dev/dev-dir";
 import { CliError } from "../cli/errors.ts";
-import { clientFiles, listenAddress, probeHealth, runningServer } from "../dev-control.ts";
+import { listenAddress, probeHealth, runningServer } from "../dev-control.ts";
 import { canListen } from "./port.ts";
 
 export type ServerPlan = { kind: "reuse"; addr: string; pid?: number } | { kind: "start" };
@@ -11,7 +11,7 @@ export type ServerPlan = { kind: "reuse"; addr: string; pid?: number } | { kind:
 export async function planServer(devDir: string, addr: string): Promise<ServerPlan> {
   const { host, port } = listenAddress(addr);
   const running = runningServer(devDir);
-  const canProbe = existsSync(join(devDir, "ca.crt")) && existsSync(clientFiles(devDir).cert);
+  const canProbe = existsSync(pkiPaths(devDir).caCert) && existsSync(clientFiles(devDir).cert);
   // Port 0 asks for "any port": the dir's running server, wherever it listens, is the answer.
   const probeAddr = port === 0 && running ? running.addr : addr;
   if (canProbe && (port !== 0 || running) && (await probeHealth(devDir, probeAddr))) {

@@ -1,14 +1,13 @@
 // Template mode (§8.2, §9): filter with the allow-list first (--secure), then fetch only the
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
-import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
 import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
-import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
+import type { AuditLog, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
+import { toCliError } from "../cli/lib-errors.ts";
 import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
-import { describeIoError } from "../io-error.ts";
 import { managedBlobs } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
 
@@ -23,14 +22,10 @@ interface TemplateRun {
   allowMissing: boolean;
 }
 
-interface AuditSink {
-  record(event: AuditEvent): void;
-}
-
 export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promise<ChildPlan> {
   const mode = run.strict ? "strict" : "default";
   let entries = run.entries;
-  let audit: AuditSink | null = null;
+  let audit: AuditLog | null = null;
   /** KMS variables the allow-list filtered out: absent from the child even if inherited. */
   let filtered: string[] = [];
 
@@ -135,8 +130,7 @@ async function applyAllowlist(
     const bound = allowlist.boundingAllowlist(lookup, path);
     if (bound !== null) lists.push(allowlist.loadAllowlist(bound, gate));
   } catch (error) {
-    if (error instanceof allowlist.AllowlistError) throw new CliError(error.message);
-    throw error;
+    throw toCliError(error);
   }
   const result = allowlist.filterEntriesBounded(
     lists,
@@ -159,22 +153,15 @@ async function openAudit(
   ctx: KpmContext,
   tool: string,
   mode: "default" | "strict",
-): Promise<AuditSink | null> {
+): Promise<AuditLog | null> {
   const config = await ctx.config();
   const fromEnv = ctx.env.KPM_AUDIT_LOG;
   const path = fromEnv && fromEnv.length > 0 ? ctx.flagPath(fromEnv) : config.auditLog;
   if (!path) return null;
+  const { openAuditLog } = await import("@kpm/allowlist");
   try {
-    const fd = openSync(path, "a", 0o600);
-    closeSync(fd);
-    chmodSync(path, 0o600);
+    return openAuditLog(path, { tool, mode });
   } catch (error) {
-    throw new CliError(`kpm: cannot open audit log ${path}: ${describeIoError(error)}`);
+    throw toCliError(error);
   }
-  const { formatAuditRecord } = await import("@kpm/allowlist");
-  return {
-    record(event) {
-      appendFileSync(path, formatAuditRecord(event, tool, mode));
-    },
-  };
 }

@@ -1,5 +1,5 @@
 // `kpm dev enroll` (§15.2): create the dev PKI, add a client, or renew certificates.
-import { enroll, formatDate, renew } from "@kpm/agentkms-dev";
+import { DEFAULT_CLIENT_CN, enroll, formatDate, renew } from "@kpm/agentkms-dev";
 import { defineKpmCommand } from "../../cli/command.ts";
 import { UsageError } from "../../cli/errors.ts";
 import { asCli, devDir, dirArg } from "./shared.ts";
@@ -16,7 +16,7 @@ export default defineKpmCommand({
     ...dirArg,
     "client-cn": {
       type: "string",
-      description: "Client certificate CN (default forge-gateway)",
+      description: `Client certificate CN (default ${DEFAULT_CLIENT_CN})`,
       valueHint: "cn",
     },
     ou: {

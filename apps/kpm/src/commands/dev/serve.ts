@@ -1,7 +1,7 @@
 // `kpm dev serve` (§15.2): run the embedded AgentKMS-compatible server, or start it detached.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { removeServerState, startDevServer, writeServerState } from "@kpm/agentkms-dev";
+import { pkiPaths, removeServerState, startDevServer, writeServerState } from "@kpm/agentkms-dev";
 import { defineKpmCommand } from "../../cli/command.ts";
 import { CliError } from "../../cli/errors.ts";
 import { stdoutLine } from "../../cli/io.ts";
@@ -54,7 +54,7 @@ export default defineKpmCommand({
     const { host, port } = listenAddress(addr);
     const rateLimit = nonNegativeInteger("rate-limit", args["rate-limit"], 0);
     const tokenTtl = nonNegativeInteger("token-ttl", args["token-ttl"], 900);
-    if (!existsSync(join(dir, "ca.crt"))) throw new CliError(`error: no PKI in ${dir}; run: kpm dev enroll`);
+    if (!existsSync(pkiPaths(dir).caCert)) throw new CliError(`error: no PKI in ${dir}; run: kpm dev enroll`);
     const running = runningServer(dir);
     if (running) throw new CliError(`error: a dev server is already running for ${dir} (PID ${running.pid})`);
     const warning = certificateWarning(dir);

@@ -1,7 +1,7 @@
 // Pieces shared by the `kpm dev` subcommands.
-import { DevError, earliestExpiry, formatDate, resolveDevDir } from "@kpm/agentkms-dev";
+import { earliestExpiry, formatDate, resolveDevDir } from "@kpm/agentkms-dev";
 import type { ArgsDef } from "citty";
-import { CliError } from "../../cli/errors.ts";
+import { toCliError } from "../../cli/lib-errors.ts";
 import type { KpmContext } from "../../context.ts";
 
 export const dirArg = {
@@ -16,9 +16,9 @@ export function devDir(ctx: KpmContext, dir: string | undefined): string {
   return resolveDevDir({ dir: dir ? ctx.flagPath(dir) : undefined, env: ctx.env, home: ctx.dirs.home });
 }
 
-/** DevError → `error: <message>`. */
+/** DevError → `error: <message>` (cli/lib-errors.ts). */
 export function asCli(error: unknown): unknown {
-  return error instanceof DevError ? new CliError(`error: ${error.message}`) : error;
+  return toCliError(error);
 }
 
 const EXPIRY_WARNING_MS = 30 * 86_400_000;

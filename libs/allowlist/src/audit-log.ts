@@ -1,0 +1,31 @@
+// The --secure audit log file (§9.4): opened (created 0600, and narrowed to 0600 if it was wider)
+// before any secret is fetched, so an unusable log stops the run; then one NDJSON line per record.
+import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
+import { describeFsError } from "@kpm/bounded-read";
+import { AllowlistError } from "./allowlist-error.ts";
+import type { AuditEvent } from "./audit-line.ts";
+import { type AuditMode, type AuditRecord, decisionRecord, serializeAuditRecord } from "./audit-record.ts";
+
+export interface AuditLog {
+  readonly path: string;
+  /** Appends one decision about a variable of this run. */
+  record(event: AuditEvent): void;
+  /** Appends any record as is. */
+  append(record: AuditRecord): void;
+}
+
+/** Opens the log for one run of `tool`; AllowlistError "audit_log" when it cannot be opened. */
+export function openAuditLog(path: string, run: { tool: string; mode: AuditMode }): AuditLog {
+  try {
+    closeSync(openSync(path, "a", 0o600));
+    chmodSync(path, 0o600);
+  } catch (error) {
+    throw new AllowlistError("audit_log", `kpm: cannot open audit log ${path}: ${describeFsError(error)}`);
+  }
+  const append = (record: AuditRecord) => appendFileSync(path, serializeAuditRecord(record));
+  return {
+    path,
+    append,
+    record: (event) => append(decisionRecord(event, run.tool, run.mode)),
+  };
+}

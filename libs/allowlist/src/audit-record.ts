@@ -1,0 +1,61 @@
+// The NDJSON audit record of --secure (§9.4, docs/allowlist.md): one JSON object per line, fields
+// in a fixed order, never a value. New kinds of record join the AuditRecord union; the serializer
+// writes whatever fields a record has, in the order its builder set them.
+
+import type { AuditEvent } from "./audit-line.ts";
+
+export type AuditMode = "default" | "strict";
+
+/** One --secure decision about one variable (`pinned` only for a ref_mismatch). */
+export interface DecisionRecord {
+  ts: string;
+  action: "secure_allow" | "secure_filter";
+  tool: string;
+  var: string;
+  ref: string;
+  outcome: AuditEvent["outcome"];
+  mode: AuditMode;
+  pinned?: string;
+}
+
+/** Every record kind the audit log holds. */
+export type AuditRecord = DecisionRecord;
+
+function action(outcome: AuditEvent["outcome"]): DecisionRecord["action"] {
+  return outcome === "allowed" || outcome === "unavailable" ? "secure_allow" : "secure_filter";
+}
+
+/** The record of one decision, fields in the order they are written. */
+export function decisionRecord(
+  event: AuditEvent,
+  tool: string,
+  mode: AuditMode,
+  now: Date = new Date(),
+): DecisionRecord {
+  const record: DecisionRecord = {
+    ts: now.toISOString(),
+    action: action(event.outcome),
+    tool,
+    var: event.variable,
+    ref: event.ref,
+    outcome: event.outcome,
+    mode,
+  };
+  if (event.pinned !== undefined) record.pinned = event.pinned;
+  return record;
+}
+
+/** One NDJSON line, with its newline. */
+export function serializeAuditRecord(record: AuditRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** One decision as its NDJSON line (with its newline); never a value. */
+export function formatAuditRecord(
+  event: AuditEvent,
+  tool: string,
+  mode: AuditMode,
+  now: Date = new Date(),
+): string {
+  return serializeAuditRecord(decisionRecord(event, tool, mode, now));
+}
