@@ -334,7 +334,7 @@ describe("kpm run --secure refusals", () => {
     [
       "a binary pin in the old {path, vars} shape",
       "# pinned\nclaude:\n  path: /usr/bin/claude\n  vars: [ANTHROPIC_API_KEY]\n",
-      ':3: tool "claude": "path" is pinned to an invalid reference "/usr/bin/claude" (expected <type>/<path>[#key])',
+      ':4: tool "claude": "vars" must be pinned to a reference such as llm/anthropic',
     ],
     [
       "a glob with a pin",

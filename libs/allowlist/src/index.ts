@@ -14,6 +14,14 @@ export {
   type FilterResult,
   filterEntries,
 } from "./filter.ts";
+export {
+  applyInheritPolicy,
+  BASE_INHERITED,
+  type InheritDrop,
+  type InheritOutcome,
+  isBaseInherited,
+  isGranted,
+} from "./inherit-policy.ts";
 export { filterEntriesBounded } from "./layered.ts";
 export { loadAllowlist } from "./load-allowlist.ts";
 export { type AllowlistLookup, allowlistCandidates, boundingAllowlist, findAllowlist } from "./lookup.ts";
@@ -25,3 +33,5 @@ export {
 } from "./parse-allowlist.ts";
 export { matchesPattern } from "./pattern.ts";
 export { matchesPin, type PinParse, parsePin, type ReferenceLike, referenceName } from "./pin.ts";
+export { checkToolPins, fileSha256, type ToolPin, type ToolPinCheck, toolPins } from "./tool-pin.ts";
+export { isToolSettingKey, type ToolSettings } from "./tool-settings.ts";
