@@ -1,4 +1,6 @@
 // Public surface of @kpm/allowlist: finding, parsing and applying secure-allowlist.yaml (§9.1, §9.4).
+
+export { pinToolInAllowlist, type ToolPinUpdate } from "./allow-tool.ts";
 export { AllowlistError, type AllowlistErrorCode } from "./allowlist-error.ts";
 export {
   type AuditEvent,
@@ -7,6 +9,7 @@ export {
   formatPinRefusal,
   referenceToken,
 } from "./audit-line.ts";
+export { type EnvSummary, formatDropLine, formatEnvRecord, formatEnvSummaryLines } from "./env-summary.ts";
 export {
   type FilterDecision,
   type FilterInput,
@@ -23,7 +26,7 @@ export {
   isGranted,
 } from "./inherit-policy.ts";
 export { filterEntriesBounded } from "./layered.ts";
-export { loadAllowlist } from "./load-allowlist.ts";
+export { loadAllowlist, readAllowlistBytes } from "./load-allowlist.ts";
 export { type AllowlistLookup, allowlistCandidates, boundingAllowlist, findAllowlist } from "./lookup.ts";
 export {
   type Allowlist,

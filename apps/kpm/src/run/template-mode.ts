@@ -3,7 +3,7 @@
 // the child's environment with plaintext values.
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
 import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
-import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
+import type { Allowlist, AuditEvent, EnvSummary, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
 import { plural } from "../cli/text.ts";
@@ -11,11 +11,19 @@ import type { KpmContext } from "../context.ts";
 import { describeIoError } from "../io-error.ts";
 import { managedBlobs } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
+import {
+  applyInheritedEnvPolicy,
+  type InheritedEnv,
+  reportEnvSummary,
+  verifyPinnedTool,
+} from "./secure-env.ts";
 
 type KmsEntry = Extract<TemplateEntry, { kind: "kms" }>;
 
 interface TemplateRun {
   tool: string;
+  /** <cmd> as typed: a pinned tool is resolved and checked from it (secure-env.ts). */
+  command: string;
   entries: TemplateEntry[];
   strict: boolean;
   secure: boolean;
@@ -25,6 +33,7 @@ interface TemplateRun {
 
 interface AuditSink {
   record(event: AuditEvent): void;
+  recordEnv(summary: EnvSummary): void;
 }
 
 export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promise<ChildPlan> {
@@ -33,10 +42,12 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   let audit: AuditSink | null = null;
   /** KMS variables the allow-list filtered out: absent from the child even if inherited. */
   let filtered: string[] = [];
+  let lists: Allowlist[] = [];
 
   if (run.secure) {
     const secured = await applyAllowlist(ctx, run.tool, entries);
     entries = secured.kept;
+    lists = secured.lists;
     const refused = secured.decisions.filter((decision) => decision.outcome !== "allowed");
     filtered = refused.map((decision) => decision.variable);
     audit = await openAudit(ctx, run.tool, mode);
@@ -44,7 +55,9 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   }
 
   const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
-  const env: Record<string, string | undefined> = { ...ctx.env };
+  let env: Record<string, string | undefined> = { ...ctx.env };
+  let inherited: InheritedEnv | null = null;
+  let executable: string | undefined;
   if (run.secure) {
     // §9.1.4: no inherited blob, KPM_SESSION, KPM_DECRYPT_SOCK or KPM_TEMPLATE reaches a --secure child.
     for (const blob of managedBlobs(env)) delete env[blob.name];
@@ -52,8 +65,13 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     delete env.KPM_DECRYPT_SOCK;
     delete env.KPM_TEMPLATE;
     for (const name of filtered) delete env[name];
+    inherited = await applyInheritedEnvPolicy(ctx, lists, run.tool, env);
+    env = inherited.env;
   }
   for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;
+  // Before anything is fetched: a tool that is not the pinned one never gets a secret.
+  if (run.secure) executable = await verifyPinnedTool(ctx, lists, run.tool, run.command, env);
+  const received: Array<{ variable: string; ref: string }> = [];
 
   const secrets: string[] = [];
   let injected = entries.length - kms.length;
@@ -83,6 +101,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
         env[entry.key] = result.value;
         if (!result.fromDefault) secrets.push(result.value);
         injected++;
+        received.push({ variable: entry.key, ref: formatReference(entry.ref) });
         audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "allowed" });
       } else {
         delete env[entry.key];
@@ -105,7 +124,23 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
       ]);
     }
   }
-  return { env, secrets, injected };
+  if (inherited !== null) {
+    const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
+    const set = new Set([...template, ...kms.map((entry) => entry.key)]);
+    const names = Object.keys(inherited.env).filter((name) => !set.has(name) && env[name] !== undefined);
+    const summary: EnvSummary = {
+      tool: run.tool,
+      kms: received,
+      template,
+      inherited: names.sort(),
+      granted: inherited.granted.filter((name) => !set.has(name)),
+      dropped: inherited.dropped,
+      executable,
+    };
+    await reportEnvSummary(ctx, summary);
+    audit?.recordEnv(summary);
+  }
+  return { env, secrets, injected, executable };
 }
 
 /** Under --strict a denial reads as the listener's would (§8.2 example). */
@@ -118,7 +153,7 @@ async function applyAllowlist(
   ctx: KpmContext,
   tool: string,
   entries: TemplateEntry[],
-): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[] }> {
+): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[]; lists: Allowlist[] }> {
   const allowlist = await import("@kpm/allowlist");
   const lists: Array<ReturnType<typeof allowlist.loadAllowlist>> = [];
   try {
@@ -151,7 +186,7 @@ async function applyAllowlist(
     ctx.log.warn(allowlist.formatPinRefusal(tool, decision, where));
   }
   for (const decision of result.decisions) ctx.log.debug(allowlist.formatAuditLine(decision, tool));
-  return { kept: result.kept.map((item) => item.entry), decisions: result.decisions };
+  return { kept: result.kept.map((item) => item.entry), decisions: result.decisions, lists };
 }
 
 /** The NDJSON audit log of --secure decisions (§9.4); unopenable → hard error before any fetch. */
@@ -171,10 +206,13 @@ async function openAudit(
   } catch (error) {
     throw new CliError(`kpm: cannot open audit log ${path}: ${describeIoError(error)}`);
   }
-  const { formatAuditRecord } = await import("@kpm/allowlist");
+  const { formatAuditRecord, formatEnvRecord } = await import("@kpm/allowlist");
   return {
     record(event) {
       appendFileSync(path, formatAuditRecord(event, tool, mode));
+    },
+    recordEnv(summary) {
+      appendFileSync(path, formatEnvRecord(summary, mode));
     },
   };
 }
