@@ -96,9 +96,13 @@ export function applyInheritPolicy(
       kept[name] = value;
       continue;
     }
-    const found = AGENT_SOCKETS.has(name)
-      ? { rule: "agent-socket", reason: "the SSH agent signs with every key it holds" }
-      : detect(name, value);
+    // An empty value carries nothing, whatever its name.
+    const found =
+      value === ""
+        ? null
+        : AGENT_SOCKETS.has(name)
+          ? { rule: "agent-socket", reason: "the SSH agent signs with every key it holds" }
+          : detect(name, value);
     if (found === null) kept[name] = value;
     else if (isGranted(lists, tool, name)) {
       kept[name] = value;

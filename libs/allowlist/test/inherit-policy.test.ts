@@ -72,6 +72,11 @@ describe("applyInheritPolicy", () => {
     expect(outcome.env.GH_TOKEN).toBe("token-MARKER-1");
   });
 
+  test("an empty variable passes whatever its name", () => {
+    const outcome = applyInheritPolicy([], "claude", { GH_TOKEN: "", SSH_AUTH_SOCK: "" });
+    expect(outcome).toEqual({ env: { GH_TOKEN: "", SSH_AUTH_SOCK: "" }, dropped: [], granted: [] });
+  });
+
   test("another tool's grants and an unlisted or null tool grant nothing", () => {
     const lists = [list("other: [GH_TOKEN]\nnulled:\n")];
     for (const tool of ["claude", "nulled"]) {
