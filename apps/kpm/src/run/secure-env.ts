@@ -13,18 +13,21 @@ export interface InheritedEnv {
   granted: string[];
 }
 
-/** Drops inherited variables that look like credentials, unless granted; one stderr line counts them. */
+/** Drops inherited variables that look like credentials, unless granted (reportDropped says so). */
 export async function applyInheritedEnvPolicy(
-  ctx: KpmContext,
   lists: readonly Allowlist[],
   tool: string,
   env: Env,
 ): Promise<InheritedEnv> {
-  const { applyInheritPolicy, formatDropLine } = await import("@kpm/allowlist");
-  const outcome = applyInheritPolicy(lists, tool, env);
-  const line = formatDropLine(outcome.dropped, ctx.globals.verbose);
+  const { applyInheritPolicy } = await import("@kpm/allowlist");
+  return applyInheritPolicy(lists, tool, env);
+}
+
+/** One stderr line counting the dropped variables (naming them under --verbose); none when none. */
+export async function reportDropped(ctx: KpmContext, dropped: readonly InheritDrop[]): Promise<void> {
+  const { formatDropLine } = await import("@kpm/allowlist");
+  const line = formatDropLine(dropped, ctx.globals.verbose);
   if (line !== null) ctx.log.warn(line);
-  return outcome;
 }
 
 /**

@@ -14,6 +14,7 @@ import { type ChildPlan, unsetLine } from "./plan.ts";
 import {
   applyInheritedEnvPolicy,
   type InheritedEnv,
+  reportDropped,
   reportEnvSummary,
   verifyPinnedTool,
 } from "./secure-env.ts";
@@ -65,12 +66,14 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     delete env.KPM_DECRYPT_SOCK;
     delete env.KPM_TEMPLATE;
     for (const name of filtered) delete env[name];
-    inherited = await applyInheritedEnvPolicy(ctx, lists, run.tool, env);
+    inherited = await applyInheritedEnvPolicy(lists, run.tool, env);
     env = inherited.env;
   }
   for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;
   // Before anything is fetched: a tool that is not the pinned one never gets a secret.
+  // A refused tool is the run's one line; the drop count follows a tool that will start.
   if (run.secure) executable = await verifyPinnedTool(ctx, lists, run.tool, run.command, env);
+  if (inherited !== null) await reportDropped(ctx, inherited.dropped);
   const received: Array<{ variable: string; ref: string }> = [];
 
   const secrets: string[] = [];
