@@ -47,7 +47,7 @@ export async function verifyPinnedTool(
   if (pins.length === 0) return undefined;
   let found: string | null;
   if (command.includes("/")) found = (await import("node:path")).resolve(ctx.cwd, command);
-  else found = Bun.which(command, { PATH: env.PATH ?? "", cwd: ctx.cwd });
+  else found = Bun.which(command, { PATH: env.PATH ?? "" });
   if (found === null) throw new CliError(`error: run ${command}: executable file not found in $PATH`, 127);
   const check = checkToolPins(pins, found);
   if (!check.ok) throw new CliError(`kpm: --secure: ${tool}: ${check.problem}`);
