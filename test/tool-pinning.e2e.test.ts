@@ -51,12 +51,17 @@ interface ToolRun {
   vended: string[];
 }
 
-async function run(command: string, path: string, flags: string[] = []): Promise<ToolRun> {
+async function run(
+  command: string,
+  path: string,
+  flags: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<ToolRun> {
   const before = readAuditEvents(fixture.server).length;
   const result = await runKpmProcess(
     ["run", "--secure", "--no-masking", ...flags, "--from", template, "--", command],
     {
-      env: { ...fixture.sandbox.env, PATH: `${path}:/usr/bin:/bin` },
+      env: { ...fixture.sandbox.env, PATH: `${path}:/usr/bin:/bin`, ...extraEnv },
       cwd: fixture.sandbox.home,
       binary: true,
     },
@@ -108,6 +113,10 @@ describe("another program named claude", () => {
     expect(result.code).toBe(0);
     expect(child.ANTHROPIC_API_KEY).toBe(ANTHROPIC);
     expect(result.stderr).toContain(`kpm_env tool=claude exec=${real} pinned=ok`);
+    // The same through kpm's exec step, which replaces setpriv where it is missing.
+    const stepped = await run("claude", bin, [], { KPM_TEST_NO_SETPRIV: "1" });
+    expect(stepped.result.code).toBe(0);
+    expect(stepped.child.ANTHROPIC_API_KEY).toBe(ANTHROPIC);
   });
 
   test("a path pin refuses an impostor earlier on PATH: exit 1, one line, nothing fetched", async () => {
