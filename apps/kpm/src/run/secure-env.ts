@@ -55,6 +55,31 @@ export async function verifyPinnedTool(
   return check.realPath;
 }
 
+/**
+ * What the tool receives: `env` is its final environment, `template` the plain entries' names and
+ * `kms` the KMS variables it got; every other name in it was inherited.
+ */
+export function summarizeEnv(
+  tool: string,
+  env: Env,
+  inherited: InheritedEnv,
+  template: string[],
+  kms: EnvSummary["kms"],
+  executable: string | undefined,
+): EnvSummary {
+  const set = new Set([...template, ...kms.map((entry) => entry.variable)]);
+  const kept = (name: string) => !set.has(name) && env[name] !== undefined;
+  return {
+    tool,
+    kms,
+    template,
+    inherited: Object.keys(inherited.env).filter(kept).sort(),
+    granted: inherited.granted.filter(kept),
+    dropped: inherited.dropped,
+    executable,
+  };
+}
+
 /** --verbose lines; the summary's audit record is written by the caller's audit sink. */
 export async function reportEnvSummary(ctx: KpmContext, summary: EnvSummary): Promise<void> {
   if (!ctx.globals.verbose) return;

@@ -16,6 +16,7 @@ import {
   type InheritedEnv,
   reportDropped,
   reportEnvSummary,
+  summarizeEnv,
   verifyPinnedTool,
 } from "./secure-env.ts";
 
@@ -70,8 +71,8 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     env = inherited.env;
   }
   for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;
-  // Before anything is fetched: a tool that is not the pinned one never gets a secret.
-  // A refused tool is the run's one line; the drop count follows a tool that will start.
+  // Before anything is fetched, so a tool that is not the pinned one never gets a secret; the
+  // drop count is printed only for a tool that will start.
   if (run.secure) executable = await verifyPinnedTool(ctx, lists, run.tool, run.command, env);
   if (inherited !== null) await reportDropped(ctx, inherited.dropped);
   const received: Array<{ variable: string; ref: string }> = [];
@@ -129,17 +130,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   }
   if (inherited !== null) {
     const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
-    const set = new Set([...template, ...kms.map((entry) => entry.key)]);
-    const names = Object.keys(inherited.env).filter((name) => !set.has(name) && env[name] !== undefined);
-    const summary: EnvSummary = {
-      tool: run.tool,
-      kms: received,
-      template,
-      inherited: names.sort(),
-      granted: inherited.granted.filter((name) => !set.has(name)),
-      dropped: inherited.dropped,
-      executable,
-    };
+    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable);
     await reportEnvSummary(ctx, summary);
     audit?.recordEnv(summary);
   }
