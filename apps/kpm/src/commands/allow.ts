@@ -20,10 +20,12 @@ export default defineKpmCommand({
     if (command === undefined || command === "") throw new UsageError("kpm allow: no tool specified");
     if (rest.length > 0) throw new UsageError("kpm allow: exactly one tool");
     const { basename, join, resolve } = await import("node:path");
-    const found = command.includes("/")
-      ? resolve(ctx.cwd, command)
+    // Absolute even when PATH holds a relative directory: a pin names one file.
+    const onPath = command.includes("/")
+      ? command
       : Bun.which(command, { PATH: ctx.env.PATH ?? "", cwd: ctx.cwd });
-    if (found === null) throw new CliError(`kpm allow: ${command}: executable file not found in $PATH`);
+    if (onPath === null) throw new CliError(`kpm allow: ${command}: executable file not found in $PATH`);
+    const found = resolve(ctx.cwd, onPath);
     const tool = basename(command);
     const allowlist = await import("@kpm/allowlist");
     const checked = allowlist.checkToolPins([], found);
