@@ -78,8 +78,11 @@ export function isGranted(lists: readonly Allowlist[], tool: string, name: strin
   return bounds.every((list) => !list.has(tool) || grants(list, tool, name));
 }
 
+const BASE_NAMES = new Set(BASE_INHERITED.filter((pattern) => !pattern.includes("*")));
+const BASE_GLOBS = BASE_INHERITED.filter((pattern) => pattern.includes("*"));
+
 export function isBaseInherited(name: string): boolean {
-  return BASE_INHERITED.some((pattern) => matchesPattern(pattern, name));
+  return BASE_NAMES.has(name) || BASE_GLOBS.some((pattern) => matchesPattern(pattern, name));
 }
 
 export function applyInheritPolicy(
