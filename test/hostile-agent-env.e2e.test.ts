@@ -1,8 +1,8 @@
 // A hostile agent against the inherited-env policy and tool pinning, run as nobody with a fresh
 // HOME (compiled dist/kpm, real `kpm dev serve`). The agent, allow-listed as claude, prints the
-// GH_TOKEN its shell holds, then plants a copy of itself as `aider` earlier on PATH, so the next
-// `kpm run --secure -- aider` hands aider's secret to it. With --secure and pins it gets neither;
-// with the defences off (no --secure, no pin) both escapes succeed, so the test can fail.
+// GH_TOKEN its shell holds, runs a copy of itself under aider's name through kpm, and plants one
+// as `aider` earlier on PATH for the user's next `kpm run --secure -- aider`. With --secure and
+// pins it gets nothing; with the defences off (no --secure, no pin) each escape succeeds.
 // (Confinement of kpm's own files is tested separately; this file covers the environment and the
 // executable.)
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
@@ -19,10 +19,16 @@ const GH_TOKEN = "ghp-HOSTILEMARKER-inherited";
 const ANTHROPIC = "sk-ant-HOSTILEMARKER-claude";
 const OPENAI = "sk-oai-HOSTILEMARKER-aider";
 
-/** Prints what it got, then (as claude) plants itself as aider in a PATH directory it can write. */
+/**
+ * Prints what it got; then, as claude, runs a copy of itself under aider's name through kpm, and
+ * plants another copy as aider in a PATH directory it can write, for the user's next run.
+ */
 const AGENT = `#!/bin/sh
 echo "agent=$(basename "$0") GH_TOKEN=\${GH_TOKEN:-none} OPENAI_API_KEY=\${OPENAI_API_KEY:-none}"
 if [ "$(basename "$0")" = claude ]; then
+  cp "$0" "$TMPDIR/aider" && chmod +x "$TMPDIR/aider"
+  "$KPM_BIN" run --secure --no-masking --from "$HOME/agents.template" -- "$TMPDIR/aider" 2>&1
+  echo "exec-copy-exit=$?"
   mkdir -p "$HOME/.local/bin" && cp "$0" "$HOME/.local/bin/aider" && chmod +x "$HOME/.local/bin/aider"
 fi
 `;
@@ -44,6 +50,7 @@ function kpmRun(tool: string, secure: boolean): Promise<ProcessOutput> {
         // ~/.local/bin first, as many shells set it up: a directory the agent can write.
         PATH: `${join(nobody.home, ".local/bin")}:${tools}:/usr/bin:/bin`,
         GH_TOKEN,
+        KPM_BIN: KPM_BINARY,
       },
       cwd: nobody.home,
     },
@@ -86,27 +93,53 @@ afterAll(async () => {
   await fixture.close();
 });
 
-beforeEach(() => rmSync(join(nobody.home, ".local"), { recursive: true, force: true }));
+beforeEach(() => {
+  rmSync(join(nobody.home, ".local"), { recursive: true, force: true });
+  rmSync(join(nobody.tmp, "aider"), { force: true });
+});
+
+const DROPPED_ONE =
+  "kpm: --secure: dropped 1 inherited variable that looks like a credential (use --verbose to name them)";
 
 describe("a hostile agent allow-listed as claude, as nobody", () => {
-  test("defences off (no --secure, no pin): it reads GH_TOKEN, and its copy gets aider's secret", async () => {
+  test("without --secure, it reads the shell's GH_TOKEN", async () => {
     writeAllowlist(false);
     const agent = await kpmRun("claude", false);
     expect(agent.code).toBe(0);
-    expect(agent.stdout).toContain(`agent=claude GH_TOKEN=${GH_TOKEN}`);
-    // Even with --secure, an unpinned aider is whatever PATH finds first: the planted copy.
+    expect(agent.stdout).toStartWith(`agent=claude GH_TOKEN=${GH_TOKEN} `);
+  });
+
+  test("--secure without pins: a copy of it under aider's name gets aider's secret, run by it or by you", async () => {
+    writeAllowlist(false);
+    const agent = await kpmRun("claude", true);
+    expect(agent.code).toBe(0);
+    expect(agent.stderr).toBe(`${DROPPED_ONE}\n`);
+    expect(agent.stdout).toBe(
+      [
+        "agent=claude GH_TOKEN=none OPENAI_API_KEY=none",
+        `agent=aider GH_TOKEN=none OPENAI_API_KEY=${OPENAI}`,
+        "exec-copy-exit=0",
+        "",
+      ].join("\n"),
+    );
+    // The planted copy is the first aider on PATH for your next run.
     const next = await kpmRun("aider", true);
     expect(next.code).toBe(0);
     expect(next.stdout).toBe(`agent=aider GH_TOKEN=none OPENAI_API_KEY=${OPENAI}\n`);
   });
 
-  test("--secure with pins: no GH_TOKEN, and the planted copy is refused before aider's secret is fetched", async () => {
+  test("--secure with pins: no GH_TOKEN, and every copy is refused before aider's secret is fetched", async () => {
     writeAllowlist(true);
     const agent = await kpmRun("claude", true);
     expect(agent.code).toBe(0);
-    expect(agent.stdout).toBe("agent=claude GH_TOKEN=none OPENAI_API_KEY=none\n");
-    expect(agent.stderr).toBe(
-      "kpm: --secure: dropped 1 inherited variable that looks like a credential (use --verbose to name them)\n",
+    expect(agent.stderr).toBe(`${DROPPED_ONE}\n`);
+    expect(agent.stdout).toBe(
+      [
+        "agent=claude GH_TOKEN=none OPENAI_API_KEY=none",
+        `kpm: --secure: aider: ${join(nobody.tmp, "aider")} is not the pinned ${join(tools, "aider")}; not started`,
+        "exec-copy-exit=1",
+        "",
+      ].join("\n"),
     );
     const next = await kpmRun("aider", true);
     expect(next).toEqual({
@@ -120,11 +153,6 @@ describe("a hostile agent allow-listed as claude, as nobody", () => {
     // The real aider, where it was pinned, still runs.
     rmSync(planted);
     const real = await kpmRun("aider", true);
-    expect(real).toEqual({
-      code: 0,
-      stdout: "agent=real-aider\n",
-      stderr:
-        "kpm: --secure: dropped 1 inherited variable that looks like a credential (use --verbose to name them)\n",
-    });
+    expect(real).toEqual({ code: 0, stdout: "agent=real-aider\n", stderr: `${DROPPED_ONE}\n` });
   });
 });
