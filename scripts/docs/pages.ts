@@ -73,6 +73,20 @@ export const COMMAND_PAGES: CommandPage[] = [
     ],
   },
   {
+    file: "allow.md",
+    title: "Tool pinning",
+    summary:
+      "Pin the tool on your `PATH` in your `--secure` allow-list, so no other program runs under its name.",
+    commands: ["allow"],
+    intro: [
+      "`kpm allow <tool>` writes the tool's `path` and the `sha256` of its content into your own " +
+        "allow-list (`<ConfigDir>/secure-allowlist.yaml`); `kpm run --secure -- <tool>` then refuses " +
+        "any other file under that name. The settings and the checks: " +
+        "[allow-list](../allowlist.md#tool-settings); what pinning protects: " +
+        "[security](../security.md#tool-pinning).",
+    ],
+  },
+  {
     file: "dev.md",
     title: "Dev server",
     summary:

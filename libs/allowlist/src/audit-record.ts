@@ -3,6 +3,7 @@
 // writes whatever fields a record has, in the order its builder set them.
 
 import type { AuditEvent } from "./audit-line.ts";
+import type { EnvRecord } from "./env-summary.ts";
 
 export type AuditMode = "default" | "strict";
 
@@ -19,7 +20,7 @@ export interface DecisionRecord {
 }
 
 /** Every record kind the audit log holds. */
-export type AuditRecord = DecisionRecord;
+export type AuditRecord = DecisionRecord | EnvRecord;
 
 function action(outcome: AuditEvent["outcome"]): DecisionRecord["action"] {
   return outcome === "allowed" || outcome === "unavailable" ? "secure_allow" : "secure_filter";

@@ -16,12 +16,15 @@ import {
 import { parseError } from "./allowlist-error.ts";
 import { isValidPattern, isVariableName } from "./pattern.ts";
 import { parsePin, type ReferenceLike } from "./pin.ts";
+import { isToolSettingKey, readToolSetting, type ToolSettings } from "./tool-settings.ts";
 
 export interface ToolAllowlist {
   /** Unpinned entries: exact variable names and globs. */
   patterns: string[];
   /** Exact variable name → the only reference it may come from; wins over every pattern. */
   pins: Map<string, ReferenceLike>;
+  /** The reserved keys path, sha256 and inherit (tool-settings.ts); absent when none is given. */
+  settings?: ToolSettings;
 }
 
 /** Tool name → its entries; null when the tool is mapped to null (listed, allows nothing). */
@@ -99,11 +102,19 @@ function readTool(tool: string, value: Node | null, key: Node, failAt: FailAt): 
   return rules;
 }
 
-/** `NAME: ref` pairs; a pinned name is exact (a glob would pin every match to one secret). */
+/**
+ * `NAME: ref` pairs; a pinned name is exact (a glob would pin every match to one secret). The
+ * lower-case keys path, sha256 and inherit are the tool's settings, not variable names.
+ */
 function readPins(tool: string, map: YAMLMap, rules: ToolAllowlist, failAt: FailAt): void {
   for (const pair of map.items) {
     const keyNode = pair.key as Node | null;
     const valueNode = pair.value as Node | null;
+    if (isScalar(keyNode) && isToolSettingKey(keyNode.value)) {
+      rules.settings ??= {};
+      readToolSetting(tool, keyNode.value, keyNode, valueNode, rules.settings, failAt);
+      continue;
+    }
     if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object")
       failAt(keyNode ?? map, `tool "${tool}": a pinned name must be a variable name`);
     const name =

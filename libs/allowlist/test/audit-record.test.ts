@@ -1,6 +1,11 @@
 // The NDJSON audit record (§9.4): a typed record, serialized with its fields in a fixed order.
 import { describe, expect, test } from "bun:test";
-import { type AuditRecord, decisionRecord, formatAuditRecord, serializeAuditRecord } from "../src/index.ts";
+import {
+  type DecisionRecord,
+  decisionRecord,
+  formatAuditRecord,
+  serializeAuditRecord,
+} from "../src/index.ts";
 
 const now = new Date("2026-03-04T05:06:07.089Z");
 
@@ -19,7 +24,7 @@ describe("decision records", () => {
   });
 
   test("unavailable is still an allow; denied and ref_mismatch are filters", () => {
-    const action = (outcome: AuditRecord["outcome"]) =>
+    const action = (outcome: DecisionRecord["outcome"]) =>
       decisionRecord({ variable: "A", ref: "kv/x#k", outcome }, "t", "strict", now).action;
     expect(action("unavailable")).toBe("secure_allow");
     expect(action("denied")).toBe("secure_filter");

@@ -88,11 +88,12 @@ describe("parseAllowlist reports with the line number", () => {
     expectProblem("claude:\n  5\n", 2, 'tool "claude" must map to a list of variable names');
   });
 
-  test("a v0.2-style binary pin ({path, sha256, vars}) is read as pins and refused", () => {
+  test("a v0.2-style binary pin ({path, sha256, vars}): path and sha256 are settings, vars is refused", () => {
+    const digest = "a".repeat(64);
     expectProblem(
-      "claude: [A]\ncursor:\n  path: /usr/bin/cursor\n  sha256: abc\n  vars: [A]\n",
-      3,
-      'tool "cursor": "path" is pinned to an invalid reference "/usr/bin/cursor" (expected <type>/<path>[#key])',
+      `claude: [A]\ncursor:\n  path: /usr/bin/cursor\n  sha256: ${digest}\n  vars: [A]\n`,
+      5,
+      'tool "cursor": "vars" must be pinned to a reference such as llm/anthropic',
     );
   });
 

@@ -30,6 +30,7 @@ export const commands: Record<string, Loader> = {
   completion: load(() => import("./completion.ts")),
   trust: load(() => import("./trust.ts")),
   untrust: load(() => import("./untrust.ts")),
+  allow: load(() => import("./allow.ts")),
   doctor: load(() => import("./doctor.ts")),
 };
 

@@ -77,6 +77,7 @@ export default defineKpmCommand({
         const { planTemplateRun } = await import("../run/template-mode.ts");
         plan = await planTemplateRun(ctx, {
           tool,
+          command,
           entries,
           strict: args.strict === true,
           secure: args.secure === true,

@@ -5,6 +5,8 @@ export interface ChildPlan {
   secrets: string[];
   /** Number of template/blob variables set as plaintext. */
   injected: number;
+  /** The checked real path of a pinned tool (--secure): executed instead of looking <cmd> up again. */
+  executable?: string | undefined;
 }
 
 /** `kpm: unset <VAR>: <reason>` — the variable is absent from the child (§8.2). */

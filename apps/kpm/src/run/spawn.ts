@@ -115,7 +115,7 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   if (!step) await request.step?.cancel();
   let executable: string;
   try {
-    executable = await resolveExecutable(request.command, plan.env.PATH);
+    executable = plan.executable ?? (await resolveExecutable(request.command, plan.env.PATH));
   } catch (error) {
     await step?.cancel();
     throw error;
@@ -165,7 +165,7 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   try {
     if (step) child = step.launch(executable, [request.command, ...request.args], plan.env);
     else if (setpriv) {
-      child = Bun.spawn(setprivArgv(setpriv, request.command, request.args), {
+      child = Bun.spawn(setprivArgv(setpriv, plan.executable ?? request.command, request.args), {
         env: plan.env,
         ...stdio,
         detached: ownGroup,

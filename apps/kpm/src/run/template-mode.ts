@@ -2,7 +2,7 @@
 // survivors — batched by default, one uncached request per variable with --strict — and build
 // the child's environment with plaintext values.
 import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
-import type { AuditLog, FilterDecision } from "@kpm/allowlist";
+import type { Allowlist, AuditLog, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
 import { toCliError } from "../cli/lib-errors.ts";
@@ -10,11 +10,21 @@ import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import { managedBlobs } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
+import {
+  applyInheritedEnvPolicy,
+  type InheritedEnv,
+  reportDropped,
+  reportEnvSummary,
+  summarizeEnv,
+  verifyPinnedTool,
+} from "./secure-env.ts";
 
 type KmsEntry = Extract<TemplateEntry, { kind: "kms" }>;
 
 interface TemplateRun {
   tool: string;
+  /** <cmd> as typed: a pinned tool is resolved and checked from it (secure-env.ts). */
+  command: string;
   entries: TemplateEntry[];
   strict: boolean;
   secure: boolean;
@@ -28,10 +38,12 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   let audit: AuditLog | null = null;
   /** KMS variables the allow-list filtered out: absent from the child even if inherited. */
   let filtered: string[] = [];
+  let lists: Allowlist[] = [];
 
   if (run.secure) {
     const secured = await applyAllowlist(ctx, run.tool, entries);
     entries = secured.kept;
+    lists = secured.lists;
     const refused = secured.decisions.filter((decision) => decision.outcome !== "allowed");
     filtered = refused.map((decision) => decision.variable);
     audit = await openAudit(ctx, run.tool, mode);
@@ -39,7 +51,9 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   }
 
   const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
-  const env: Record<string, string | undefined> = { ...ctx.env };
+  let env: Record<string, string | undefined> = { ...ctx.env };
+  let inherited: InheritedEnv | null = null;
+  let executable: string | undefined;
   if (run.secure) {
     // §9.1.4: no inherited blob, KPM_SESSION, KPM_DECRYPT_SOCK or KPM_TEMPLATE reaches a --secure child.
     for (const blob of managedBlobs(env)) delete env[blob.name];
@@ -47,8 +61,15 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     delete env.KPM_DECRYPT_SOCK;
     delete env.KPM_TEMPLATE;
     for (const name of filtered) delete env[name];
+    inherited = await applyInheritedEnvPolicy(lists, run.tool, env);
+    env = inherited.env;
   }
   for (const entry of entries) if (entry.kind === "plain") env[entry.key] = entry.value;
+  // Before anything is fetched, so a tool that is not the pinned one never gets a secret; the
+  // drop count is printed only for a tool that will start.
+  if (run.secure) executable = await verifyPinnedTool(ctx, lists, run.tool, run.command, env);
+  if (inherited !== null) await reportDropped(ctx, inherited.dropped);
+  const received: Array<{ variable: string; ref: string }> = [];
 
   const secrets: string[] = [];
   let injected = entries.length - kms.length;
@@ -78,6 +99,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
         env[entry.key] = result.value;
         if (!result.fromDefault) secrets.push(result.value);
         injected++;
+        received.push({ variable: entry.key, ref: formatReference(entry.ref) });
         audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "allowed" });
       } else {
         delete env[entry.key];
@@ -100,7 +122,16 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
       ]);
     }
   }
-  return { env, secrets, injected };
+  if (inherited !== null) {
+    const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
+    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable);
+    await reportEnvSummary(ctx, summary);
+    if (audit) {
+      const { envRecord } = await import("@kpm/allowlist");
+      audit.append(envRecord(summary, mode));
+    }
+  }
+  return { env, secrets, injected, executable };
 }
 
 /** Under --strict a denial reads as the listener's would (§8.2 example). */
@@ -113,7 +144,7 @@ async function applyAllowlist(
   ctx: KpmContext,
   tool: string,
   entries: TemplateEntry[],
-): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[] }> {
+): Promise<{ kept: TemplateEntry[]; decisions: FilterDecision[]; lists: Allowlist[] }> {
   const allowlist = await import("@kpm/allowlist");
   const lists: Array<ReturnType<typeof allowlist.loadAllowlist>> = [];
   try {
@@ -145,7 +176,7 @@ async function applyAllowlist(
     ctx.log.warn(allowlist.formatPinRefusal(tool, decision, where));
   }
   for (const decision of result.decisions) ctx.log.debug(allowlist.formatAuditLine(decision, tool));
-  return { kept: result.kept.map((item) => item.entry), decisions: result.decisions };
+  return { kept: result.kept.map((item) => item.entry), decisions: result.decisions, lists };
 }
 
 /** The NDJSON audit log of --secure decisions (§9.4); unopenable → hard error before any fetch. */

@@ -1,0 +1,71 @@
+// What a --secure tool received, as the drop-count line, the --verbose kpm_env lines and the
+// secure_env record: names, references and paths, in a fixed order.
+import { describe, expect, test } from "bun:test";
+import { type EnvSummary, formatDropLine, formatEnvRecord, formatEnvSummaryLines } from "../src/index.ts";
+
+const summary: EnvSummary = {
+  tool: "claude",
+  kms: [
+    { variable: "ANTHROPIC_API_KEY", ref: "llm/anthropic" },
+    { variable: "ODD", ref: "kv/a b#k" },
+  ],
+  template: ["APP_ENV"],
+  inherited: ["GH_TOKEN", "HOME", "PATH"],
+  granted: ["GH_TOKEN"],
+  dropped: [
+    { variable: "AWS_SECRET_ACCESS_KEY", rule: "name-prefix", reason: "r" },
+    { variable: "SSH_AUTH_SOCK", rule: "agent-socket", reason: "r" },
+  ],
+};
+
+describe("formatDropLine", () => {
+  test("counts, or names under --verbose; nothing when nothing was dropped", () => {
+    expect(formatDropLine(summary.dropped, false)).toBe(
+      "kpm: --secure: dropped 2 inherited variables that look like credentials (use --verbose to name them)",
+    );
+    expect(formatDropLine(summary.dropped, true)).toBe(
+      "kpm: --secure: dropped 2 inherited variables that look like credentials: AWS_SECRET_ACCESS_KEY, SSH_AUTH_SOCK",
+    );
+    expect(formatDropLine(summary.dropped.slice(0, 1), false)).toBe(
+      "kpm: --secure: dropped 1 inherited variable that looks like a credential (use --verbose to name them)",
+    );
+    expect(formatDropLine([], true)).toBeNull();
+  });
+});
+
+test("formatEnvSummaryLines: pin, drops, grants, inherited, template, kms", () => {
+  expect(formatEnvSummaryLines({ ...summary, executable: "/opt/my tools/claude" })).toEqual([
+    'kpm_env tool=claude exec="/opt/my tools/claude" pinned=ok',
+    "kpm_env tool=claude var=AWS_SECRET_ACCESS_KEY source=inherited outcome=dropped rule=name-prefix",
+    "kpm_env tool=claude var=SSH_AUTH_SOCK source=inherited outcome=dropped rule=agent-socket",
+    "kpm_env tool=claude var=GH_TOKEN source=inherited outcome=granted",
+    "kpm_env tool=claude source=inherited count=3 vars=GH_TOKEN,HOME,PATH",
+    "kpm_env tool=claude var=APP_ENV source=template",
+    "kpm_env tool=claude var=ANTHROPIC_API_KEY source=kms ref=llm/anthropic",
+    'kpm_env tool=claude var=ODD source=kms ref="kv/a b#k"',
+  ]);
+});
+
+test("formatEnvRecord: one NDJSON line, exec only when pinned", () => {
+  const now = new Date("2026-03-04T05:06:07.089Z");
+  const line = formatEnvRecord(summary, "strict", now);
+  expect(line.endsWith("\n")).toBe(true);
+  expect(JSON.parse(line)).toEqual({
+    ts: "2026-03-04T05:06:07.089Z",
+    action: "secure_env",
+    tool: "claude",
+    mode: "strict",
+    kms: [
+      { var: "ANTHROPIC_API_KEY", ref: "llm/anthropic" },
+      { var: "ODD", ref: "kv/a b#k" },
+    ],
+    template: ["APP_ENV"],
+    inherited: ["GH_TOKEN", "HOME", "PATH"],
+    granted: ["GH_TOKEN"],
+    dropped: [
+      { var: "AWS_SECRET_ACCESS_KEY", rule: "name-prefix" },
+      { var: "SSH_AUTH_SOCK", rule: "agent-socket" },
+    ],
+  });
+  expect(JSON.parse(formatEnvRecord({ ...summary, executable: "/x" }, "default")).exec).toBe("/x");
+});
