@@ -7,6 +7,7 @@
 // known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
 // byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones
 // callers report.
+import { requireBuiltin } from "@kpm/deferred";
 import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
 
 export { type Dlopen, nativeDlopen } from "./binding.ts";
@@ -113,7 +114,7 @@ function libcLstat(path: string): LinkStatus | "failed" | undefined {
 export function lstat(path: string): LinkStatus {
   const status = libcLstat(path);
   if (status !== undefined && status !== "failed") return status;
-  const stats = (require("node:fs") as typeof import("node:fs")).lstatSync(path);
+  const stats = requireBuiltin("node:fs").lstatSync(path);
   return { mode: stats.mode, uid: stats.uid };
 }
 

@@ -1,0 +1,1 @@
+export { type BuiltinName, type Builtins, importBuiltin, requireBuiltin } from "./builtin.ts";
