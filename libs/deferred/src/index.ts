@@ -1,1 +1,1 @@
-export { type BuiltinName, type Builtins, importBuiltin, requireBuiltin } from "./builtin.ts";
+export { type BuiltinName, type Builtins, importBuiltin, loadedBuiltins, requireBuiltin } from "./builtin.ts";

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { importBuiltin, requireBuiltin } from "@kpm/deferred";
+import { importBuiltin, loadedBuiltins, requireBuiltin } from "@kpm/deferred";
 
 const NAMES = ["node:crypto", "node:fs", "node:os", "node:path", "node:tty"] as const;
 
@@ -30,6 +30,26 @@ describe("importBuiltin", () => {
     expect((await importBuiltin("node:fs")).lstatSync("/").ino).toBe(fs.lstatSync("/").ino);
     expect((await importBuiltin("node:os")).tmpdir()).toBe(os.tmpdir());
     for (const name of NAMES) expect(typeof (await importBuiltin(name))).toBe("object");
+  });
+});
+
+describe("loadedBuiltins", () => {
+  test("names each built-in asked for, once, in first-use order", async () => {
+    const script = `
+      import { importBuiltin, loadedBuiltins, requireBuiltin } from "@kpm/deferred";
+      const before = loadedBuiltins();
+      requireBuiltin("node:path");
+      await importBuiltin("node:os");
+      requireBuiltin("node:path");
+      console.log(JSON.stringify([before, loadedBuiltins()]));
+    `;
+    const run = Bun.spawnSync([process.execPath, "-e", script], {
+      cwd: join(import.meta.dir, ".."),
+      stderr: "pipe",
+    });
+    expect(run.stderr.toString()).toBe("");
+    expect(JSON.parse(run.stdout.toString())).toEqual([[], ["node:path", "node:os"]]);
+    expect(loadedBuiltins()).toEqual(expect.arrayContaining([...NAMES]));
   });
 });
 
