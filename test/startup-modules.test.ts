@@ -162,7 +162,7 @@ describe("the checker", () => {
 
   const byName = (name: string) => PATHS.find((path) => path.name === name) as StartupPath;
 
-  test("reports a static import chain into a forbidden module, a new lazy edge and a stale branch", async () => {
+  test("reports a static chain, an import hoisted out of a require(), a new lazy edge, a stale branch", async () => {
     // A module that imports node:crypto, imported by env-scan's notice; yaml into the version text;
     // a deferred node:crypto in the output module, which every path loads.
     const cryptoModule = join(dir, "uses-crypto.ts");
@@ -170,8 +170,13 @@ describe("the checker", () => {
       cryptoModule,
       'import { createHash } from "node:crypto";\nexport const hash = createHash;\n',
     );
+    // And a require() of a module that imports node:fs: the bundler hoists that import.
+    const fsModule = join(dir, "uses-fs.ts");
+    writeFileSync(fsModule, 'import { statSync } from "node:fs";\nexport const stat = statSync;\n');
     const { plugin, sources } = inject({
       [`${APP}/run/env-scan-notice.ts`]: `import { hash } from ${JSON.stringify(cryptoModule)};\nexport const injected = hash;`,
+      // Used (else tree-shaken), at run time only; no extension: require() resolves like CommonJS.
+      [`${APP}/run/exec-step.ts`]: `if (process.env.KPM_INJECTED) console.log(require(${JSON.stringify(fsModule.replace(/\.ts$/, ""))}).stat);`,
       [`${APP}/version.ts`]: 'import { parse } from "yaml";\nexport const injectedParse = parse;',
       [`${APP}/cli/io.ts`]: 'export const injectedLater = () => requireBuiltin("node:crypto");',
     });
@@ -186,6 +191,11 @@ describe("the checker", () => {
     const version = checkPath(injected, byName("kpm --version"), BRANCHES);
     expect(version).toContainEqual(
       expect.stringMatching(/^kpm --version loads yaml .*version\.ts → node_modules\/yaml\//),
+    );
+    expect(checkPath(injected, byName("kpm _exec"), BRANCHES)).toContainEqual(
+      expect.stringMatching(
+        /^kpm _exec loads node:fs \(node:fs\): .*exec-step\.ts → require\(.*uses-fs\.ts\), hoisted: → node:fs$/,
+      ),
     );
     // Where node:crypto is not loaded already (env-scan `run` now loads it statically).
     for (const path of [byName("kpm get"), byName("kpm _exec")]) {

@@ -2,7 +2,8 @@
 // the options of scripts/build.ts (ESM, splitting: what the compiled binary runs) and a metafile.
 // A static import loads its module with the importer; a dynamic import(), a require() of a
 // bundled package and @kpm/deferred's requireBuiltin/importBuiltin load theirs only when the code
-// runs: lazy edges. test/startup-modules.test.ts walks a command's path through this graph.
+// runs: lazy edges (but a required ES module's built-in imports are hoisted: hoistedBuiltins).
+// test/startup-modules.test.ts walks a command's path through this graph.
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join } from "node:path";
@@ -141,19 +142,51 @@ export function staticClosure(graph: ModuleGraph, start: string): Set<string> {
 }
 
 /**
+ * The built-ins a require() of bundled module `start` loads at once: the bundler inlines the
+ * module (evaluated at the call) but hoists its `import … from "node:x"` to the top of the chunk,
+ * so those load with the requiring module. Each with the chain from `start`.
+ */
+function hoistedBuiltins(graph: ModuleGraph, start: string): Map<string, string[]> {
+  const chains = new Map<string, string[]>([[start, [start]]]);
+  const hoisted = new Map<string, string[]>();
+  const queue = [start];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const edge of graph.get(id) ?? []) {
+      const chain = [...(chains.get(id) ?? []), edge.to];
+      if (edge.how === "import-statement" && edge.to.startsWith("node:") && !hoisted.has(edge.to))
+        hoisted.set(edge.to, chain);
+      if (edge.kind === "static" && !chains.has(edge.to)) {
+        chains.set(edge.to, chain);
+        queue.push(edge.to);
+      }
+    }
+  }
+  return hoisted;
+}
+
+/**
  * The modules a path loads: from the entry over static edges and the lazy edges it takes, each
- * with the chain that loads it (for the failure message).
+ * with the chain that loads it (for the failure message). A require() it does not take still
+ * loads the built-ins the required module imports (hoistedBuiltins).
  */
 export function loadedModules(graph: ModuleGraph, path: StartupPath): Map<string, string[]> {
   const taken = new Set(path.takes.map(([from, to]) => key(from, to)));
   const chains = new Map<string, string[]>([[ENTRY, [ENTRY]]]);
   const queue = [ENTRY];
+  const reach = (to: string, chain: string[]) => {
+    if (chains.has(to)) return;
+    chains.set(to, chain);
+    queue.push(to);
+  };
   for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    const here = chains.get(id) ?? [];
     for (const edge of graph.get(id) ?? []) {
-      if (edge.kind === "lazy" && !taken.has(key(id, edge.to))) continue;
-      if (chains.has(edge.to)) continue;
-      chains.set(edge.to, [...(chains.get(id) ?? []), edge.to]);
-      queue.push(edge.to);
+      if (edge.kind === "static" || taken.has(key(id, edge.to))) reach(edge.to, [...here, edge.to]);
+      else if (edge.how === "require-call" && graph.has(edge.to)) {
+        for (const [builtin, chain] of hoistedBuiltins(graph, edge.to)) {
+          reach(builtin, [...here, `require(${chain[0]}), hoisted:`, ...chain.slice(1)]);
+        }
+      }
     }
   }
   return chains;
