@@ -33,6 +33,7 @@ const PATHS: StartupPath[] = [
     name: "kpm get",
     takes: [
       [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
+      [`${APP}/context.ts`, `${APP}/paths.ts`],
       [`${APP}/context.ts`, `${APP}/config-flat.ts`],
       [`${APP}/context.ts`, "libs/agentkms-client/src/index.ts"],
       [`${APP}/context.ts`, `${APP}/version.ts`],
@@ -59,10 +60,11 @@ const PATHS: StartupPath[] = [
  * A new one fails the test until it is listed here; an entry whose edge is gone fails too.
  */
 const BRANCHES: Branch[] = [
+  { from: `${APP}/cli/dispatch.ts`, to: `${APP}/paths.ts`, when: "usage text names the config directory" },
   {
-    from: `${APP}/paths.ts`,
-    to: "node:fs",
-    when: "directories resolved (KpmContext.dirs, usage text): every command but env-scan run",
+    from: `${APP}/context.ts`,
+    to: `${APP}/paths.ts`,
+    when: "KpmContext.prepare(): every command but run, and run in template mode",
   },
   {
     from: `${APP}/context.ts`,

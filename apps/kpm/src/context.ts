@@ -4,7 +4,7 @@ import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { CliError } from "./cli/errors.ts";
 import type { Logger } from "./cli/logger.ts";
 import type { KpmConfig } from "./config-flat.ts";
-import { type Dirs, type Env, expandPath, resolveDirs } from "./paths.ts";
+import type { Dirs, Env } from "./paths.ts";
 
 export interface GlobalFlags {
   config?: string;
@@ -23,6 +23,7 @@ export interface ClientSettings {
 }
 
 export class KpmContext {
+  private paths?: typeof import("./paths.ts");
   private dirsCache?: Dirs;
   private configCache?: KpmConfig;
   private clientCache?: AgentKmsClient;
@@ -35,15 +36,28 @@ export class KpmContext {
     readonly log: Logger,
   ) {}
 
-  /** Resolved on first use: node:fs and node:path load then (env-scan `kpm run` never asks). */
+  /**
+   * Loads directory resolution, which `dirs`, `flagPath` and `configPath` need: node:fs and
+   * node:path, ~2 ms. The dispatcher awaits it before every command but `run`, which needs it only
+   * in template mode; the async methods below await it themselves.
+   */
+  async prepare(): Promise<void> {
+    this.paths ??= await import("./paths.ts");
+  }
+
+  private get loadedPaths(): typeof import("./paths.ts") {
+    if (!this.paths) throw new Error("internal error: KpmContext.prepare() was not awaited");
+    return this.paths;
+  }
+
   get dirs(): Dirs {
-    this.dirsCache ??= resolveDirs(this.env);
+    this.dirsCache ??= this.loadedPaths.resolveDirs(this.env);
     return this.dirsCache;
   }
 
   /** `~` expansion and cwd-relative resolution for path flags (§3.3). */
   flagPath(value: string): string {
-    return expandPath(value, this.dirs.home, this.cwd);
+    return this.loadedPaths.expandPath(value, this.dirs.home, this.cwd);
   }
 
   /** The effective config file path (§4.3). */
@@ -53,6 +67,7 @@ export class KpmContext {
 
   async config(): Promise<KpmConfig> {
     if (!this.configCache) {
+      await this.prepare();
       const { flatConfig, readConfigFile } = await import("./config-flat.ts");
       const { base, text } = readConfigFile(this.configPath);
       // A missing default file is an empty config (§4.3); a file named on purpose is a typo.

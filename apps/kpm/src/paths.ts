@@ -1,13 +1,10 @@
 // Directory resolution (spec §4.1): <ConfigDir>, <DataDir>, <TemplatesDir>, certs, and `~` expansion.
-// node:fs and node:path (~2 ms to load) on first use: every command's KpmContext holds this
-// module, and env-scan `kpm run` and `--version` resolve no directory.
+// Imported on demand (KpmContext.prepare, usage): node:fs and node:path cost ~2 ms to load, and
+// env-scan `kpm run` needs neither.
+import { statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { requireBuiltin } from "@kpm/deferred";
 import { CliError } from "./cli/errors.ts";
-
-const statSync = (path: string) => requireBuiltin("node:fs").statSync(path);
-const isAbsolute = (path: string) => requireBuiltin("node:path").isAbsolute(path);
-const join = (...parts: string[]) => requireBuiltin("node:path").join(...parts);
-const resolve = (...parts: string[]) => requireBuiltin("node:path").resolve(...parts);
 
 export type Env = Record<string, string | undefined>;
 

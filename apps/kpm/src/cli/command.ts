@@ -19,6 +19,8 @@ export type KpmCommand<T extends ArgsDef = ArgsDef> = Omit<CommandDef<T>, "run">
   examples?: readonly CommandExample[];
   /** `run`: flags end at `--` or the first positional (§3.2). */
   stopAtFirstPositional?: boolean;
+  /** `run`: the command awaits ctx.prepare() itself, only where it needs directories. */
+  preparesContext?: boolean;
   run?: (context: KpmCommandContext<T>) => number | Promise<number>;
 };
 

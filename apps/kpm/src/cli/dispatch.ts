@@ -149,6 +149,7 @@ export async function runCli(argv: readonly string[], env: Env = process.env): P
   const context = new KpmContext(fullName, globals, env, process.cwd(), logger);
   try {
     if (!command.run) return 0;
+    if (!command.preparesContext) await context.prepare();
     return await command.run({
       rawArgs: [...rest],
       args: { ...parsed.values, _: parsed.positionals } as never,

@@ -16,6 +16,8 @@ export default defineKpmCommand({
     { command: "kpm doctor" },
     { command: "kpm doctor --json | jq '.[] | select(.ok | not)'", about: "only what is not ok" },
   ],
+  // The config check reports a broken KPM_CONFIG itself instead of the run stopping on it.
+  preparesContext: true,
   run: async ({ args, data: ctx }) => {
     const [{ doctorExitCode, runDoctor }, { renderJson, renderLine }] = await Promise.all([
       import("../doctor/run-checks.ts"),

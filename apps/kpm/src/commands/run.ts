@@ -43,6 +43,8 @@ export default defineKpmCommand({
   ],
   usage: "[flags] [--] <cmd> [args…]",
   stopAtFirstPositional: true,
+  // Env-scan mode resolves no directory: it never loads node:fs or node:path (see selectTemplate).
+  preparesContext: true,
   args: runArgs,
   run: async ({ args, data: ctx }) => {
     const [command, ...childArgs] = args._;
@@ -115,6 +117,7 @@ async function selectTemplate(
     if (passedOver !== null) ctx.log.warn(passedOverLine(passedOver));
     return null;
   }
+  await ctx.prepare();
   const { chooseTemplate, defaultTemplate, discoverTrustedTemplate } = await import("../template-load.ts");
   if (from !== undefined) return chooseTemplate(ctx, from, true, onUntrusted);
   const found = discoverTrustedTemplate(ctx, tool, onUntrusted);

@@ -9,6 +9,7 @@ const NAMES = ["server", "cert", "key", "ca"] as const;
 export const checkConfig: DoctorCheck = async (ctx, state) => {
   let path: string;
   try {
+    await ctx.prepare();
     path = ctx.configPath;
   } catch (error) {
     // KPM_CONFIG naming a file: no config dir, so nothing else can be found either.
