@@ -1,7 +1,6 @@
 // Decrypting a blob through its session's listener (§7.6, §8.2 reasons), for `run` env-scan
 // mode and `decrypt`. Env-scan never uses key material of its own (§18.12).
 
-import { openLibc } from "@kpm/libc";
 import {
   checkSocketPath,
   findListenerSocket,
@@ -27,10 +26,9 @@ export type ListenerLookup = { ok: true; socket: string } | { ok: false; reason:
 
 /**
  * The session's listener socket after the §7.6 checks, or the reason it cannot be used. The
- * checks lstat through libc, bound here: node:fs would cost ~1.5 ms of an env-scan `kpm run`.
+ * checks lstat through @kpm/libc: node:fs would cost ~1.5 ms of an env-scan `kpm run`.
  */
 export function findCheckedListener(env: Env, sessionId: string): ListenerLookup {
-  openLibc();
   const socket = findListenerSocket(sessionId, env, () => runtimeDirFor(env));
   if (!socket) return { ok: false, reason: noListenerReason(sessionId, env) };
   try {

@@ -3,6 +3,7 @@
 // env-scan `kpm run` needs neither.
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+import { requireBuiltin } from "@kpm/deferred";
 import { CliError } from "./cli/errors.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -32,10 +33,10 @@ function exists(path: string): boolean {
   }
 }
 
-/** $HOME, else the passwd entry (node:os is required only then: loading it costs ~0.2 ms of startup). */
+/** $HOME, else the passwd entry (node:os is loaded only then: loading it costs ~0.2 ms of startup). */
 export function homeDir(env: Env): string {
   if (env.HOME && env.HOME.length > 0) return env.HOME;
-  return (require("node:os") as typeof import("node:os")).homedir();
+  return requireBuiltin("node:os").homedir();
 }
 
 function xdgBase(env: Env, variable: string, fallback: string): string {

@@ -5,6 +5,7 @@
 // at once instead of filling memory).
 import type { KeyObject, X509Certificate } from "node:crypto";
 import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
+import { requireBuiltin } from "@kpm/deferred";
 import { AgentKmsError } from "./errors.ts";
 
 type Crypto = typeof import("node:crypto");
@@ -120,7 +121,7 @@ export function readTlsFiles(paths: { ca: string; cert: string; key: string }): 
 export function checkTlsFiles(files: TlsFiles): TlsMaterial {
   try {
     // Synchronous on purpose: createClient stays synchronous.
-    const crypto = require("node:crypto") as Crypto;
+    const crypto = requireBuiltin("node:crypto");
     const roots = parseCertificates(crypto, files.caPem);
     if (roots.length === 0) throw tlsConfigError("tlsutil: failed to parse root CA certificates");
     parseKeyPair(crypto, files.certPem, files.key);

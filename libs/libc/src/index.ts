@@ -1,12 +1,13 @@
 // lstat(2) and isatty(3) from the C library through Bun's FFI, for the hot path of `kpm run` in
 // env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
 // that path needs nothing else from it: the §7.3/§7.6 checks of the runtime directory and the
-// socket, and whether stdio is a terminal. Binding libc costs ~0.15 ms (openLibc).
+// socket, and whether stdio is a terminal. libc is bound on the first call (~0.15 ms, statLibc):
+// no caller has to remember to open it.
 //
 // FFI returns struct stat as raw bytes, so lstat is read through libc only where the layout is
-// known and tested (LAYOUTS). Before openLibc, elsewhere, for a path that C cannot spell (a NUL
-// byte), and on every failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones
-// callers report.
+// known and tested (LAYOUTS). Elsewhere, for a path that C cannot spell (a NUL byte), and on every
+// failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones callers report.
+import { requireBuiltin } from "@kpm/deferred";
 import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
 
 export { type Dlopen, nativeDlopen } from "./binding.ts";
@@ -81,24 +82,23 @@ export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc |
   return null;
 }
 
-let libc: Libc | null | undefined;
+let bound: Libc | null | undefined;
 let statBuffer: Uint8Array | undefined;
 
-function bind(): Libc | null {
-  const dlopen = nativeDlopen();
-  return dlopen ? bindLibc(dlopen, process.platform, process.arch) : null;
-}
-
-/** Binds libc for this process (once); lstat uses it from then on. */
-export function openLibc(): void {
-  if (libc === undefined) libc = bind();
+/** This process's libc for lstat and isatty, bound on first use; null where it cannot be bound. */
+function statLibc(): Libc | null {
+  if (bound === undefined) {
+    const dlopen = nativeDlopen();
+    bound = dlopen ? bindLibc(dlopen, process.platform, process.arch) : null;
+  }
+  return bound;
 }
 
 const encoder = new TextEncoder();
 
-/** lstat(2) through libc: the status, "failed", or undefined where libc cannot answer (not bound, a NUL byte). */
+/** lstat(2) through libc: the status, "failed", or undefined where libc cannot answer (unbound, a NUL byte). */
 function libcLstat(path: string): LinkStatus | "failed" | undefined {
-  const c = libc;
+  const c = statLibc();
   if (!c?.lstat || !c.layout || path.includes("\0")) return undefined;
   statBuffer ??= new Uint8Array(c.layout.size);
   if (c.lstat(encoder.encode(`${path}\0`), statBuffer) !== 0) return "failed";
@@ -107,20 +107,20 @@ function libcLstat(path: string): LinkStatus | "failed" | undefined {
 }
 
 /**
- * lstat(2): the entry itself, a symbolic link not followed; through libc once openLibc has run.
+ * lstat(2): the entry itself, a symbolic link not followed; through libc where it can answer.
  * Throws node:fs's error when the path cannot be inspected.
  */
 export function lstat(path: string): LinkStatus {
   const status = libcLstat(path);
   if (status !== undefined && status !== "failed") return status;
-  const stats = (require("node:fs") as typeof import("node:fs")).lstatSync(path);
+  const stats = requireBuiltin("node:fs").lstatSync(path);
   return { mode: stats.mode, uid: stats.uid };
 }
 
 /**
  * lstat(2) for "is anything there?": the entry's status, or null when it cannot be inspected
- * (missing, ENOTDIR, no access), never an error. Through libc once openLibc has run, a miss
- * costs no node:fs either: lstat's fallback loads it only to word an error nobody reads here.
+ * (missing, ENOTDIR, no access), never an error. Through libc, a miss costs no node:fs either:
+ * lstat's fallback loads it only to word an error nobody reads here.
  */
 export function lstatIfPresent(path: string): LinkStatus | null {
   const status = libcLstat(path);
@@ -133,10 +133,10 @@ export function lstatIfPresent(path: string): LinkStatus | null {
   }
 }
 
-/** isatty(3) through libc (bound now if need be), or undefined where libc cannot be bound. */
+/** isatty(3) through libc, or undefined where libc cannot be bound. */
 export function isatty(fd: number): boolean | undefined {
-  openLibc();
-  return libc ? libc.isatty(fd) === 1 : undefined;
+  const c = statLibc();
+  return c ? c.isatty(fd) === 1 : undefined;
 }
 
 export {

@@ -1,5 +1,5 @@
 // The process-control half of libc (prctl, rlimits, execve and what an exec step needs), bound
-// through Bun's FFI on Linux only. It is a separate dlopen from openLibc's isatty/lstat (~0.25 ms
+// through Bun's FFI on Linux only. It is a separate dlopen from statLibc's isatty/lstat (~0.25 ms
 // more): only `kpm run`, the listener and the `_exec` step pay for it, never `kpm get`.
 import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
 

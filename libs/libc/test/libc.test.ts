@@ -2,7 +2,7 @@
 // every kind of entry, and fail with node:fs's errors; isatty must tell terminals from the rest.
 
 import { dlopen } from "bun:ffi";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
   closeSync,
@@ -28,11 +28,9 @@ import {
   lstat,
   lstatIfPresent,
   nativeDlopen,
-  openLibc,
 } from "@kpm/libc";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-libc-"));
-beforeAll(() => openLibc());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function errorOf(run: () => unknown): NodeJS.ErrnoException {
@@ -45,6 +43,26 @@ function errorOf(run: () => unknown): NodeJS.ErrnoException {
 }
 
 const onKnownLayout = `${process.platform}-${process.arch}` in LAYOUTS;
+
+/**
+ * Runs `body` in a fresh process (in this one another test has bound libc already) with
+ * `libc` = @kpm/libc and `loaded()` = the built-ins loaded through @kpm/deferred so far. Prints
+ * what `body` returns, as JSON.
+ */
+function inFreshProcess(body: string): unknown {
+  const script = `
+    import * as libc from "@kpm/libc";
+    import { loadedBuiltins as loaded } from "@kpm/deferred";
+    console.log(JSON.stringify(await (async () => { ${body} })()));
+  `;
+  const result = Bun.spawnSync([process.execPath, "-e", script], {
+    cwd: join(import.meta.dir, ".."),
+    stdin: "ignore",
+    stderr: "pipe",
+  });
+  expect(result.stderr.toString()).toBe("");
+  return JSON.parse(result.stdout.toString());
+}
 
 describe("lstat", () => {
   test("agrees with node:fs on directories, files, links, sockets, FIFOs and devices", () => {
@@ -91,6 +109,22 @@ describe("lstat", () => {
     // C cannot spell a NUL byte: node:fs answers, and refuses the path.
     expect(errorOf(() => lstat(`${dir}\0/plain`)).code).toBe(errorOf(() => lstatSync(`${dir}\0/plain`)).code);
   });
+  test("binds libc on its first call; only a failure loads node:fs, for its error", () => {
+    const answer = inFreshProcess(`
+      const first = libc.lstat("/");
+      const before = loaded();
+      let code;
+      try { libc.lstat(${JSON.stringify(join(dir, "missing-2"))}); } catch (error) { code = error.code; }
+      return { first, before, code, after: loaded() };
+    `);
+    const root = lstatSync("/");
+    expect(answer).toEqual({
+      first: { mode: root.mode, uid: root.uid },
+      before: onKnownLayout ? [] : ["node:fs"],
+      code: "ENOENT",
+      after: ["node:fs"],
+    });
+  });
 });
 
 describe("lstatIfPresent", () => {
@@ -105,25 +139,19 @@ describe("lstatIfPresent", () => {
     expect(lstatIfPresent(`${dir}\0/present`)).toBeNull();
   });
 
-  test("answers alike before openLibc (through node:fs) and after it", () => {
+  test("binds libc on its first call: a fresh process answers without loading node:fs", () => {
     const file = join(dir, "present-2");
     writeFileSync(file, "");
-    const script = `
-      import { lstatIfPresent, openLibc } from "@kpm/libc";
-      const paths = ${JSON.stringify([file, join(dir, "absent"), join(file, "child")])};
-      const before = paths.map(lstatIfPresent);
-      openLibc();
-      console.log(JSON.stringify([before, paths.map(lstatIfPresent)]));
-    `;
-    const result = Bun.spawnSync([process.execPath, "-e", script], {
-      cwd: join(import.meta.dir, ".."),
-      stdin: "ignore",
-      stderr: "pipe",
-    });
-    expect(result.stderr.toString()).toBe("");
+    const paths = [file, join(dir, "absent"), join(file, "child")];
+    const answer = inFreshProcess(`
+      const answers = ${JSON.stringify(paths)}.map(libc.lstatIfPresent);
+      return { answers, loaded: loaded() };
+    `);
     const stats = lstatSync(file);
-    const expected = [{ mode: stats.mode, uid: stats.uid }, null, null];
-    expect(JSON.parse(result.stdout.toString())).toEqual([expected, expected]);
+    expect(answer).toEqual({
+      answers: [{ mode: stats.mode, uid: stats.uid }, null, null],
+      loaded: onKnownLayout ? [] : ["node:fs"],
+    });
   });
 });
 
@@ -230,23 +258,5 @@ describe("isatty", () => {
     } finally {
       for (const fd of Object.values(fds)) closeSync(fd);
     }
-  });
-
-  test("lstat answers alike before openLibc (through node:fs) and after it", () => {
-    const script = `
-      import { lstat, openLibc } from "@kpm/libc";
-      const before = lstat("/");
-      openLibc();
-      console.log(JSON.stringify([before, lstat("/")]));
-    `;
-    const result = Bun.spawnSync([process.execPath, "-e", script], {
-      cwd: join(import.meta.dir, ".."),
-      stdin: "ignore",
-      stderr: "pipe",
-    });
-    expect(result.stderr.toString()).toBe("");
-    const root = lstatSync("/");
-    const expected = { mode: root.mode, uid: root.uid };
-    expect(JSON.parse(result.stdout.toString())).toEqual([expected, expected]);
   });
 });

@@ -1,5 +1,6 @@
 // Which socket serves a blob's session (spec §7.6): the shell's own session first, then the
 // per-session socket in <RuntimeDir>, so blobs of a second session in one shell still work.
+import { requireBuiltin } from "@kpm/deferred";
 import { pathExists } from "./path-exists.ts";
 import { isValidSessionId } from "./session-id.ts";
 
@@ -18,7 +19,7 @@ export function findListenerSocket(
   if (shellSocket && (!shellSession || shellSession === sessionId)) return shellSocket;
   if (!isValidSessionId(sessionId)) return null;
   const directory = typeof runtimeDir === "function" ? runtimeDir() : runtimeDir;
-  const { join } = require("node:path") as typeof import("node:path");
+  const { join } = requireBuiltin("node:path");
   const socketPath = join(directory, `${sessionId}.sock`);
   return pathExists(socketPath) ? socketPath : null;
 }

@@ -1,24 +1,25 @@
 // <RuntimeDir> (spec §4.1, §7.3): where sockets, session records and debug logs live.
 // It must stay private to the user, so it is verified with lstat on every use.
+import { requireBuiltin } from "@kpm/deferred";
 import { isDirectory, isSymbolicLink, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-error.ts";
 
 export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: number): string {
   // node:path here, not at load: the socket checks (this module's other use) do not need it.
-  const { isAbsolute, join, resolve } = require("node:path") as typeof import("node:path");
+  const { isAbsolute, join, resolve } = requireBuiltin("node:path");
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg && isAbsolute(xdg)) return join(xdg, "kpm");
   // Absolute even for a relative TMPDIR: the listener runs with another working directory.
   // node:os only without TMPDIR: loading it costs ~0.4 ms of every `kpm run`.
-  const temp = env.TMPDIR || (require("node:os") as typeof import("node:os")).tmpdir();
+  const temp = env.TMPDIR || requireBuiltin("node:os").tmpdir();
   return resolve(temp, `kpm-${uid}`);
 }
 
 /** Creates the directory (0700) when missing — never its parent — then verifies it. */
 export function ensureRuntimeDir(dir: string): void {
   // node:fs only here (kpm env, the listener): the checks below need only lstat.
-  const { chmodSync, mkdirSync } = require("node:fs") as typeof import("node:fs");
+  const { chmodSync, mkdirSync } = requireBuiltin("node:fs");
   try {
     // Not recursive: XDG_RUNTIME_DIR belongs to the login system and TMPDIR to the OS.
     mkdirSync(dir, { mode: 0o700 });

@@ -1,9 +1,11 @@
 // ENC blobs (§7.2): ENC[kpm:<sid>:<base64 of nonce(12) ‖ ciphertext ‖ tag(16)>], AES-256-GCM
-// with the session key and no AAD — byte-compatible with kpm v0.2.1.
+// with the session key and no AAD — byte-compatible with kpm v0.2.1. node:crypto (~3 ms to load)
+// only when a blob is sealed or opened: commands that only parse blobs (env-scan `kpm run`,
+// `kpm decrypt`) never load it.
 
+import { requireBuiltin } from "@kpm/deferred";
 import { base64Problem, decodeStrictBase64, encodeBase64 } from "./base64.ts";
 import { CodecError } from "./codec-error.ts";
-import { nodeCrypto } from "./node-crypto.ts";
 import { SESSION_KEY_BYTES } from "./session-id.ts";
 
 const PREFIX = "ENC[kpm:";
@@ -36,7 +38,7 @@ export function encryptValue(key: Uint8Array, sessionId: string, plaintext: stri
   checkSessionId(sessionId);
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   const plainBytes = Buffer.from(plaintext, "utf8");
-  const cipher = nodeCrypto().createCipheriv(CIPHER, key, nonce);
+  const cipher = requireBuiltin("node:crypto").createCipheriv(CIPHER, key, nonce);
   const body = cipher.update(plainBytes);
   const tail = cipher.final();
   const data = Buffer.concat([nonce, body, tail, cipher.getAuthTag()]);
@@ -79,7 +81,7 @@ export function decryptData(key: Uint8Array, data: Uint8Array): string {
   const nonce = data.subarray(0, NONCE_BYTES);
   const tag = data.subarray(data.byteLength - TAG_BYTES);
   const ciphertext = data.subarray(NONCE_BYTES, data.byteLength - TAG_BYTES);
-  const decipher = nodeCrypto().createDecipheriv(CIPHER, key, nonce);
+  const decipher = requireBuiltin("node:crypto").createDecipheriv(CIPHER, key, nonce);
   decipher.setAuthTag(tag);
   const body = decipher.update(ciphertext);
   try {

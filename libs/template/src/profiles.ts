@@ -19,7 +19,8 @@ export function loadProfiles(opts: LoadProfilesOptions): LoadedProfiles {
  * scalar's YAML text (`1.0` stays "1.0", `0x1F` stays "0x1F"), which plain JS values lose.
  */
 export function parseProfile(text: string): Map<string, string> | ProfileProblem | null {
-  // Loaded on first use: importing `yaml` costs ~20 ms, which commands without profiles skip.
+  // Loaded on first use: importing `yaml` costs ~20 ms, which commands without profiles skip. A
+  // bundled package, so a literal require() the bundler sees (@kpm/deferred is for built-ins).
   const { isMap, isScalar, parseDocument } = require("yaml") as typeof Yaml;
   const document = parseDocument(text);
   const [firstError] = document.errors;

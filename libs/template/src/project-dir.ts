@@ -1,7 +1,7 @@
 // The project directory (docs/templates.md "Discovery"): where a project's `.kpm/` lives for the
 // current directory. Every place that decides it (discovery, includes, `--from NAME`, tree, the
 // allow-list, trust) calls findProjectDir. No node:fs/node:path: env-scan `kpm run` calls it on
-// its hot path, through @kpm/libc's lstat (after openLibc; node:fs answers before that).
+// its hot path, through @kpm/libc's lstat (libc, bound on first use).
 import { isDirectory, isSymbolicLink, lstatIfPresent } from "@kpm/libc";
 
 /**

@@ -1,7 +1,8 @@
 // Output primitives for the hot paths: Bun.write and fs.writeSync avoid the 8–10 ms cost of
 // touching process.stdout/process.stderr (STYLE.md, "Bun facts"). console.error is not used:
 // Bun colours it red on a terminal, which would alter our exact texts. node:fs (~1.5 ms to load)
-// is required on the first line written, so a run that writes nothing never loads it.
+// is loaded on the first line written (requireBuiltin), so a run that writes nothing never loads it.
+import { requireBuiltin } from "@kpm/deferred";
 import { isatty as libcIsatty } from "@kpm/libc";
 
 /**
@@ -48,7 +49,7 @@ export function stdoutLine(text: string): void {
 }
 
 function writeAllSync(fd: number, bytes: Uint8Array): void {
-  const { writeSync } = require("node:fs") as typeof import("node:fs");
+  const { writeSync } = requireBuiltin("node:fs");
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -72,5 +73,5 @@ export async function writeStderr(data: string | Uint8Array): Promise<void> {
  * for its socket checks), with node:tty (~3 ms) as the fallback where libc cannot be bound.
  */
 export function isatty(fd: number): boolean {
-  return libcIsatty(fd) ?? (require("node:tty") as typeof import("node:tty")).isatty(fd);
+  return libcIsatty(fd) ?? requireBuiltin("node:tty").isatty(fd);
 }

@@ -5,7 +5,8 @@
 // consola is loaded and its instance built on the first line actually logged: most runs of the
 // hot commands (`get`, `list`, env-scan `run`) log nothing, and building the instance cost
 // ~0.4 ms of every start. `require` keeps the call synchronous (the bundler inlines the module
-// and evaluates it on first use).
+// and evaluates it on first use). A bundled package, so a literal require(), not @kpm/deferred
+// (built-ins only); test/startup-modules.test.ts treats it as a lazy edge.
 import type { ConsolaInstance } from "consola/core";
 import { stderrLine } from "./io.ts";
 

@@ -1,6 +1,5 @@
 // `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
 
-import { openLibc } from "@kpm/libc";
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
@@ -44,7 +43,6 @@ export default defineKpmCommand({
       ? findListenerSocket(inspection.sessionId, ctx.env, () => runtimeDirFor(ctx.env))
       : (ctx.env.KPM_DECRYPT_SOCK ?? null);
     if (!socket) throw new CliError("error: KPM_DECRYPT_SOCK not set (not running under kpm run?)");
-    openLibc();
     try {
       checkSocketPath(socket);
     } catch (error) {

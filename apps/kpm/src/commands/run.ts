@@ -1,6 +1,8 @@
 // `kpm run [flags] [--] <cmd> [args…]` (§8.2, §9, §10): give one process the plaintext it is
 // entitled to, for its lifetime only — from a template, or by decrypting the shell's blobs
 // through their listeners — then mirror its exit status.
+
+import { importBuiltin } from "@kpm/deferred";
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
@@ -98,7 +100,7 @@ export default defineKpmCommand({
 /** The tool (§8.2: the basename of <cmd> as typed); node:path (~0.4 ms) only for a path. */
 async function toolName(command: string): Promise<string> {
   const isPath = command.includes("/") || (process.platform === "win32" && command.includes("\\"));
-  return isPath ? (await import("node:path")).basename(command) : command;
+  return isPath ? (await importBuiltin("node:path")).basename(command) : command;
 }
 
 /** Mode selection (§8.2): the template to load, or null for env-scan mode. */

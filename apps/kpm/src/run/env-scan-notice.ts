@@ -2,7 +2,7 @@
 // template the user expected kpm run to use is silently not used. This says which file was
 // passed over. It runs on env-scan's hot path: lstat through libc, no node:fs, node:path or
 // template code (the files are not read, trusted or parsed; only their presence counts).
-import { lstatIfPresent, openLibc } from "@kpm/libc";
+import { lstatIfPresent } from "@kpm/libc";
 import { childPath, findProjectDir } from "@kpm/template/project-dir";
 import { shellWord } from "../env-output.ts";
 
@@ -13,7 +13,6 @@ import { shellWord } from "../env-output.ts";
  * read (that costs a YAML parse), so a configured default_template of another name is not named.
  */
 export function passedOverTemplate(cwd: string, tool: string): string | null {
-  openLibc();
   const templates = childPath(childPath(findProjectDir(cwd), ".kpm"), "templates");
   const candidates = [childPath(cwd, ".env.template"), childPath(templates, ".env.template")];
   // A tool name that is no file name (".", "..") discovers nothing.

@@ -2,6 +2,7 @@
 // installed before spawn, optional output masking, and the child's exit status mirrored. On
 // Linux a child that receives secrets starts through the exec step (exec-step.ts), so it cannot
 // outlive kpm even when kpm is killed with SIGKILL.
+import { importBuiltin } from "@kpm/deferred";
 import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
@@ -67,12 +68,12 @@ export function prestartChild(ctx: KpmContext, mask: MaskMode): PendingExecStep 
   return startExecStep(io.stdio, io.ownGroup);
 }
 
-// Node builtins are imported where needed, and never with require(): its first call in a process
-// sets up the CommonJS loader (~0.45M instructions, ~0.25 ms).
+// Node builtins are imported where needed (importBuiltin), never with require(): its first call
+// in a process sets up the CommonJS loader (~0.45M instructions, ~0.25 ms).
 async function resolveExecutable(command: string, pathVariable: string | undefined): Promise<string> {
   if (command.includes("/")) {
     // node:fs only for a command given as a path: a PATH lookup does not need it.
-    const { accessSync, constants: fsConstants, statSync } = await import("node:fs");
+    const { accessSync, constants: fsConstants, statSync } = await importBuiltin("node:fs");
     let isFile = false;
     try {
       isFile = statSync(command).isFile();
@@ -96,7 +97,7 @@ async function signalNumber(signal: string | number | null | undefined): Promise
   if (typeof signal === "number") return signal;
   if (!signal) return 0;
   // node:os only for a child killed by a signal: loading it costs ~0.4 ms of every run.
-  const { constants } = await import("node:os");
+  const { constants } = await importBuiltin("node:os");
   return (constants.signals as Record<string, number>)[signal] ?? 0;
 }
 

@@ -1,0 +1,1 @@
+export { type BuiltinName, type Builtins, importBuiltin, loadedBuiltins, requireBuiltin } from "./builtin.ts";
