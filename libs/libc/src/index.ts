@@ -170,6 +170,20 @@ export {
   setResourceLimit,
 } from "./hardening.ts";
 export {
+  ACCESS_FS,
+  encodePathBeneathAttr,
+  encodeRulesetAttr,
+  fileAccess,
+  handledAccess,
+  LANDLOCK_CREATE_RULESET_VERSION,
+  type LandlockRule,
+  landlockAbi,
+  PATH_BENEATH_ATTR_LAYOUT,
+  RULESET_ATTR_LAYOUT,
+  restrictSelf,
+  rulesetAttrSize,
+} from "./landlock.ts";
+export {
   bindProcessLibc,
   type ProcessLibc,
   processLibc,

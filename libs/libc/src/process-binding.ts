@@ -26,7 +26,8 @@ export interface ProcessLibc {
   close(fd: number): number;
   fcntl(fd: number, command: number, argument: number): number;
   signal(signal: number, handler: number): bigint;
-  syscall(number: number, arg1: number, arg2: number, arg3: number): number;
+  /** syscall(2) with up to four integer (or address) arguments; pass 0 for unused ones. */
+  syscall(number: number, arg1: number, arg2: number, arg3: number, arg4: number): number;
   /** The calling thread's errno, read right after a failed call. */
   errno(): number;
   /** The address of a typed array's bytes (for argv/envp pointer arrays). */
@@ -52,7 +53,7 @@ const SYMBOLS = {
   close: { args: ["i32"], returns: "i32" },
   fcntl: { args: ["i32", "i32", "i64"], returns: "i32" },
   signal: { args: ["i32", "u64"], returns: "u64" },
-  syscall: { args: ["i64", "i64", "i64", "i64"], returns: "i64_fast" },
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64_fast" },
   __errno_location: { args: [], returns: "ptr" },
 };
 
