@@ -183,6 +183,7 @@ export {
   restrictSelf,
   rulesetAttrSize,
 } from "./landlock.ts";
+export { decodeUcred, type PeerCredentials, peerCredentials, UCRED_LAYOUT } from "./socket.ts";
 export {
   bindProcessLibc,
   type ProcessLibc,
