@@ -183,7 +183,6 @@ export {
   restrictSelf,
   rulesetAttrSize,
 } from "./landlock.ts";
-export { decodeUcred, type PeerCredentials, peerCredentials, UCRED_LAYOUT } from "./socket.ts";
 export {
   bindProcessLibc,
   type ProcessLibc,
@@ -191,3 +190,4 @@ export {
   RLIMIT_LAYOUTS,
   unsupportedReason,
 } from "./process-binding.ts";
+export { decodeUcred, type PeerCredentials, peerCredentials, UCRED_LAYOUT } from "./socket.ts";

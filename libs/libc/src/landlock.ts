@@ -2,8 +2,13 @@
 // "full access beneath this path" rules, and restrict the calling process (then its execve'd
 // program and all its children) to it. The structs are the kernel's uapi (linux/landlock.h);
 // their byte layouts are exported so tests can pin them.
-import { failed, type LibcResult, PR_SET_NO_NEW_PRIVS, withLibc } from "./hardening.ts";
-import type { ProcessLibc } from "./process-binding.ts";
+import { failed, type LibcResult, PR_SET_NO_NEW_PRIVS } from "./hardening.ts";
+import { type ProcessLibc, processLibc, unsupportedReason } from "./process-binding.ts";
+
+/** `use` with the given binding (tests pass a recording one), else this process's libc. */
+function withBinding<T>(libc: ProcessLibc | null, use: (libc: ProcessLibc) => LibcResult<T>): LibcResult<T> {
+  return libc ? use(libc) : { ok: false, reason: `unsupported: ${unsupportedReason()}` };
+}
 
 /** The same numbers on x86_64 and arm64: syscalls added after 4.20 are unified across arches. */
 export const SYS_LANDLOCK_CREATE_RULESET = 444;
@@ -48,7 +53,11 @@ export function handledAccess(abi: number): number {
 export function fileAccess(abi: number): number {
   return (
     handledAccess(abi) &
-    (ACCESS_FS.EXECUTE | ACCESS_FS.WRITE_FILE | ACCESS_FS.READ_FILE | ACCESS_FS.TRUNCATE | ACCESS_FS.IOCTL_DEV)
+    (ACCESS_FS.EXECUTE |
+      ACCESS_FS.WRITE_FILE |
+      ACCESS_FS.READ_FILE |
+      ACCESS_FS.TRUNCATE |
+      ACCESS_FS.IOCTL_DEV)
   );
 }
 
@@ -64,7 +73,11 @@ export function rulesetAttrSize(abi: number): number {
 
 export function encodeRulesetAttr(abi: number): Uint8Array {
   const bytes = new Uint8Array(rulesetAttrSize(abi));
-  new DataView(bytes.buffer).setBigUint64(RULESET_ATTR_LAYOUT.handledAccessFs, BigInt(handledAccess(abi)), true);
+  new DataView(bytes.buffer).setBigUint64(
+    RULESET_ATTR_LAYOUT.handledAccessFs,
+    BigInt(handledAccess(abi)),
+    true,
+  );
   return bytes;
 }
 
@@ -90,8 +103,8 @@ const S_IFDIR = 0o040000;
  * The Landlock ABI version of this kernel (≥ 1), or why there is none: "unsupported" off Linux,
  * ENOSYS (kernel without Landlock) or EOPNOTSUPP (built in but disabled at boot).
  */
-export function landlockAbi(): LibcResult<number> {
-  return withLibc((libc) => {
+export function landlockAbi(binding: ProcessLibc | null = processLibc()): LibcResult<number> {
+  return withBinding(binding, (libc) => {
     const abi = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0);
     if (abi > 0) return { ok: true, value: abi };
     const errno = libc.errno();
@@ -115,8 +128,12 @@ const encoder = new TextEncoder();
  * then on this process and whatever it execs or forks can reach only what the rules grant. A
  * rule whose path has vanished is skipped (nothing is there to grant).
  */
-export function restrictSelf(abi: number, rules: readonly LandlockRule[]): LibcResult {
-  return withLibc((libc) => {
+export function restrictSelf(
+  abi: number,
+  rules: readonly LandlockRule[],
+  binding: ProcessLibc | null = processLibc(),
+): LibcResult {
+  return withBinding(binding, (libc) => {
     const attr = encodeRulesetAttr(abi);
     const ruleset = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, libc.addressOf(attr), attr.length, 0, 0);
     if (ruleset < 0) return failed(libc, "landlock_create_ruleset");
@@ -125,7 +142,8 @@ export function restrictSelf(abi: number, rules: readonly LandlockRule[]): LibcR
         const added = addRule(libc, ruleset, abi, rule);
         if (!added.ok) return added;
       }
-      if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) return failed(libc, "prctl(PR_SET_NO_NEW_PRIVS)");
+      if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0)
+        return failed(libc, "prctl(PR_SET_NO_NEW_PRIVS)");
       if (libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0, 0, 0) !== 0)
         return failed(libc, "landlock_restrict_self");
       return { ok: true, value: true };
@@ -142,10 +160,18 @@ function addRule(libc: ProcessLibc, ruleset: number, abi: number, rule: Landlock
   try {
     const directory = isDirectoryFd(fd);
     const access =
-      rule.access === "list" ? (directory ? ACCESS_FS.READ_DIR : 0) : directory ? handledAccess(abi) : fileAccess(abi);
+      rule.access === "list"
+        ? directory
+          ? ACCESS_FS.READ_DIR
+          : 0
+        : directory
+          ? handledAccess(abi)
+          : fileAccess(abi);
     if (access === 0) return { ok: true, value: true };
     const attr = encodePathBeneathAttr(access, fd);
-    if (libc.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, libc.addressOf(attr), 0) !== 0)
+    if (
+      libc.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, libc.addressOf(attr), 0) !== 0
+    )
       return failed(libc, `landlock_add_rule ${rule.path}`);
     return { ok: true, value: true };
   } finally {

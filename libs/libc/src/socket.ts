@@ -28,7 +28,8 @@ export function peerCredentials(fd: number): LibcResult<PeerCredentials> {
   return withLibc((libc) => {
     const value = new Uint8Array(UCRED_LAYOUT.size);
     const length = new Uint32Array([UCRED_LAYOUT.size]);
-    if (libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) !== 0) return failed(libc, "getsockopt(SO_PEERCRED)");
+    if (libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) !== 0)
+      return failed(libc, "getsockopt(SO_PEERCRED)");
     return { ok: true, value: decodeUcred(value) };
   });
 }

@@ -19,7 +19,8 @@ import {
 
 const HELPER = join(import.meta.dir, "helpers", "landlock-check.ts");
 const abi = landlockAbi();
-if (process.platform === "linux" && !abi.ok) console.warn(`landlock.test.ts: Landlock missing here (${abi.reason}): restriction tests skipped`);
+if (process.platform === "linux" && !abi.ok)
+  console.warn(`landlock.test.ts: Landlock missing here (${abi.reason}): restriction tests skipped`);
 
 describe("struct layouts (linux/landlock.h)", () => {
   test("landlock_path_beneath_attr is packed: u64 rights at 0, s32 fd at 8, 12 bytes", () => {
@@ -47,7 +48,11 @@ describe("struct layouts (linux/landlock.h)", () => {
     expect(handledAccess(5)).toBe(0xffff);
     expect(fileAccess(1)).toBe(ACCESS_FS.EXECUTE | ACCESS_FS.WRITE_FILE | ACCESS_FS.READ_FILE);
     expect(fileAccess(7)).toBe(
-      ACCESS_FS.EXECUTE | ACCESS_FS.WRITE_FILE | ACCESS_FS.READ_FILE | ACCESS_FS.TRUNCATE | ACCESS_FS.IOCTL_DEV,
+      ACCESS_FS.EXECUTE |
+        ACCESS_FS.WRITE_FILE |
+        ACCESS_FS.READ_FILE |
+        ACCESS_FS.TRUNCATE |
+        ACCESS_FS.IOCTL_DEV,
     );
   });
 });
@@ -94,7 +99,13 @@ describe.if(abi.ok)("restrictSelf", () => {
   ];
 
   function run(extra: string[] = []) {
-    const result = Bun.spawnSync([process.execPath, HELPER, JSON.stringify(rules), JSON.stringify(probes), ...extra]);
+    const result = Bun.spawnSync([
+      process.execPath,
+      HELPER,
+      JSON.stringify(rules),
+      JSON.stringify(probes),
+      ...extra,
+    ]);
     return { stdout: result.stdout.toString(), stderr: result.stderr.toString(), code: result.exitCode };
   }
 
@@ -113,7 +124,11 @@ describe.if(abi.ok)("restrictSelf", () => {
   });
 
   test("the program it execs, and that program's children, stay restricted", () => {
-    const { stdout, code } = run(["/bin/sh", "-c", `cat ${join(allowed, "file")}; cat ${join(denied, "key")}; echo rc=$?`]);
+    const { stdout, code } = run([
+      "/bin/sh",
+      "-c",
+      `cat ${join(allowed, "file")}; cat ${join(denied, "key")}; echo rc=$?`,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toContain("visible");
     expect(stdout).not.toContain("SECRET");
@@ -124,12 +139,109 @@ describe.if(abi.ok)("restrictSelf", () => {
     const script = `const l = require(${JSON.stringify(join(import.meta.dir, "..", "src", "index.ts"))});
       const abi = l.landlockAbi(); console.log(JSON.stringify(l.restrictSelf(abi.value, [{ path: "a\\0b", access: "full" }])));`;
     const result = Bun.spawnSync([process.execPath, "-e", script]);
-    expect(JSON.parse(result.stdout.toString())).toEqual({ ok: false, reason: "a rule path contains a NUL byte" });
+    expect(JSON.parse(result.stdout.toString())).toEqual({
+      ok: false,
+      reason: "a rule path contains a NUL byte",
+    });
   });
 });
 
 describe.if(process.platform !== "linux")("off Linux", () => {
   test("restrictSelf answers unsupported", () => {
     expect(restrictSelf(1, []).ok).toBe(false);
+  });
+});
+
+/** A libc that records syscalls and answers them as told; open/close are real (fstat needs a real fd). */
+function recordingLibc(answers: {
+  abi?: number;
+  errno?: number;
+  fail?: "create" | "add" | "prctl" | "restrict";
+}) {
+  const calls: string[] = [];
+  const { openSync, closeSync } = require("node:fs") as typeof import("node:fs");
+  const libc = {
+    errno: () => answers.errno ?? 1,
+    addressOf: () => 4096,
+    open: (path: Uint8Array) => {
+      try {
+        return openSync(new TextDecoder().decode(path.subarray(0, -1)), "r");
+      } catch {
+        return -1;
+      }
+    },
+    close: (fd: number) => {
+      calls.push(`close ${fd === 42 ? 42 : "fd"}`);
+      if (fd !== 42) closeSync(fd);
+      return 0;
+    },
+    prctl: (option: number) => {
+      calls.push(`prctl ${option}`);
+      return answers.fail === "prctl" ? -1 : 0;
+    },
+    syscall: (number: number, _a: number, b: number, c: number) => {
+      if (number === 444 && c === 1) return answers.abi ?? -1;
+      calls.push(`syscall ${number}${number === 445 ? ` ${b}` : ""}`);
+      if (number === 444) return answers.fail === "create" ? -1 : 42;
+      if (number === 445) return answers.fail === "add" ? -1 : 0;
+      return answers.fail === "restrict" ? -1 : 0;
+    },
+  } as unknown as import("@kpm/libc").ProcessLibc;
+  return { libc, calls };
+}
+
+describe("landlockAbi and restrictSelf with a given libc", () => {
+  test("the ABI, or ENOSYS / EOPNOTSUPP / another errno as reasons", () => {
+    expect(landlockAbi(recordingLibc({ abi: 7 }).libc)).toEqual({ ok: true, value: 7 });
+    expect(landlockAbi(recordingLibc({ errno: 38 }).libc)).toEqual({
+      ok: false,
+      reason: "Landlock not supported by this kernel",
+    });
+    expect(landlockAbi(recordingLibc({ errno: 95 }).libc)).toEqual({
+      ok: false,
+      reason: "Landlock is disabled on this kernel",
+    });
+    expect(landlockAbi(recordingLibc({ errno: 22 }).libc)).toEqual({
+      ok: false,
+      reason: "landlock_create_ruleset failed (errno 22)",
+    });
+    expect(landlockAbi(null).ok).toBe(false);
+    expect(restrictSelf(7, [], null).ok).toBe(false);
+  });
+
+  test("creates, adds a rule per existing path, sets no_new_privs, restricts, closes the ruleset", () => {
+    const { libc, calls } = recordingLibc({});
+    const rules = [
+      { path: tmpdir(), access: "full" as const },
+      { path: tmpdir(), access: "list" as const },
+      { path: "/etc/hostname", access: "list" as const },
+      { path: "/etc/hostname", access: "full" as const },
+      { path: "/no/such/path", access: "full" as const },
+    ];
+    expect(restrictSelf(7, rules, libc)).toEqual({ ok: true, value: true });
+    expect(calls).toEqual([
+      "syscall 444",
+      "syscall 445 1",
+      "close fd",
+      "syscall 445 1",
+      "close fd",
+      "close fd",
+      "syscall 445 1",
+      "close fd",
+      "prctl 38",
+      "syscall 446",
+      "close 42",
+    ]);
+  });
+
+  test("each failing step is named", () => {
+    const reason = (fail: "create" | "add" | "prctl" | "restrict") => {
+      const result = restrictSelf(7, [{ path: tmpdir(), access: "full" }], recordingLibc({ fail }).libc);
+      return result.ok ? "ok" : result.reason;
+    };
+    expect(reason("create")).toBe("landlock_create_ruleset failed (errno 1)");
+    expect(reason("add")).toBe(`landlock_add_rule ${tmpdir()} failed (errno 1)`);
+    expect(reason("prctl")).toBe("prctl(PR_SET_NO_NEW_PRIVS) failed (errno 1)");
+    expect(reason("restrict")).toBe("landlock_restrict_self failed (errno 1)");
   });
 });
