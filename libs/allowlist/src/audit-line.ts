@@ -10,6 +10,8 @@ export interface AuditEvent {
   ref: string;
   outcome: FilterOutcome | "unavailable";
   pinned?: string | undefined;
+  /** How the tool was confined ("landlock (ABI 7)", "off", "none (<reason>)"): kpm run --secure. */
+  confinement?: string | undefined;
 }
 
 function action(outcome: AuditEvent["outcome"]): "secure_allow" | "secure_filter" {
@@ -48,6 +50,7 @@ export function formatAuditRecord(
     mode,
   };
   if (event.pinned !== undefined) record.pinned = event.pinned;
+  if (event.confinement !== undefined) record.confinement = event.confinement;
   return `${JSON.stringify(record)}\n`;
 }
 

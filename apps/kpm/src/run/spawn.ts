@@ -6,6 +6,7 @@ import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
 import { canUseExecStep } from "../process-hardening.ts";
+import type { Confinement } from "./confinement.ts";
 import { type ChildStdio, type PendingExecStep, startExecStep } from "./exec-step-spawn.ts";
 import type { ChildPlan } from "./plan.ts";
 import { setprivArgv, setprivPath } from "./setpriv-launch.ts";
@@ -27,6 +28,8 @@ export interface SpawnRequest {
   mask: MaskMode;
   /** From prestartChild: used when the plan holds secrets, cancelled otherwise. */
   step?: PendingExecStep | null;
+  /** --secure: Landlock goes through the step (always used then); sandbox-exec wraps the spawn. */
+  confinement?: Confinement;
 }
 
 interface ChildIo {
@@ -60,7 +63,18 @@ function childIo(mask: MaskMode, hasSecrets: boolean): ChildIo {
  * decrypts them: the step's process start (one Bun runtime) overlaps that wait. Null where the
  * step is unavailable; the child is then spawned directly.
  */
-export function prestartChild(ctx: KpmContext, mask: MaskMode): PendingExecStep | null {
+export function prestartChild(
+  ctx: KpmContext,
+  mask: MaskMode,
+  confinement?: Confinement,
+): PendingExecStep | null {
+  if (confinement?.kind === "landlock") {
+    // Only the step can restrict itself before exec: it is started whatever else is available.
+    const io = childIo(mask, true);
+    const step = startExecStep(io.stdio, io.ownGroup, confinement.rules);
+    if (!step) throw new CliError("error: run: cannot start the confinement step (pipe)", 126);
+    return step;
+  }
   // With setpriv at hand the child is tied to kpm at spawn time, for ~1 ms: no step to start.
   if (!canUseExecStep(ctx.env) || setprivPath(ctx.env) !== null) return null;
   const io = childIo(mask, true);
@@ -111,7 +125,8 @@ export function spawnFailure(code: string | undefined): string {
 export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promise<number> {
   const { plan } = request;
   // A child that ends up with no secret (all unset, or defaults) is spawned directly.
-  const step = plan.secrets.length > 0 ? (request.step ?? null) : null;
+  const confined = request.confinement?.kind === "landlock";
+  const step = plan.secrets.length > 0 || confined ? (request.step ?? null) : null;
   if (!step) await request.step?.cancel();
   let executable: string;
   try {
@@ -120,7 +135,11 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
     await step?.cancel();
     throw error;
   }
-  const { stdinTty, maskOut, maskErr, ownGroup, stdio } = childIo(request.mask, plan.secrets.length > 0);
+  // The step's stdio was chosen as for a child with secrets: a confined one without any keeps it.
+  const { stdinTty, maskOut, maskErr, ownGroup, stdio } = childIo(
+    request.mask,
+    plan.secrets.length > 0 || step !== null,
+  );
   ctx.log.debug(`✓ Output masking: stdout ${maskOut ? "on" : "off"}, stderr ${maskErr ? "on" : "off"}`);
 
   // Handlers exist before the child does (§18.26): a signal in between is held, then forwarded.
@@ -164,7 +183,16 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   const setpriv = !step && plan.secrets.length > 0 && canUseExecStep(ctx.env) ? setprivPath(ctx.env) : null;
   try {
     if (step) child = step.launch(executable, [request.command, ...request.args], plan.env);
-    else if (setpriv) {
+    else if (confined)
+      throw new CliError(`error: run ${request.command}: cannot start the confinement step`, 126);
+    else if (request.confinement?.kind === "sandbox-exec") {
+      const { path, profile } = request.confinement;
+      child = Bun.spawn([path, "-p", profile, executable, ...request.args], {
+        env: plan.env,
+        ...stdio,
+        detached: ownGroup,
+      });
+    } else if (setpriv) {
       child = Bun.spawn(setprivArgv(setpriv, request.command, request.args), {
         env: plan.env,
         ...stdio,

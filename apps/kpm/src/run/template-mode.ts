@@ -21,6 +21,8 @@ interface TemplateRun {
   secure: boolean;
   /** --allow-missing: a reference that cannot be resolved is unset and the child still runs. */
   allowMissing: boolean;
+  /** --secure: how the tool is confined, for each audit record. */
+  confinement?: string | undefined;
 }
 
 interface AuditSink {
@@ -39,7 +41,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     entries = secured.kept;
     const refused = secured.decisions.filter((decision) => decision.outcome !== "allowed");
     filtered = refused.map((decision) => decision.variable);
-    audit = await openAudit(ctx, run.tool, mode);
+    audit = await openAudit(ctx, run.tool, mode, run.confinement);
     for (const decision of refused) audit?.record(decision);
   }
 
@@ -159,6 +161,7 @@ async function openAudit(
   ctx: KpmContext,
   tool: string,
   mode: "default" | "strict",
+  confinement?: string,
 ): Promise<AuditSink | null> {
   const config = await ctx.config();
   const fromEnv = ctx.env.KPM_AUDIT_LOG;
@@ -174,7 +177,7 @@ async function openAudit(
   const { formatAuditRecord } = await import("@kpm/allowlist");
   return {
     record(event) {
-      appendFileSync(path, formatAuditRecord(event, tool, mode));
+      appendFileSync(path, formatAuditRecord({ ...event, confinement }, tool, mode));
     },
   };
 }
