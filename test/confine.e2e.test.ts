@@ -1,6 +1,7 @@
 // `kpm run --secure --confine=…` end to end with the compiled binary: a Node, a Python and a shell
 // tool (and a child each starts) keep their allow-listed secret and the project, and lose kpm's
-// key file, config, trust store and dev-server directory under Landlock; with --confine=off the
+// key file, config, trust store and dev-server directory under Landlock — applied by kpm just
+// before it spawns (setpriv at hand) or by the exec step (without setpriv); with --confine=off the
 // same reads succeed (so this test can fail). The fallback line, the refusal of `required`, the
 // --verbose lines and the audit field are checked too.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
@@ -112,6 +113,14 @@ describe.if(landlock)("Landlock confinement (default --confine=auto)", () => {
       expect(outcomes(result.stdout)).toEqual(expected("DENIED"));
     });
   }
+
+  test("without setpriv the exec step confines itself before it becomes the tool", async () => {
+    const result = await secureRun("agent-py", [], { KPM_TEST_NO_SETPRIV: "1" });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("GOT secret");
+    expect(outcomes(result.stdout)).toEqual(expected("DENIED"));
+  });
 
   test("--confine=off: the same tool reads every one of them (the attack the default stops)", async () => {
     const result = await secureRun("agent-sh", ["--confine=off"]);

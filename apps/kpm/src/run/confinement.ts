@@ -25,7 +25,7 @@ export const NO_LANDLOCK_VARIABLE = "KPM_TEST_NO_LANDLOCK";
 /** What `kpm run` does about confinement; `summary` goes into each audit record. */
 export type Confinement =
   | { kind: "none"; summary: string }
-  | { kind: "landlock"; summary: string; plan: ConfinementPlan; rules: Uint8Array }
+  | { kind: "landlock"; summary: string; abi: number; plan: ConfinementPlan; encoded: Uint8Array }
   | { kind: "sandbox-exec"; summary: string; plan: ConfinementPlan; profile: string; path: string };
 
 /** The mode, the mechanism and the plan; a one-line notice or the refusal where none exists. */
@@ -60,7 +60,13 @@ export async function prepareConfinement(
   report(ctx, mechanism, plan);
   const summary = describeMechanism(mechanism);
   if (mechanism.kind === "landlock")
-    return { kind: "landlock", summary, plan, rules: encodeRules(mechanism.abi, plan.rules) };
+    return {
+      kind: "landlock",
+      summary,
+      abi: mechanism.abi,
+      plan,
+      encoded: encodeRules(mechanism.abi, plan.rules),
+    };
   return { kind: "sandbox-exec", summary, plan, profile: sandboxProfile(plan.denied), path: mechanism.path };
 }
 

@@ -2,6 +2,8 @@
 // installed before spawn, optional output masking, and the child's exit status mirrored. On
 // Linux a child that receives secrets starts through the exec step (exec-step.ts), so it cannot
 // outlive kpm even when kpm is killed with SIGKILL.
+
+import { restrictSelf } from "@kpm/libc";
 import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
@@ -28,7 +30,10 @@ export interface SpawnRequest {
   mask: MaskMode;
   /** From prestartChild: used when the plan holds secrets, cancelled otherwise. */
   step?: PendingExecStep | null;
-  /** --secure: Landlock goes through the step (always used then); sandbox-exec wraps the spawn. */
+  /**
+   * --secure: Landlock is applied by the exec step when there is one, else by kpm to its own
+   * spawning thread just before the spawn (a child inherits it); sandbox-exec wraps the spawn.
+   */
   confinement?: Confinement;
 }
 
@@ -68,12 +73,10 @@ export function prestartChild(
   mask: MaskMode,
   confinement?: Confinement,
 ): PendingExecStep | null {
-  if (confinement?.kind === "landlock") {
-    // Only the step can restrict itself before exec: it is started whatever else is available.
+  if (confinement?.kind === "landlock" && canUseExecStep(ctx.env) && setprivPath(ctx.env) === null) {
+    // No setpriv: the step ties the child to kpm and confines itself while kpm fetches.
     const io = childIo(mask, true);
-    const step = startExecStep(io.stdio, io.ownGroup, confinement.rules);
-    if (!step) throw new CliError("error: run: cannot start the confinement step (pipe)", 126);
-    return step;
+    return startExecStep(io.stdio, io.ownGroup, confinement.encoded);
   }
   // With setpriv at hand the child is tied to kpm at spawn time, for ~1 ms: no step to start.
   if (!canUseExecStep(ctx.env) || setprivPath(ctx.env) !== null) return null;
@@ -112,6 +115,20 @@ async function signalNumber(signal: string | number | null | undefined): Promise
   // node:os only for a child killed by a signal: loading it costs ~0.4 ms of every run.
   const { constants } = await import("node:os");
   return (constants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+/**
+ * Landlock on kpm's own main thread, which Bun.spawn forks from: the child (setpriv, or the tool)
+ * starts inside the domain. kpm needs none of the denied files any more (secrets fetched, audit
+ * written); its other threads stay outside, and the child never descends from them.
+ */
+function confineSpawningThread(
+  confinement: Extract<Confinement, { kind: "landlock" }>,
+  command: string,
+): void {
+  const restricted = restrictSelf(confinement.abi, confinement.plan.rules);
+  if (!restricted.ok)
+    throw new CliError(`error: run ${command}: cannot confine the command: ${restricted.reason}`, 126);
 }
 
 /** A value-free reason for a spawn that failed with `code`. */
@@ -182,9 +199,9 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   // exists, else the exec step started earlier; a direct spawn only where neither can be had.
   const setpriv = !step && plan.secrets.length > 0 && canUseExecStep(ctx.env) ? setprivPath(ctx.env) : null;
   try {
+    if (!step && request.confinement?.kind === "landlock")
+      confineSpawningThread(request.confinement, request.command);
     if (step) child = step.launch(executable, [request.command, ...request.args], plan.env);
-    else if (confined)
-      throw new CliError(`error: run ${request.command}: cannot start the confinement step`, 126);
     else if (request.confinement?.kind === "sandbox-exec") {
       const { path, profile } = request.confinement;
       child = Bun.spawn([path, "-p", profile, executable, ...request.args], {
