@@ -428,7 +428,16 @@ describe("audit of --secure decisions", () => {
         .split("\n")
         .map((line) => JSON.parse(line) as Record<string, string>);
       for (const record of records) {
-        expect(Object.keys(record)).toEqual(["ts", "action", "tool", "var", "ref", "outcome", "mode", "confinement"]);
+        expect(Object.keys(record)).toEqual([
+          "ts",
+          "action",
+          "tool",
+          "var",
+          "ref",
+          "outcome",
+          "mode",
+          "confinement",
+        ]);
         // How the tool was confined (test/confine.e2e.test.ts checks the values).
         expect(record.confinement).toMatch(/^(landlock \(ABI \d+\)|none \(.+\))$/);
         expect(record.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
