@@ -174,6 +174,8 @@ async function attack(flags: string[]): Promise<{ result: KpmResult; escapes: Re
   return { result, escapes };
 }
 
+// TODO(envpolicy): add "print-inherited-gh-token" (a plaintext GH_TOKEN the shell exported) and
+// "exec-as-other-tool" (a copy of the agent under another allow-listed name): issue 15 items 2, 3.
 const ALL_ESCAPES = [
   "read-client-key",
   "read-config",
