@@ -129,13 +129,16 @@ describe.if(landlock)("Landlock confinement (default --confine=auto)", () => {
     expect(outcomes(result.stdout)).toEqual(expected("READ"));
   });
 
-  test("config confine: off is the default that --confine overrides", async () => {
+  test("config confine: off is the default that --confine=auto or required overrides", async () => {
     const config = probes.config as string;
     const original = readFileSync(config, "utf8");
     writeFileSync(config, `${original}confine: "off"\n`);
     try {
       expect(outcomes((await secureRun("agent-sh")).stdout)).toEqual(expected("READ"));
       expect(outcomes((await secureRun("agent-sh", ["--confine=auto"])).stdout)).toEqual(expected("DENIED"));
+      expect(outcomes((await secureRun("agent-sh", ["--confine=required"])).stdout)).toEqual(
+        expected("DENIED"),
+      );
     } finally {
       writeFileSync(config, original);
     }
