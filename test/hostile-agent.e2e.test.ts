@@ -145,11 +145,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (!canRun) return;
   ownerShell?.kill("SIGKILL");
-  stopListeners(join(tmp, `kpm-${NOBODY}`));
+  if (tmp) stopListeners(join(tmp, `kpm-${NOBODY}`));
   await server?.remove();
-  rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 /** The shell (a nobody `sh` holding the session) runs `kpm run --secure -- claude …`. */
