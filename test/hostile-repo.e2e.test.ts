@@ -67,9 +67,7 @@ async function claude(flags: string[]): Promise<AgentRun> {
     cwd: repo,
     binary: true,
   });
-  const child = readdirSync(bin).includes("claude-started")
-    ? parseEnvLines(result.stdout)
-    : null;
+  const child = readdirSync(bin).includes("claude-started") ? parseEnvLines(result.stdout) : null;
   const vended = vendedKeys(readAuditEvents(fixture.server).slice(before));
   for (const marker of STOLEN) {
     expect(result.stderr.includes(marker), `${marker} on stderr`).toBe(false);
