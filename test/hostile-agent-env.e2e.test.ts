@@ -3,8 +3,8 @@
 // GH_TOKEN its shell holds, runs a copy of itself under aider's name through kpm, and plants one
 // as `aider` earlier on PATH for the user's next `kpm run --secure -- aider`. With --secure and
 // pins it gets nothing; with the defences off (no --secure, no pin) each escape succeeds.
-// (Confinement of kpm's own files is tested separately; this file covers the environment and the
-// executable.)
+// Confinement is off here (--confine=off), so each defence is shown on its own: confined, the
+// agent could neither read kpm's config to run kpm nor create ~/.local/bin (hostile-agent.e2e.test.ts).
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -27,7 +27,7 @@ const AGENT = `#!/bin/sh
 echo "agent=$(basename "$0") GH_TOKEN=\${GH_TOKEN:-none} OPENAI_API_KEY=\${OPENAI_API_KEY:-none}"
 if [ "$(basename "$0")" = claude ]; then
   cp "$0" "$TMPDIR/aider" && chmod +x "$TMPDIR/aider"
-  "$KPM_BIN" run --secure --no-masking --from "$HOME/agents.template" -- "$TMPDIR/aider" 2>&1
+  "$KPM_BIN" run --secure --confine=off --no-masking --from "$HOME/agents.template" -- "$TMPDIR/aider" 2>&1
   echo "exec-copy-exit=$?"
   mkdir -p "$HOME/.local/bin" && cp "$0" "$HOME/.local/bin/aider" && chmod +x "$HOME/.local/bin/aider"
 fi
@@ -41,7 +41,7 @@ let planted: string;
 let allowlist: string;
 
 function kpmRun(tool: string, secure: boolean): Promise<ProcessOutput> {
-  const flags = secure ? ["--secure"] : [];
+  const flags = secure ? ["--secure", "--confine=off"] : [];
   return runToEnd(
     [...AS_NOBODY, KPM_BINARY, "run", ...flags, "--no-masking", "--from", "agents.template", "--", tool],
     {

@@ -53,7 +53,9 @@ interface AgentRun {
 
 async function claude(flags: string[]): Promise<AgentRun> {
   const before = readAuditEvents(fixture.server).length;
-  const started = join(fixture.sandbox.root, "claude-started");
+  // In bin/, not the sandbox root: under --secure, Landlock leaves a directory that holds kpm's
+  // files (the root holds HOME) listable only, so a confined tool cannot create files there.
+  const started = join(bin, "claude-started");
   rmSync(started, { force: true });
   const result = await runKpmProcess(["run", ...flags, "--no-masking", "--", "claude"], {
     env: {
@@ -65,9 +67,7 @@ async function claude(flags: string[]): Promise<AgentRun> {
     cwd: repo,
     binary: true,
   });
-  const child = readdirSync(fixture.sandbox.root).includes("claude-started")
-    ? parseEnvLines(result.stdout)
-    : null;
+  const child = readdirSync(bin).includes("claude-started") ? parseEnvLines(result.stdout) : null;
   const vended = vendedKeys(readAuditEvents(fixture.server).slice(before));
   for (const marker of STOLEN) {
     expect(result.stderr.includes(marker), `${marker} on stderr`).toBe(false);

@@ -431,7 +431,18 @@ describe("audit of --secure decisions", () => {
       expect(all.at(-1)?.action).toBe("secure_env");
       const records = all.slice(0, -1);
       for (const record of records) {
-        expect(Object.keys(record)).toEqual(["ts", "action", "tool", "var", "ref", "outcome", "mode"]);
+        expect(Object.keys(record)).toEqual([
+          "ts",
+          "action",
+          "tool",
+          "var",
+          "ref",
+          "outcome",
+          "mode",
+          "confinement",
+        ]);
+        // How the tool was confined (test/confine.e2e.test.ts checks the values).
+        expect(record.confinement).toMatch(/^(landlock \(ABI \d+\)|none \(.+\))$/);
         expect(record.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(record.tool).toBe("claude");
         expect(record.mode).toBe(mode);

@@ -92,6 +92,11 @@ const BRANCHES: Branch[] = [
     when: "an lstat libc cannot answer: a failure (for its error), a NUL byte, an unknown struct stat layout",
   },
   {
+    from: "libs/libc/src/landlock.ts",
+    to: "node:fs",
+    when: "kpm run --secure confines the tool: each granted path is checked for a directory",
+  },
+  {
     from: "libs/agentkms-client/src/tls-material.ts",
     to: "node:crypto",
     when: "a client created without authenticateEarly checks its PEM files first (get authenticates at once)",

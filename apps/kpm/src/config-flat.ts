@@ -5,10 +5,12 @@ import { dirname } from "node:path";
 import { BoundedReadError, MAX_CONFIG_BYTES, readFileBounded } from "@kpm/bounded-read";
 import { CliError } from "./cli/errors.ts";
 import { expandPath } from "./paths.ts";
+import { type ConfineMode, isConfineMode } from "./run/confine-mode.ts";
 
 export const DEFAULT_TTL = 3600;
 
-const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log"] as const;
+const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log", "confine"] as const;
+
 const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
 
@@ -23,6 +25,7 @@ export interface ConfigData {
   strict_idle_timeout?: number;
   audit_log?: string;
   secure_mode?: boolean;
+  confine?: string;
 }
 
 export interface KpmConfig {
@@ -37,6 +40,8 @@ export interface KpmConfig {
   sessionKeyTtl: number;
   strictIdleTimeout: number;
   auditLog?: string;
+  /** `confine:` — how `kpm run --secure` confines the tool when --confine is not given. */
+  confine?: ConfineMode;
   /** Keys the schema does not know (reported with --verbose). */
   unknownKeys: string[];
 }
@@ -92,6 +97,8 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
       "  use kpm run --secure for each tool that should get only its allow-listed secrets, and remove secure_mode",
     ]);
   }
+  if (data.confine !== undefined && !isConfineMode(data.confine))
+    throw parseError(base.path, `confine: expected one of auto, required, off (got "${data.confine}")`);
   const fileDir = dirname(base.path);
   const filePath = (value: string | undefined) =>
     value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
@@ -102,6 +109,7 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
     key: filePath(data.key),
     ca: filePath(data.ca),
     auditLog: filePath(data.audit_log),
+    confine: data.confine as ConfineMode | undefined,
     defaultTemplate:
       data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
     sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,

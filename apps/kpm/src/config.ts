@@ -41,6 +41,7 @@ function buildSchema() {
     secure_mode: z.optional(z.boolean()),
     profile: z.optional(z.nullable(z.record(text, scalar))),
     audit_log: z.optional(text),
+    confine: z.optional(text),
   });
 }
 

@@ -26,6 +26,7 @@ const KEYS = [
   "ca",
   "default_template",
   "audit_log",
+  "confine",
   "session_key_ttl",
   "strict_idle_timeout",
   "secure_mode",

@@ -164,6 +164,17 @@ try { loadConfig(${JSON.stringify(path)}, "/"); console.log("loaded"); } catch (
   });
 });
 
+describe("confine", () => {
+  test("auto, required and off are read, flat or as YAML; anything else is a parse error", () => {
+    expect(loadText("confine: required\n").confine).toBe("required");
+    expect(loadText('confine: "off"\n').confine).toBe("off");
+    expect(loadText("server: x\n").confine).toBeUndefined();
+    expect(() => loadText("confine: sometimes\n")).toThrow(
+      'confine: expected one of auto, required, off (got "sometimes")',
+    );
+  });
+});
+
 describe("paths in the file", () => {
   test("relative cert/key/ca/audit_log resolve against the config file's directory", () => {
     expect(loadText("cert: c.crt\nkey: sub/k.key\nca: ../ca.crt\naudit_log: audit.ndjson\n")).toMatchObject({

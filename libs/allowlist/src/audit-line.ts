@@ -10,6 +10,8 @@ export interface AuditEvent {
   ref: string;
   outcome: FilterOutcome | "unavailable";
   pinned?: string | undefined;
+  /** How the tool was confined ("landlock (ABI 7)", "off", "none (<reason>)"): kpm run --secure. */
+  confinement?: string | undefined;
 }
 
 /**

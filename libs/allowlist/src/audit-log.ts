@@ -15,7 +15,10 @@ export interface AuditLog {
 }
 
 /** Opens the log for one run of `tool`; AllowlistError "audit_log" when it cannot be opened. */
-export function openAuditLog(path: string, run: { tool: string; mode: AuditMode }): AuditLog {
+export function openAuditLog(
+  path: string,
+  run: { tool: string; mode: AuditMode; confinement?: string | undefined },
+): AuditLog {
   try {
     closeSync(openSync(path, "a", 0o600));
     chmodSync(path, 0o600);
@@ -26,6 +29,9 @@ export function openAuditLog(path: string, run: { tool: string; mode: AuditMode 
   return {
     path,
     append,
-    record: (event) => append(decisionRecord(event, run.tool, run.mode)),
+    record: (event) =>
+      append(
+        decisionRecord({ ...event, confinement: event.confinement ?? run.confinement }, run.tool, run.mode),
+      ),
   };
 }

@@ -17,6 +17,8 @@ export interface DecisionRecord {
   outcome: AuditEvent["outcome"];
   mode: AuditMode;
   pinned?: string;
+  /** How the tool was confined ("landlock (ABI 7)", "off", "none (<reason>)"). */
+  confinement?: string;
 }
 
 /** Every record kind the audit log holds. */
@@ -43,6 +45,7 @@ export function decisionRecord(
     mode,
   };
   if (event.pinned !== undefined) record.pinned = event.pinned;
+  if (event.confinement !== undefined) record.confinement = event.confinement;
   return record;
 }
 

@@ -64,10 +64,17 @@ export interface EnvRecord {
   granted: string[];
   dropped: Array<{ var: string; rule: string }>;
   exec?: string;
+  /** How the tool was confined, as on each decision record. */
+  confinement?: string;
 }
 
 /** What the tool received, as its audit record. */
-export function envRecord(summary: EnvSummary, mode: AuditMode, now: Date = new Date()): EnvRecord {
+export function envRecord(
+  summary: EnvSummary,
+  mode: AuditMode,
+  now: Date = new Date(),
+  confinement?: string,
+): EnvRecord {
   const record: EnvRecord = {
     ts: now.toISOString(),
     action: "secure_env",
@@ -80,6 +87,7 @@ export function envRecord(summary: EnvSummary, mode: AuditMode, now: Date = new 
     dropped: summary.dropped.map((drop) => ({ var: drop.variable, rule: drop.rule })),
   };
   if (summary.executable !== undefined) record.exec = summary.executable;
+  if (confinement !== undefined) record.confinement = confinement;
   return record;
 }
 

@@ -37,6 +37,18 @@ describe("verbose kpm_audit lines", () => {
 describe("NDJSON audit records", () => {
   const now = new Date("2026-03-04T05:06:07.089Z");
 
+  test("carry how the tool was confined, when given", () => {
+    const event = {
+      variable: "A",
+      ref: "kv/x#k",
+      outcome: "allowed" as const,
+      confinement: "landlock (ABI 7)",
+    };
+    expect(JSON.parse(formatAuditRecord(event, "claude", "default", now)).confinement).toBe(
+      "landlock (ABI 7)",
+    );
+  });
+
   test("carry the reference after the variable; pinned only on ref_mismatch, last", () => {
     expect(
       formatAuditRecord(

@@ -1,7 +1,17 @@
 // What a --secure tool received, as the drop-count line, the --verbose kpm_env lines and the
 // secure_env record: names, references and paths, in a fixed order.
 import { describe, expect, test } from "bun:test";
-import { type EnvSummary, formatDropLine, formatEnvRecord, formatEnvSummaryLines } from "../src/index.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type EnvSummary,
+  envRecord,
+  formatDropLine,
+  formatEnvRecord,
+  formatEnvSummaryLines,
+  openAuditLog,
+} from "../src/index.ts";
 
 const summary: EnvSummary = {
   tool: "claude",
@@ -68,4 +78,24 @@ test("formatEnvRecord: one NDJSON line, exec only when pinned", () => {
     ],
   });
   expect(JSON.parse(formatEnvRecord({ ...summary, executable: "/x" }, "default")).exec).toBe("/x");
+});
+
+test("envRecord carries the run's confinement last, and only when given", () => {
+  const now = new Date("2026-03-04T05:06:07.089Z");
+  expect(envRecord(summary, "default", now).confinement).toBeUndefined();
+  const record = envRecord(summary, "default", now, "landlock (ABI 7)");
+  expect(Object.keys(record).at(-1)).toBe("confinement");
+  expect(record.confinement).toBe("landlock (ABI 7)");
+});
+
+test("an audit log stamps each decision with the run's confinement", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kpm-audit-confine-"));
+  try {
+    const path = join(dir, "audit.ndjson");
+    const log = openAuditLog(path, { tool: "claude", mode: "default", confinement: "off" });
+    log.record({ variable: "A", ref: "llm/anthropic", outcome: "allowed" });
+    expect(JSON.parse(readFileSync(path, "utf8")).confinement).toBe("off");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -140,7 +140,7 @@ export function prepareForExec(ignoredSignals: number[], firstInheritedFd = 3): 
 }
 
 function closeOnExecFrom(libc: ProcessLibc, first: number): LibcResult {
-  if (libc.syscall(SYS_CLOSE_RANGE, first, 0xffffffff, CLOSE_RANGE_CLOEXEC) === 0)
+  if (libc.syscall(SYS_CLOSE_RANGE, first, 0xffffffff, CLOSE_RANGE_CLOEXEC, 0) === 0)
     return { ok: true, value: true };
   // Before Linux 5.11: mark each descriptor below the open-file limit (at most 65,536 calls).
   const limit = getResourceLimit(RLIMIT_NOFILE);

@@ -170,9 +170,24 @@ export {
   setResourceLimit,
 } from "./hardening.ts";
 export {
+  ACCESS_FS,
+  encodePathBeneathAttr,
+  encodeRulesetAttr,
+  fileAccess,
+  handledAccess,
+  LANDLOCK_CREATE_RULESET_VERSION,
+  type LandlockRule,
+  landlockAbi,
+  PATH_BENEATH_ATTR_LAYOUT,
+  RULESET_ATTR_LAYOUT,
+  restrictSelf,
+  rulesetAttrSize,
+} from "./landlock.ts";
+export {
   bindProcessLibc,
   type ProcessLibc,
   processLibc,
   RLIMIT_LAYOUTS,
   unsupportedReason,
 } from "./process-binding.ts";
+export { decodeUcred, type PeerCredentials, peerCredentials, UCRED_LAYOUT } from "./socket.ts";

@@ -26,7 +26,9 @@ export interface ProcessLibc {
   close(fd: number): number;
   fcntl(fd: number, command: number, argument: number): number;
   signal(signal: number, handler: number): bigint;
-  syscall(number: number, arg1: number, arg2: number, arg3: number): number;
+  /** syscall(2) with up to four integer (or address) arguments; pass 0 for unused ones. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: Uint32Array): number;
+  syscall(number: number, arg1: number, arg2: number, arg3: number, arg4: number): number;
   /** The calling thread's errno, read right after a failed call. */
   errno(): number;
   /** The address of a typed array's bytes (for argv/envp pointer arrays). */
@@ -52,7 +54,8 @@ const SYMBOLS = {
   close: { args: ["i32"], returns: "i32" },
   fcntl: { args: ["i32", "i32", "i64"], returns: "i32" },
   signal: { args: ["i32", "u64"], returns: "u64" },
-  syscall: { args: ["i64", "i64", "i64", "i64"], returns: "i64_fast" },
+  getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64_fast" },
   __errno_location: { args: [], returns: "ptr" },
 };
 
@@ -98,6 +101,7 @@ export function bindProcessLibc(
         close: s.close as ProcessLibc["close"],
         fcntl: s.fcntl as ProcessLibc["fcntl"],
         signal: s.signal as ProcessLibc["signal"],
+        getsockopt: s.getsockopt as ProcessLibc["getsockopt"],
         syscall: s.syscall as ProcessLibc["syscall"],
         errno: () => pointers.read.i32(errnoLocation(), 0),
         addressOf: (bytes) => pointers.ptr(bytes),

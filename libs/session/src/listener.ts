@@ -13,6 +13,7 @@ import { IssuedRefs } from "./issued-refs.ts";
 import { type LongTimeout, setLongTimeout } from "./long-timeout.ts";
 import { OWNER_POLL_MS, watchOwner } from "./owner.ts";
 import { pathExists } from "./path-exists.ts";
+import { confinedPeerCheck, noNewPrivs } from "./peer-check.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, listenForRequests } from "./request-server.ts";
 import { checkRuntimeDir } from "./runtime-dir.ts";
 import { sessionRecordPath, writeSessionRecord } from "./session-record.ts";
@@ -91,6 +92,7 @@ export async function runListener(options: RunListenerOptions): Promise<number> 
       socketPath,
       (text) => answerRequest(session, text),
       options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      confinedPeerCheck(noNewPrivs("self")),
     );
   } catch (error) {
     return notReady(`listen on ${socketPath}: ${describeFsError(error)}`);

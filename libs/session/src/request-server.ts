@@ -16,17 +16,26 @@ interface Connection {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** A response the socket buffer could not take at once, and how much of it was sent. */
   pending: { bytes: Uint8Array; offset: number } | null;
+  /** Why this peer is not served (AdmitPeer), or null. */
+  refusal: string | null;
 }
 
 const NEWLINE = 10;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Binds `socketPath` (the caller sets the umask) and answers each connection's request. */
+/** Null to serve a connection (by its socket descriptor), else the reason to refuse it. */
+export type AdmitPeer = (fd: number) => string | null;
+
+/**
+ * Binds `socketPath` (the caller sets the umask) and answers each connection's request; a
+ * connection `admit` refuses gets `{"error": <reason>}` instead, its request never looked at.
+ */
 export function listenForRequests(
   socketPath: string,
   answer: AnswerRequest,
   requestTimeoutMs: number,
+  admit: AdmitPeer = () => null,
 ): UnixSocketListener<Connection> {
   const respond = (socket: Socket<Connection>, line: string): void => {
     const connection = socket.data;
@@ -39,6 +48,10 @@ export function listenForRequests(
     connection.answered = true;
     clearTimeout(connection.timer);
     connection.chunks = [];
+    if (connection.refusal !== null) {
+      respond(socket, `${JSON.stringify({ error: connection.refusal })}\n`);
+      return;
+    }
     if (text === null) {
       respond(socket, INVALID_REQUEST);
       return;
@@ -61,6 +74,8 @@ export function listenForRequests(
           closed: false,
           timer: undefined,
           pending: null,
+          // Judged now (the peer is the connecting process), answered once the request is in.
+          refusal: admit((socket as unknown as { fd: number }).fd),
         };
         socket.data.timer = setTimeout(() => {
           if (!socket.data.answered) finish(socket, null);

@@ -9,6 +9,7 @@ import { CliError, UsageError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
 import { hardenSelf } from "../process-hardening.ts";
+import { parseConfineMode } from "../run/confine-mode.ts";
 import { planEnvScanRun } from "../run/env-scan-mode.ts";
 import { passedOverLine, passedOverTemplate } from "../run/env-scan-notice.ts";
 import type { ChildPlan } from "../run/plan.ts";
@@ -32,6 +33,11 @@ export const runArgs = {
   },
   mask: { type: "boolean", description: "Mask secrets in the child's output even on a terminal" },
   "no-masking": { type: "boolean", description: "Never mask the child's output" },
+  confine: {
+    type: "string",
+    description: "With --secure: keep the tool out of kpm's key files (auto, required, off; default auto)",
+    valueHint: "mode",
+  },
 } as const;
 
 export default defineKpmCommand({
@@ -58,6 +64,7 @@ export default defineKpmCommand({
     }
     if (args.mask && args["no-masking"])
       throw new UsageError("kpm: --mask and --no-masking are mutually exclusive");
+    const confineFlag = parseConfineMode(args.confine, args.secure === true);
     // Before any secret is fetched or decrypted into this process.
     hardenSelf(ctx.env, ctx.log);
 
@@ -72,7 +79,11 @@ export default defineKpmCommand({
     // Secrets are coming (blobs in the environment, or KMS references): the exec step starts now,
     // while they are fetched or decrypted, and is cancelled if anything below fails.
     const secretsExpected = entries === null || entries.some((entry) => entry.kind === "kms");
-    const step = secretsExpected ? prestartChild(ctx, mask) : null;
+    const confinement = args.secure
+      ? await (await import("../run/confinement.ts")).prepareConfinement(ctx, confineFlag)
+      : undefined;
+    const step =
+      secretsExpected || confinement?.kind === "landlock" ? prestartChild(ctx, mask, confinement) : null;
     try {
       let plan: ChildPlan;
       if (entries) {
@@ -84,12 +95,13 @@ export default defineKpmCommand({
           strict: args.strict === true,
           secure: args.secure === true,
           allowMissing: args["allow-missing"] === true,
+          confinement: confinement?.summary,
         });
       } else {
         plan = await planEnvScanRun(ctx);
       }
       ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
-      return await spawnChild(ctx, { command, args: childArgs, plan, mask, step });
+      return await spawnChild(ctx, { command, args: childArgs, plan, mask, step, confinement });
     } catch (error) {
       await step?.cancel();
       throw error;

@@ -4,7 +4,7 @@
 import { closeDescriptor, encodeEnvironment, openPipe, sendBlock } from "@kpm/libc";
 import { CliError } from "../cli/errors.ts";
 import { selfCommand } from "../self.ts";
-import { EXEC_STEP_COMMAND, encodeLaunch } from "./exec-step.ts";
+import { CONFINE_ARGUMENT, EXEC_STEP_COMMAND, encodeLaunch } from "./exec-step.ts";
 
 export type ChildStdio = { stdin: "inherit"; stdout: "inherit" | "pipe"; stderr: "inherit" | "pipe" };
 
@@ -18,24 +18,43 @@ export interface PendingExecStep {
   cancel(): Promise<void>;
 }
 
-/** Starts the step, or returns null when the pipe cannot be made (the caller spawns directly). */
-export function startExecStep(stdio: ChildStdio, ownGroup: boolean): PendingExecStep | null {
+/**
+ * Starts the step, or returns null when a pipe cannot be made (the caller spawns directly). With
+ * `rules` (encodeRules), the step confines itself with them before it takes the launch.
+ */
+export function startExecStep(
+  stdio: ChildStdio,
+  ownGroup: boolean,
+  rules?: Uint8Array,
+): PendingExecStep | null {
   const pipe = openPipe();
   if (!pipe.ok) return null;
   const { read, write } = pipe.value;
+  const rulesPipe = rules ? openPipe() : null;
+  if (rulesPipe && !rulesPipe.ok) {
+    closeDescriptor(read);
+    closeDescriptor(write);
+    return null;
+  }
+  const rulesFds = rulesPipe?.ok ? rulesPipe.value : null;
   let step: Bun.Subprocess;
   try {
-    step = Bun.spawn([...selfCommand(), EXEC_STEP_COMMAND, String(process.pid)], {
+    const confine = rulesFds ? [CONFINE_ARGUMENT] : [];
+    step = Bun.spawn([...selfCommand(), EXEC_STEP_COMMAND, String(process.pid), ...confine], {
       env: {},
-      stdio: [stdio.stdin, stdio.stdout, stdio.stderr, read],
+      stdio: [stdio.stdin, stdio.stdout, stdio.stderr, read, ...(rulesFds ? [rulesFds.read] : [])],
       detached: ownGroup,
     });
   } catch {
     closeDescriptor(write);
+    if (rulesFds) closeDescriptor(rulesFds.write);
     return null;
   } finally {
     closeDescriptor(read);
+    if (rulesFds) closeDescriptor(rulesFds.read);
   }
+  // The step restricts itself while kpm fetches the secrets.
+  if (rulesFds && rules) sendBlock(rulesFds.write, rules);
   let settled = false;
   return {
     stdio,

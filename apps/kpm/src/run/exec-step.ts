@@ -3,12 +3,15 @@
 // then waits on fd 3 for the launch: the program, its argv and its environment. It restores what
 // a fresh spawn would have (signal dispositions, mask, no inherited descriptors) and execve()s
 // the program in place: same pid, stdio and process group. kpm starts it while it still fetches
-// the secrets, so the step's start overlaps that wait. Landlock can join here later.
+// the secrets, so the step's start overlaps that wait. With `--confine` it first reads Landlock
+// rules on fd 4 and restricts itself (so the program and its children) before the launch arrives.
+import { decodeRules } from "@kpm/confine/transfer";
 import {
   execute,
   ignoredSignals,
   prepareForExec,
   receiveBlock,
+  restrictSelf,
   setDumpable,
   setParentDeathSignal,
 } from "@kpm/libc";
@@ -16,6 +19,9 @@ import {
 export const EXEC_STEP_COMMAND = "_exec";
 /** Where the step reads the launch: the first descriptor after stdio. */
 export const LAUNCH_FD = 3;
+/** Where the step reads the confinement rules when started with CONFINE_ARGUMENT. */
+export const RULES_FD = 4;
+export const CONFINE_ARGUMENT = "--confine";
 const SIGKILL = 9;
 const ENOENT = 2;
 const EACCES = 13;
@@ -70,13 +76,18 @@ export function decodeLaunch(bytes: Uint8Array): Launch | null {
 /** Runs the step; returns only when it fails (with the exit code `kpm run` then mirrors). */
 export async function runExecStep(args: string[]): Promise<number> {
   const parent = Number(args[0]);
-  if (args.length !== 1 || !Number.isInteger(parent) || parent <= 0)
+  const confine = args[1] === CONFINE_ARGUMENT;
+  if (args.length !== (confine ? 2 : 1) || !Number.isInteger(parent) || parent <= 0)
     return fail("kpm _exec: internal command of kpm run; not for direct use", 2);
 
   // First, so that kpm dying at any later point takes this process (and then the tool) with it.
   const death = setParentDeathSignal(SIGKILL, parent);
   if (!death.ok) return fail(`error: run: ${death.reason}`, 126);
   setDumpable(false);
+  if (confine) {
+    const confined = confineSelf();
+    if (!confined.ok) return fail(`error: run: cannot confine the command: ${confined.reason}`, 126);
+  }
 
   const received = receiveBlock(LAUNCH_FD);
   const bytes = received.ok ? received.value : new Uint8Array(0);
@@ -98,6 +109,16 @@ export async function runExecStep(args: string[]): Promise<number> {
   if (failure.errno === EACCES) return fail(`error: run ${command}: permission denied`, 126);
   if (failure.errno === ENOEXEC) return fail(`error: run ${command}: exec format error`, 126);
   return fail(`error: run ${command}: ${failure.reason}`, 126);
+}
+
+/** Landlock from the rules on RULES_FD: no_new_privs, ruleset, restrict_self. */
+function confineSelf(): { ok: true } | { ok: false; reason: string } {
+  const received = receiveBlock(RULES_FD);
+  if (!received.ok) return received;
+  const transfer = decodeRules(received.value);
+  if (!transfer) return { ok: false, reason: "the confinement rules did not arrive from kpm" };
+  const restricted = restrictSelf(transfer.abi, transfer.rules);
+  return restricted.ok ? { ok: true } : restricted;
 }
 
 async function fail(message: string, code: number): Promise<number> {

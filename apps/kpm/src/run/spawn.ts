@@ -3,10 +3,12 @@
 // Linux a child that receives secrets starts through the exec step (exec-step.ts), so it cannot
 // outlive kpm even when kpm is killed with SIGKILL.
 import { importBuiltin } from "@kpm/deferred";
+import { restrictSelf } from "@kpm/libc";
 import { CliError } from "../cli/errors.ts";
 import { isatty } from "../cli/io.ts";
 import type { KpmContext } from "../context.ts";
 import { canUseExecStep } from "../process-hardening.ts";
+import type { Confinement } from "./confinement.ts";
 import { type ChildStdio, type PendingExecStep, startExecStep } from "./exec-step-spawn.ts";
 import type { ChildPlan } from "./plan.ts";
 import { setprivArgv, setprivPath } from "./setpriv-launch.ts";
@@ -28,6 +30,11 @@ export interface SpawnRequest {
   mask: MaskMode;
   /** From prestartChild: used when the plan holds secrets, cancelled otherwise. */
   step?: PendingExecStep | null;
+  /**
+   * --secure: Landlock is applied by the exec step when there is one, else by kpm to its own
+   * spawning thread just before the spawn (a child inherits it); sandbox-exec wraps the spawn.
+   */
+  confinement?: Confinement;
 }
 
 interface ChildIo {
@@ -61,7 +68,16 @@ function childIo(mask: MaskMode, hasSecrets: boolean): ChildIo {
  * decrypts them: the step's process start (one Bun runtime) overlaps that wait. Null where the
  * step is unavailable; the child is then spawned directly.
  */
-export function prestartChild(ctx: KpmContext, mask: MaskMode): PendingExecStep | null {
+export function prestartChild(
+  ctx: KpmContext,
+  mask: MaskMode,
+  confinement?: Confinement,
+): PendingExecStep | null {
+  if (confinement?.kind === "landlock" && canUseExecStep(ctx.env) && setprivPath(ctx.env) === null) {
+    // No setpriv: the step ties the child to kpm and confines itself while kpm fetches.
+    const io = childIo(mask, true);
+    return startExecStep(io.stdio, io.ownGroup, confinement.encoded);
+  }
   // With setpriv at hand the child is tied to kpm at spawn time, for ~1 ms: no step to start.
   if (!canUseExecStep(ctx.env) || setprivPath(ctx.env) !== null) return null;
   const io = childIo(mask, true);
@@ -101,6 +117,20 @@ async function signalNumber(signal: string | number | null | undefined): Promise
   return (constants.signals as Record<string, number>)[signal] ?? 0;
 }
 
+/**
+ * Landlock on kpm's own main thread, which Bun.spawn forks from: the child (setpriv, or the tool)
+ * starts inside the domain. kpm needs none of the denied files any more (secrets fetched, audit
+ * written); its other threads stay outside, and the child never descends from them.
+ */
+function confineSpawningThread(
+  confinement: Extract<Confinement, { kind: "landlock" }>,
+  command: string,
+): void {
+  const restricted = restrictSelf(confinement.abi, confinement.plan.rules);
+  if (!restricted.ok)
+    throw new CliError(`error: run ${command}: cannot confine the command: ${restricted.reason}`, 126);
+}
+
 /** A value-free reason for a spawn that failed with `code`. */
 export function spawnFailure(code: string | undefined): string {
   if (code === "E2BIG") return "argument list too long (E2BIG)";
@@ -112,7 +142,8 @@ export function spawnFailure(code: string | undefined): string {
 export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promise<number> {
   const { plan } = request;
   // A child that ends up with no secret (all unset, or defaults) is spawned directly.
-  const step = plan.secrets.length > 0 ? (request.step ?? null) : null;
+  const confined = request.confinement?.kind === "landlock";
+  const step = plan.secrets.length > 0 || confined ? (request.step ?? null) : null;
   if (!step) await request.step?.cancel();
   let executable: string;
   try {
@@ -121,7 +152,11 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
     await step?.cancel();
     throw error;
   }
-  const { stdinTty, maskOut, maskErr, ownGroup, stdio } = childIo(request.mask, plan.secrets.length > 0);
+  // The step's stdio was chosen as for a child with secrets: a confined one without any keeps it.
+  const { stdinTty, maskOut, maskErr, ownGroup, stdio } = childIo(
+    request.mask,
+    plan.secrets.length > 0 || step !== null,
+  );
   ctx.log.debug(`✓ Output masking: stdout ${maskOut ? "on" : "off"}, stderr ${maskErr ? "on" : "off"}`);
 
   // Handlers exist before the child does (§18.26): a signal in between is held, then forwarded.
@@ -164,8 +199,17 @@ export async function spawnChild(ctx: KpmContext, request: SpawnRequest): Promis
   // exists, else the exec step started earlier; a direct spawn only where neither can be had.
   const setpriv = !step && plan.secrets.length > 0 && canUseExecStep(ctx.env) ? setprivPath(ctx.env) : null;
   try {
+    if (!step && request.confinement?.kind === "landlock")
+      confineSpawningThread(request.confinement, request.command);
     if (step) child = step.launch(executable, [request.command, ...request.args], plan.env);
-    else if (setpriv) {
+    else if (request.confinement?.kind === "sandbox-exec") {
+      const { path, profile } = request.confinement;
+      child = Bun.spawn([path, "-p", profile, executable, ...request.args], {
+        env: plan.env,
+        ...stdio,
+        detached: ownGroup,
+      });
+    } else if (setpriv) {
       child = Bun.spawn(setprivArgv(setpriv, plan.executable ?? request.command, request.args), {
         env: plan.env,
         ...stdio,

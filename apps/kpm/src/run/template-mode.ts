@@ -30,6 +30,8 @@ interface TemplateRun {
   secure: boolean;
   /** --allow-missing: a reference that cannot be resolved is unset and the child still runs. */
   allowMissing: boolean;
+  /** --secure: how the tool is confined, for each audit record. */
+  confinement?: string | undefined;
 }
 
 export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promise<ChildPlan> {
@@ -46,7 +48,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     lists = secured.lists;
     const refused = secured.decisions.filter((decision) => decision.outcome !== "allowed");
     filtered = refused.map((decision) => decision.variable);
-    audit = await openAudit(ctx, run.tool, mode);
+    audit = await openAudit(ctx, run.tool, mode, run.confinement);
     for (const decision of refused) audit?.record(decision);
   }
 
@@ -128,7 +130,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     await reportEnvSummary(ctx, summary);
     if (audit) {
       const { envRecord } = await import("@kpm/allowlist");
-      audit.append(envRecord(summary, mode));
+      audit.append(envRecord(summary, mode, new Date(), run.confinement));
     }
   }
   return { env, secrets, injected, executable };
@@ -184,6 +186,7 @@ async function openAudit(
   ctx: KpmContext,
   tool: string,
   mode: "default" | "strict",
+  confinement?: string,
 ): Promise<AuditLog | null> {
   const config = await ctx.config();
   const fromEnv = ctx.env.KPM_AUDIT_LOG;
@@ -191,7 +194,7 @@ async function openAudit(
   if (!path) return null;
   const { openAuditLog } = await import("@kpm/allowlist");
   try {
-    return openAuditLog(path, { tool, mode });
+    return openAuditLog(path, { tool, mode, confinement });
   } catch (error) {
     throw toCliError(error);
   }
