@@ -1,0 +1,128 @@
+// The broker end to end inside one process: curl through the proxy to local HTTPS upstreams.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
+import { type Broker, startBroker } from "../src/broker.ts";
+import type { Swap } from "../src/proxy.ts";
+import { startUpstream, type Upstream, upstreamCertificates } from "./fixtures.ts";
+
+const SECRET = "sk-ant-real-value-0123456789";
+let api: Upstream;
+let other: Upstream;
+let broker: Broker;
+const swaps: Swap[] = [];
+let resolves = 0;
+
+/** curl through the broker (asynchronously: the proxy runs in this process). */
+async function curl(args: string[]) {
+  const child = Bun.spawn(["curl", "-sS", "--max-time", "10", ...args], {
+    env: { PATH: process.env.PATH ?? "", ...broker.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, out, err };
+}
+
+beforeAll(async () => {
+  const upstreamCerts = await upstreamCertificates(["api.anthropic.com", "other.test"]);
+  api = startUpstream(upstreamCerts);
+  other = startUpstream(upstreamCerts);
+  broker = await startBroker({
+    secrets: [
+      {
+        variable: "ANTHROPIC_API_KEY",
+        ref: "llm/anthropic",
+        hosts: ["api.anthropic.com"],
+        resolve: async () => {
+          resolves++;
+          return SECRET;
+        },
+      },
+    ],
+    resolve: { "api.anthropic.com": `127.0.0.1:${api.port}`, "other.test": `127.0.0.1:${other.port}` },
+    upstreamCa: upstreamCerts.caPem,
+    onSwap: (swap) => swaps.push(swap),
+  });
+});
+
+afterAll(async () => {
+  await broker?.close();
+  await api?.stop();
+  await other?.stop();
+});
+
+describe("broker proxy", () => {
+  test("a declared host receives the real value; the echo comes back as the placeholder", async () => {
+    const placeholder = broker.placeholders.get("ANTHROPIC_API_KEY") as string;
+    expect(placeholder).toMatch(/^kpm-broker-[0-9a-f]{32}$/);
+    expect(resolves).toBe(0); // lazily: nothing is fetched before the first use
+    const result = await curl([
+      "-i",
+      "-H",
+      `x-api-key: ${placeholder}`,
+      `https://api.anthropic.com/v1/messages?key=${placeholder}`,
+    ]);
+    expect(result.err).toBe("");
+    expect(api.received.at(-1)?.headers["x-api-key"]).toBe(SECRET);
+    expect(api.received.at(-1)?.path).toBe(`/v1/messages?key=${SECRET}`);
+    expect(api.received.at(-1)?.host).toBe("api.anthropic.com");
+    expect(resolves).toBe(1);
+    expect(result.out).not.toContain(SECRET);
+    expect(result.out).toContain(placeholder);
+    expect(swaps.at(-1)).toEqual({
+      variable: "ANTHROPIC_API_KEY",
+      ref: "llm/anthropic",
+      host: "api.anthropic.com",
+      method: "GET",
+      path: "/v1/messages",
+    });
+  });
+
+  test("another host is a plain tunnel: it gets the placeholder", async () => {
+    const placeholder = broker.placeholders.get("ANTHROPIC_API_KEY") as string;
+    const before = swaps.length;
+    const result = await curl(["-k", "-H", `x-api-key: ${placeholder}`, "https://other.test/"]);
+    expect(result.code).toBe(0);
+    expect(other.received.at(-1)?.headers["x-api-key"]).toBe(placeholder);
+    expect(swaps.length).toBe(before);
+  });
+
+  test("plain HTTP to a declared host is refused", async () => {
+    const result = await curl(["-i", "http://api.anthropic.com/"]);
+    expect(result.out).toContain("403");
+    expect(result.out).toContain("plain HTTP to api.anthropic.com refused");
+  });
+
+  test("SSE arrives chunk by chunk", async () => {
+    const started = Date.now();
+    const child = Bun.spawn(["curl", "-sSN", "https://api.anthropic.com/sse"], {
+      env: { PATH: process.env.PATH ?? "", ...broker.env },
+      stdout: "pipe",
+    });
+    const times: number[] = [];
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of child.stdout) {
+      text += decoder.decode(chunk);
+      const events = text.split("\n\n").length - 1;
+      while (times.length < events) times.push(Date.now() - started);
+    }
+    await child.exited;
+    expect(times.length).toBe(20);
+    expect((times[19] as number) - (times[0] as number)).toBeGreaterThan(700);
+  });
+
+  test("without the proxy credential: 407", async () => {
+    const port = Number(new URL(broker.env.HTTPS_PROXY as string).port);
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.write("CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n");
+    await new Promise((done) => socket.on("close", done));
+    expect(Buffer.concat(chunks).toString()).toStartWith("HTTP/1.1 407");
+  });
+});
