@@ -62,7 +62,13 @@ describe("swap records", () => {
   test("a broker swap names tool, variable, reference, host, method and path, never a value", async () => {
     const { swapRecord } = await import("../src/index.ts");
     const record = swapRecord(
-      { variable: "A", ref: "llm/anthropic", host: "api.anthropic.com", method: "POST", path: "/v1/messages" },
+      {
+        variable: "A",
+        ref: "llm/anthropic",
+        host: "api.anthropic.com",
+        method: "POST",
+        path: "/v1/messages",
+      },
       "claude",
       "strict",
       now,

@@ -143,7 +143,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         continue;
       let value = used.get(secret);
       if (value === undefined) {
-        value = await secret.resolve();
+        try {
+          value = await secret.resolve();
+        } catch (error) {
+          options.onError?.(secret.variable, error);
+          throw error;
+        }
         used.set(secret, value);
         options.onSwap?.({ variable: secret.variable, ref: secret.ref, ...swap });
       }
@@ -163,9 +168,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       for (const [name, value] of request.headers)
         if (!HOP_BY_HOP.has(name)) headers.append(name, await swapText(value, target, facts, used));
       search = await swapText(url.search, target, facts, used);
-    } catch (error) {
-      const variable = [...options.secrets].find((s) => !used.has(s))?.variable ?? "";
-      options.onError?.(variable, error);
+    } catch {
       return new Response("kpm broker: the brokered secret could not be fetched\n", { status: 502 });
     }
     headers.set("host", authority);
@@ -184,7 +187,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         tls: { ca: upstreamCa, serverName: target.host },
       } as RequestInit);
     } catch (error) {
-      return new Response(`kpm broker: upstream ${target.host} failed: ${(error as Error).message}\n`, {
+      // Only the code: a message could quote the URL, whose query string holds the real value.
+      const code = (error as { code?: unknown }).code;
+      const reason = typeof code === "string" && /^[A-Za-z_]+$/.test(code) ? ` (${code})` : "";
+      return new Response(`kpm broker: upstream ${target.host} failed${reason}\n`, {
         status: 502,
       });
     }

@@ -1,17 +1,15 @@
-import "reflect-metadata"; // @peculiar/x509's DI container needs Reflect metadata before it loads.
 // The per-run certificate authority of the broker: a P-256 CA and one leaf naming every declared
 // host, made in memory for one `kpm run`. The keys never touch the disk; only the CA certificate
 // is written (into the trust bundle), so the tool can trust the leaf and can sign nothing.
-import {
-  BasicConstraintsExtension,
-  ExtendedKeyUsage,
-  ExtendedKeyUsageExtension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  SubjectAlternativeNameExtension,
-  SubjectKeyIdentifierExtension,
-  X509CertificateGenerator,
-} from "@peculiar/x509";
+
+/**
+ * @peculiar/x509's DI container needs Reflect metadata before it loads. Imported in that order at
+ * run time: in the compiled binary's shared chunks a static import order is not kept.
+ */
+async function loadX509(): Promise<typeof import("@peculiar/x509")> {
+  await import("reflect-metadata");
+  return import("@peculiar/x509");
+}
 
 const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
 const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
@@ -38,6 +36,16 @@ function pem(label: string, der: ArrayBuffer): string {
 
 /** A fresh CA and a leaf whose names are `hosts` (exact names and `*.` wildcards). */
 export async function makeRunCertificates(hosts: readonly string[]): Promise<RunCertificates> {
+  const {
+    BasicConstraintsExtension,
+    ExtendedKeyUsage,
+    ExtendedKeyUsageExtension,
+    KeyUsageFlags,
+    KeyUsagesExtension,
+    SubjectAlternativeNameExtension,
+    SubjectKeyIdentifierExtension,
+    X509CertificateGenerator,
+  } = await loadX509();
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const caKeys = await crypto.subtle.generateKey(EC_KEY, false, ["sign", "verify"]);
   const ca = await X509CertificateGenerator.createSelfSigned(

@@ -120,7 +120,7 @@ describe("broker proxy", () => {
     const port = Number(new URL(broker.env.HTTPS_PROXY as string).port);
     const socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
-    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.on("data", (chunk) => chunks.push(Buffer.from(chunk)));
     socket.write("CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n");
     await new Promise((done) => socket.on("close", done));
     expect(Buffer.concat(chunks).toString()).toStartWith("HTTP/1.1 407");

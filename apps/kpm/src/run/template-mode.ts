@@ -52,7 +52,17 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     for (const decision of refused) audit?.record(decision);
   }
 
-  const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
+  let kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
+  // Brokered variables (docs/broker.md) are not fetched now: the tool gets a placeholder.
+  const brokered: Array<{ entry: KmsEntry; hosts: string[] }> = [];
+  if (run.secure && lists.some((list) => [...list.values()].some((rules) => rules?.brokered))) {
+    const { brokeredHosts } = await import("@kpm/allowlist");
+    for (const entry of kms) {
+      const hosts = brokeredHosts(lists, run.tool, entry.key);
+      if (hosts !== null) brokered.push({ entry, hosts });
+    }
+    kms = kms.filter((entry) => !brokered.some((item) => item.entry === entry));
+  }
   let env: Record<string, string | undefined> = { ...ctx.env };
   let inherited: InheritedEnv | null = null;
   let executable: string | undefined;
@@ -124,6 +134,17 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
       ]);
     }
   }
+  let broker: ChildPlan["broker"];
+  if (brokered.length > 0) {
+    const { startRunBroker } = await import("./broker-mode.ts");
+    const started = await startRunBroker(ctx, { tool: run.tool, strict: run.strict, audit }, brokered);
+    Object.assign(env, started.env);
+    broker = started;
+    for (const { entry } of brokered) {
+      received.push({ variable: entry.key, ref: formatReference(entry.ref) });
+      audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "allowed" });
+    }
+  }
   if (inherited !== null) {
     const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
     const summary = summarizeEnv(run.tool, env, inherited, template, received, executable);
@@ -133,7 +154,7 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
       audit.append(envRecord(summary, mode, new Date(), run.confinement));
     }
   }
-  return { env, secrets, injected, executable };
+  return { env, secrets, injected, executable, broker };
 }
 
 /** Under --strict a denial reads as the listener's would (§8.2 example). */
