@@ -11,6 +11,25 @@ let other: Upstream;
 let broker: Broker;
 const swaps: Swap[] = [];
 let resolves = 0;
+const errors: string[] = [];
+let plain: ReturnType<typeof Bun.serve>;
+
+/** Sends `text` to the proxy as is and returns everything it answers until it closes. */
+async function raw(text: string | Buffer): Promise<string> {
+  const port = Number(new URL(broker.env.HTTPS_PROXY as string).port);
+  const socket = connect(port, "127.0.0.1");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk) => chunks.push(Buffer.from(chunk)));
+  socket.on("error", () => {});
+  socket.write(text);
+  await new Promise((done) => socket.on("close", done));
+  return Buffer.concat(chunks).toString();
+}
+
+function authorization(): string {
+  const url = new URL(broker.env.HTTPS_PROXY as string);
+  return `Proxy-Authorization: Basic ${Buffer.from(`${url.username}:${url.password}`).toString("base64")}\r\n`;
+}
 
 /** curl through the broker (asynchronously: the proxy runs in this process). */
 async function curl(args: string[]) {
@@ -28,6 +47,12 @@ async function curl(args: string[]) {
 }
 
 beforeAll(async () => {
+  plain = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) =>
+      new Response(`plain ${new URL(request.url).pathname} ${request.headers.get("proxy-authorization")}`),
+  });
   const upstreamCerts = await upstreamCertificates(["api.anthropic.com", "other.test"]);
   api = startUpstream(upstreamCerts);
   other = startUpstream(upstreamCerts);
@@ -42,10 +67,25 @@ beforeAll(async () => {
           return SECRET;
         },
       },
+      {
+        variable: "BROKEN_KEY",
+        ref: "kv/broken",
+        hosts: ["broken.test", "*.down.test"],
+        resolve: async () => {
+          throw new Error("denied by policy");
+        },
+      },
+      { variable: "DOWN_KEY", ref: "kv/down", hosts: ["*.down.test"], resolve: async () => "down-value" },
     ],
-    resolve: { "api.anthropic.com": `127.0.0.1:${api.port}`, "other.test": `127.0.0.1:${other.port}` },
+    resolve: {
+      "api.anthropic.com": `127.0.0.1:${api.port}`,
+      "other.test": `127.0.0.1:${other.port}`,
+      "plain.test": `127.0.0.1:${plain.port}`,
+      "api.down.test": "127.0.0.1:1",
+    },
     upstreamCa: upstreamCerts.caPem,
     onSwap: (swap) => swaps.push(swap),
+    onError: (variable) => errors.push(variable),
   });
 });
 
@@ -53,6 +93,7 @@ afterAll(async () => {
   await broker?.close();
   await api?.stop();
   await other?.stop();
+  await plain?.stop(true);
 });
 
 describe("broker proxy", () => {
@@ -124,5 +165,39 @@ describe("broker proxy", () => {
     socket.write("CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n");
     await new Promise((done) => socket.on("close", done));
     expect(Buffer.concat(chunks).toString()).toStartWith("HTTP/1.1 407");
+  });
+
+  test("a value that cannot be fetched: 502, the variable reported, nothing forwarded", async () => {
+    const placeholder = broker.placeholders.get("BROKEN_KEY") as string;
+    const result = await curl(["-i", "-H", `x-api-key: ${placeholder}`, "https://broken.test/"]);
+    expect(result.out).toContain("502");
+    expect(result.out).toContain("the brokered secret could not be fetched");
+    expect(errors).toEqual(["BROKEN_KEY"]);
+  });
+
+  test("an unreachable upstream: 502 naming the host, never the request", async () => {
+    const placeholder = broker.placeholders.get("DOWN_KEY") as string;
+    const result = await curl(["-i", `https://api.down.test/x?k=${placeholder}`]);
+    expect(result.out).toContain("502");
+    expect(result.out).toContain("kpm broker: upstream api.down.test failed");
+    expect(result.out).not.toContain("down-value");
+  });
+
+  test("plain HTTP to another host is forwarded without the proxy credential", async () => {
+    const result = await curl(["http://plain.test/hello"]);
+    expect(result.out).toBe("plain /hello null");
+  });
+
+  test("malformed requests get one clear answer", async () => {
+    expect(await raw("nonsense\r\n\r\n")).toStartWith("HTTP/1.1 400");
+    expect(await raw(`CONNECT bad:99999 HTTP/1.1\r\n${authorization()}\r\n`)).toContain("bad CONNECT target");
+    expect(await raw(`GET /relative HTTP/1.1\r\n${authorization()}\r\n`)).toContain(
+      "needs an absolute http:// URL",
+    );
+    expect(await raw(`GET https://a.test/ HTTP/1.1\r\n${authorization()}\r\n`)).toContain(
+      "only http:// URLs",
+    );
+    expect(await raw(`GET / HTTP/1.1\r\nbad header\r\n\r\n`)).toStartWith("HTTP/1.1 400");
+    expect(await raw(`GET / HTTP/1.1\r\nX: ${"a".repeat(70 * 1024)}`)).toStartWith("HTTP/1.1 431");
   });
 });
