@@ -3,10 +3,11 @@
 // where each request gets its placeholders swapped for real values and goes upstream over
 // verified TLS; CONNECT elsewhere is a byte tunnel; plain HTTP to a declared host is refused.
 import { timingSafeEqual } from "node:crypto";
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { rootCertificates } from "node:tls";
+import type { Socket } from "bun";
 import { replaceStream } from "./echo-filter.ts";
 import { matchesHost } from "./host-pattern.ts";
+import { flush, join, type Leg, newLeg, peerClosed, relay } from "./relay.ts";
 import type { RunCertificates } from "./run-ca.ts";
 
 export interface BrokeredSecret {
@@ -84,7 +85,7 @@ function parseHead(buffer: Buffer, end: number): Head | null {
   return { method, target, headers, rest: buffer.subarray(end + 4), raw: buffer.subarray(0, end + 4) };
 }
 
-function reply(socket: Socket, status: string, body: string, extra = ""): void {
+function reply(socket: Socket<Leg>, status: string, body: string, extra = ""): void {
   socket.end(
     `HTTP/1.1 ${status}\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
@@ -107,13 +108,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const upstreamCa = [...rootCertificates, ...(options.upstreamCa ? [options.upstreamCa] : [])];
   /** Internal TLS connections by their source port → the CONNECT target they carry. */
   const targets = new Map<number, { host: string; port: number }>();
-  const sockets = new Set<Socket>();
-
-  const dial = (host: string, port: number): Socket => {
-    const override = overrides.get(host);
-    const where = override ? splitAuthority(override, port) : null;
-    return connect(where?.port ?? port, where?.host ?? host);
-  };
+  const sockets = new Set<Socket<Leg>>();
 
   const inner = Bun.serve({
     hostname: "127.0.0.1",
@@ -219,21 +214,51 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     });
   }
 
-  const tunnel = (client: Socket, upstream: Socket, rest: Buffer, established: boolean) => {
-    sockets.add(upstream);
-    upstream.once("close", () => sockets.delete(upstream));
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
-    upstream.once("connect", () => {
-      if (established) client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (rest.length > 0) upstream.write(rest);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
+  /** Connects `client` to `host:port` (through `resolve`), then relays bytes both ways. */
+  const tunnel = (
+    client: Socket<Leg>,
+    hostname: string,
+    port: number,
+    first: Uint8Array | null,
+    established: boolean,
+  ) => {
+    if (first !== null && first.length > 0) client.data.early.push(first);
+    client.pause();
+    Bun.connect<Leg>({
+      hostname,
+      port,
+      data: newLeg(null),
+      socket: {
+        open: (upstream) => {
+          sockets.add(upstream);
+          if (hostname === "127.0.0.1" && port === innerPort && connectTarget.has(client))
+            targets.set(upstream.localPort, connectTarget.get(client) as { host: string; port: number });
+          if (established) client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+          join(client, upstream);
+        },
+        data: (upstream, bytes) => {
+          if (upstream.data.peer) relay(upstream, upstream.data.peer, bytes);
+        },
+        drain: flush,
+        close: (upstream) => {
+          sockets.delete(upstream);
+          targets.delete(upstream.localPort);
+          peerClosed(upstream.data.peer);
+        },
+        error: () => {},
+      },
+    }).catch(() => reply(client, "502 Bad Gateway", `kpm broker: cannot reach ${hostname}:${port}\n`));
+  };
+  const connectTarget = new WeakMap<Socket<Leg>, { host: string; port: number }>();
+  const innerPort = inner.port as number;
+
+  const dialAddress = (host: string, port: number): { hostname: string; port: number } => {
+    const override = overrides.get(host);
+    const where = override ? splitAuthority(override, port) : null;
+    return { hostname: where?.host ?? host, port: where?.port ?? port };
   };
 
-  const handle = (client: Socket, head: Head) => {
+  const handle = (client: Socket<Leg>, head: Head) => {
     const auth = head.headers.find(([name]) => name === "proxy-authorization")?.[1] ?? "";
     const given = Buffer.from(auth);
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
@@ -246,11 +271,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (head.method === "CONNECT") {
       const target = splitAuthority(head.target, 443);
       if (target === null) return reply(client, "400 Bad Request", "kpm broker: bad CONNECT target\n");
-      if (!declared(target.host)) return tunnel(client, dial(target.host, target.port), head.rest, true);
-      const inward = connect(inner.port as number, "127.0.0.1");
-      inward.once("connect", () => targets.set(inward.localPort as number, target));
-      inward.once("close", () => targets.delete(inward.localPort as number));
-      return tunnel(client, inward, head.rest, true);
+      if (!declared(target.host)) {
+        const where = dialAddress(target.host, target.port);
+        return tunnel(client, where.hostname, where.port, head.rest, true);
+      }
+      connectTarget.set(client, target);
+      return tunnel(client, "127.0.0.1", innerPort, head.rest, true);
     }
     let url: URL;
     try {
@@ -277,44 +303,60 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (name !== "proxy-authorization" && name !== "proxy-connection" && name !== "connection")
         lines.push(`${name}: ${value}`);
     lines.push("connection: close", "", "");
+    const where = dialAddress(host, Number(url.port) || 80);
     tunnel(
       client,
-      dial(host, Number(url.port) || 80),
+      where.hostname,
+      where.port,
       Buffer.concat([Buffer.from(lines.join("\r\n"), "latin1"), head.rest]),
       false,
     );
   };
 
-  const server: Server = createServer((client) => {
-    sockets.add(client);
-    client.once("close", () => sockets.delete(client));
-    client.on("error", () => client.destroy());
-    let buffered = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf("\r\n\r\n");
-      if (end === -1) {
-        if (buffered.length > MAX_HEAD)
-          reply(client, "431 Request Header Fields Too Large", "kpm broker: request head too large\n");
-        return;
-      }
-      client.off("data", onData);
-      client.pause();
-      const head = parseHead(buffered, end);
-      if (head === null) return reply(client, "400 Bad Request", "kpm broker: malformed request\n");
-      handle(client, head);
-    };
-    client.on("data", onData);
+  const listener = Bun.listen<Leg>({
+    hostname: "127.0.0.1",
+    port: 0,
+    data: newLeg(Buffer.alloc(0)),
+    socket: {
+      open: (client) => {
+        client.data = newLeg(Buffer.alloc(0));
+        sockets.add(client);
+      },
+      data: (client, bytes) => {
+        const leg = client.data;
+        if (leg.head === null) {
+          if (leg.peer) relay(client, leg.peer, bytes);
+          else leg.early.push(Buffer.from(bytes));
+          return;
+        }
+        const buffered = Buffer.concat([leg.head, bytes]);
+        const end = buffered.indexOf("\r\n\r\n");
+        if (end === -1) {
+          leg.head = buffered;
+          if (buffered.length > MAX_HEAD)
+            reply(client, "431 Request Header Fields Too Large", "kpm broker: request head too large\n");
+          return;
+        }
+        leg.head = null;
+        const head = parseHead(buffered, end);
+        if (head === null) return reply(client, "400 Bad Request", "kpm broker: malformed request\n");
+        handle(client, head);
+      },
+      drain: flush,
+      close: (client) => {
+        sockets.delete(client);
+        peerClosed(client.data.peer);
+      },
+      error: () => {},
+    },
   });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const port = listener.port;
   return {
     url: `http://kpm:${credential}@127.0.0.1:${port}`,
     port,
     close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((done) => server.close(() => done()));
+      listener.stop(true);
+      for (const socket of sockets) socket.terminate();
       await inner.stop(true);
     },
   };

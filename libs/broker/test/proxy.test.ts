@@ -200,4 +200,21 @@ describe("broker proxy", () => {
     expect(await raw(`GET / HTTP/1.1\r\nbad header\r\n\r\n`)).toStartWith("HTTP/1.1 400");
     expect(await raw(`GET / HTTP/1.1\r\nX: ${"a".repeat(70 * 1024)}`)).toStartWith("HTTP/1.1 431");
   });
+
+  test("a large response to a slow reader arrives whole (backpressure both hops)", async () => {
+    const size = 8 * 1024 * 1024;
+    for (const host of ["other.test", "api.anthropic.com"]) {
+      const result = await curl([
+        "-k",
+        "--limit-rate",
+        "16M",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download}",
+        `https://${host}/big?n=${size}`,
+      ]);
+      expect(result.out).toBe(String(size));
+    }
+  });
 });
