@@ -38,9 +38,10 @@ if (mode === "upstream") {
     host: string;
     requests: number;
     bytes: number;
+    key: string;
   };
   const init = {
-    headers: { host: options.host, "x-api-key": "kpm-broker-bench" },
+    headers: { host: options.host, "x-api-key": options.key },
     tls: { ca: options.ca, serverName: options.serverName },
     proxy: options.proxy ?? false,
   } as RequestInit;

@@ -65,7 +65,10 @@ export async function run(): Promise<BenchRow[]> {
       tempDir: dir,
       roots: "",
     });
-    const common = { host: HOST, requests: REQUESTS, bytes: BYTES };
+    // Through the broker the request carries the placeholder: every request is a swap, and the
+    // response goes through the echo filter, as a tool's would.
+    const key = broker.current.placeholders.get("K") as string;
+    const common = { host: HOST, requests: REQUESTS, bytes: BYTES, key };
     const direct = await client({
       ...common,
       url: `https://127.0.0.1:${port}`,
