@@ -103,7 +103,9 @@ describe("the open sink", () => {
     // A moved file is still the one written: the descriptor, not the path, is used.
     const moved = join(root, "moved.ndjson");
     (await import("node:fs")).renameSync(path, moved);
-    sink.append(swapRecord({ variable: "A", ref: "llm/x", host: "h", method: "GET", path: "/" }, "t", "default"));
+    sink.append(
+      swapRecord({ variable: "A", ref: "llm/x", host: "h", method: "GET", path: "/" }, "t", "default"),
+    );
     sink.close();
     expect(readFileSync(moved, "utf8")).toContain('"action":"broker_swap"');
   });
