@@ -234,6 +234,16 @@ describe("kpm run --secure with a brokered key", () => {
     });
     expect(vendedKeys(readAuditEvents(fixture.server)).length - vendsBefore).toBe(1);
     expect(stderr).toContain("✓ Brokered ANTHROPIC_API_KEY (llm/anthropic) → api.anthropic.com");
+    expect(stderr).toContain(
+      "kpm_env tool=claude var=ANTHROPIC_API_KEY source=broker ref=llm/anthropic hosts=api.anthropic.com",
+    );
+    const inheritedLine = stderr.split("\n").find((text) => text.includes("source=inherited count=")) ?? "";
+    expect(inheritedLine).not.toContain("HTTPS_PROXY");
+    expect(inheritedLine).not.toContain("ANTHROPIC_API_KEY");
+    const envRecords = audit.split("\n").filter((text) => text.includes('"secure_env"'));
+    expect(JSON.parse(envRecords[0] ?? "{}").brokered).toEqual([
+      { var: "ANTHROPIC_API_KEY", ref: "llm/anthropic", hosts: ["api.anthropic.com"] },
+    ]);
 
     // The real value is in no output and no file of the sandbox.
     expect(stdout).not.toContain(REAL);

@@ -135,19 +135,24 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     }
   }
   let broker: ChildPlan["broker"];
+  let brokerSummary: Parameters<typeof summarizeEnv>[6] = null;
   if (brokered.length > 0) {
     const { startRunBroker } = await import("./broker-mode.ts");
     const started = await startRunBroker(ctx, { tool: run.tool, strict: run.strict, audit }, brokered);
     Object.assign(env, started.env);
     broker = started;
-    for (const { entry } of brokered) {
-      received.push({ variable: entry.key, ref: formatReference(entry.ref) });
-      audit?.record({ variable: entry.key, ref: formatReference(entry.ref), outcome: "allowed" });
-    }
+    const refs = brokered.map(({ entry, hosts }) => ({
+      variable: entry.key,
+      ref: formatReference(entry.ref),
+      hosts,
+    }));
+    for (const { variable, ref } of refs) audit?.record({ variable, ref, outcome: "allowed" });
+    const names = new Set(refs.map((entry) => entry.variable));
+    brokerSummary = { brokered: refs, env: Object.keys(started.env).filter((name) => !names.has(name)) };
   }
   if (inherited !== null) {
     const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
-    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable);
+    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable, brokerSummary);
     await reportEnvSummary(ctx, summary);
     if (audit) {
       const { envRecord } = await import("@kpm/allowlist");
