@@ -282,4 +282,21 @@ describe("kpm run --secure with a brokered key", () => {
     expect(result.stdout.trim()).toMatch(/^kpm-broker-[0-9a-f]{32}$/);
     expect(vendedKeys(readAuditEvents(fixture.server).slice(before))).toEqual([]);
   });
+
+  test("without brokering (a plain pin) the attack works: the tool holds the real key", async () => {
+    writeFileSync(
+      join(fixture.sandbox.home, ".config/kpm/secure-allowlist.yaml"),
+      "quiet:\n  ANTHROPIC_API_KEY: llm/anthropic\n",
+    );
+    const result = await runKpmProcess(
+      ["run", "--secure", "--no-masking", "--from", template, "--", "quiet"],
+      {
+        env: { ...fixture.sandbox.env, PATH: `${bin}:${fixture.sandbox.env.PATH}` },
+        cwd: fixture.sandbox.home,
+        binary: true,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(REAL);
+  });
 });

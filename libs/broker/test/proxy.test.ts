@@ -217,4 +217,11 @@ describe("broker proxy", () => {
       expect(result.out).toBe(String(size));
     }
   });
+
+  test("a placeholder sent to a host declared only for another variable is not swapped", async () => {
+    const placeholder = broker.placeholders.get("ANTHROPIC_API_KEY") as string;
+    const before = { swaps: swaps.length, resolves };
+    await curl(["-i", "-H", `x-api-key: ${placeholder}`, "https://broken.test/"]);
+    expect({ swaps: swaps.length, resolves }).toEqual(before);
+  });
 });
