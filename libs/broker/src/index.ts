@@ -8,7 +8,7 @@ export {
   NO_PROXY,
   startBroker,
 } from "./broker.ts";
-export { replaceStream } from "./echo-filter.ts";
+export { createReplacer, type Replacer, replaceInStream } from "./echo-filter.ts";
 export { matchesHost, normalizeHostPattern } from "./host-pattern.ts";
 export { newPlaceholder, PLACEHOLDER_PREFIX } from "./placeholder.ts";
 export { type BrokeredSecret, type ProxyOptions, type RunningProxy, type Swap, startProxy } from "./proxy.ts";

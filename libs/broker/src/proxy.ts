@@ -5,7 +5,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import type { Socket } from "bun";
-import { replaceStream } from "./echo-filter.ts";
+import { replaceInStream } from "./echo-filter.ts";
 import { matchesHost } from "./host-pattern.ts";
 import { flush, join, type Leg, newLeg, peerClosed, relay } from "./relay.ts";
 import type { RunCertificates } from "./run-ca.ts";
@@ -203,10 +203,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       for (const [real, placeholder] of echoes) text = text.split(real).join(placeholder);
       out.append(name, text);
     }
-    let body = response.body;
-    for (const [real, placeholder] of echoes)
-      if (body && real.length > 0)
-        body = body.pipeThrough(replaceStream(Buffer.from(real), Buffer.from(placeholder)));
+    const pairs = echoes
+      .filter(([real]) => real.length > 0)
+      .map(([real, placeholder]) => [Buffer.from(real), Buffer.from(placeholder)] as const);
+    const body = response.body && pairs.length > 0 ? replaceInStream(response.body, pairs) : response.body;
     return new Response(request.method === "HEAD" ? null : body, {
       status: response.status,
       statusText: response.statusText,
