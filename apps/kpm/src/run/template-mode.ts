@@ -150,14 +150,20 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     const names = new Set(refs.map((entry) => entry.variable));
     brokerSummary = { brokered: refs, env: Object.keys(started.env).filter((name) => !names.has(name)) };
   }
-  if (inherited !== null) {
-    const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
-    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable, brokerSummary);
-    await reportEnvSummary(ctx, summary);
-    if (audit) {
-      const { envRecord } = await import("@kpm/allowlist");
-      audit.append(envRecord(summary, mode, new Date(), run.confinement));
+  try {
+    if (inherited !== null) {
+      const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
+      const summary = summarizeEnv(run.tool, env, inherited, template, received, executable, brokerSummary);
+      await reportEnvSummary(ctx, summary);
+      if (audit) {
+        const { envRecord } = await import("@kpm/allowlist");
+        audit.append(envRecord(summary, mode, new Date(), run.confinement));
+      }
     }
+  } catch (error) {
+    // A running proxy would keep kpm alive: it goes with the run that failed.
+    await broker?.close();
+    throw error;
   }
   return { env, secrets, injected, executable, broker };
 }
