@@ -224,6 +224,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   ) => {
     if (first !== null && first.length > 0) client.data.early.push(first);
     client.pause();
+    /** The inner TLS server's view of this connection: its source port and the CONNECT target. */
+    let innerKey: { port: number; target: { host: string; port: number } } | null = null;
     Bun.connect<Leg>({
       hostname,
       port,
@@ -231,8 +233,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       socket: {
         open: (upstream) => {
           sockets.add(upstream);
-          if (hostname === "127.0.0.1" && port === innerPort && connectTarget.has(client))
-            targets.set(upstream.localPort, connectTarget.get(client) as { host: string; port: number });
+          const target = connectTarget.get(client);
+          if (hostname === "127.0.0.1" && port === innerPort && target !== undefined) {
+            innerKey = { port: upstream.localPort, target };
+            targets.set(innerKey.port, target);
+          }
           if (established) client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
           join(client, upstream);
         },
@@ -242,7 +247,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         drain: flush,
         close: (upstream) => {
           sockets.delete(upstream);
-          targets.delete(upstream.localPort);
+          // Only its own entry: the port may already carry a new connection.
+          if (innerKey !== null && targets.get(innerKey.port) === innerKey.target)
+            targets.delete(innerKey.port);
           peerClosed(upstream.data.peer);
         },
         error: () => {},
