@@ -1,6 +1,7 @@
 // The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history
 // and listing, plus the path rules of our fix (cli §15.3). Pure functions over a KV map.
 
+import { firstBadSegment, hasControlCharacter, hasLongHexRun } from "@kpm/path-rules";
 import type { KV } from "./store.ts";
 
 export const SECRETS_PREFIX = "kv/data/secrets/";
@@ -37,8 +38,6 @@ export interface MetadataObject {
 }
 
 const HISTORY_LIMIT = 10;
-const HEX_RUN = /[0-9a-fA-F]{64,}/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Registry timestamps: RFC 3339, UTC, whole seconds. */
 export function registryTimestamp(date: Date): string {
@@ -51,12 +50,10 @@ export function registryTimestamp(date: Date): string {
  */
 export function pathProblem(path: string): string | null {
   if (path === "") return "empty";
-  if (CONTROL.test(path)) return "control character";
-  for (const segment of path.split("/")) {
-    if (segment === "") return "empty segment";
-    if (segment === "." || segment === "..") return `"${segment}" segment`;
-  }
-  if (HEX_RUN.test(path)) return "64+ hex digit run";
+  if (hasControlCharacter(path)) return "control character";
+  const bad = firstBadSegment(path);
+  if (bad !== null) return bad.problem === "empty-segment" ? "empty segment" : `"${bad.segment}" segment`;
+  if (hasLongHexRun(path)) return "64+ hex digit run";
   return null;
 }
 

@@ -426,6 +426,7 @@ describe("mux, tokens and paths", () => {
       ["GET", "/credentials/generic/app/config/", "empty segment"],
       ["GET", "/credentials/generic/%2e%2e/x", '".." segment'],
       ["GET", "/secrets/a%1fb?action=history", "control character"],
+      ["POST", "/secrets/svc/a%C2%85b", "control character"],
     ];
     for (const [method, path, reason] of cases) {
       const before = auditEvents(audit).length;
