@@ -1,13 +1,8 @@
 // Starting, probing and stopping a detached `kpm dev serve` (spec §14 steps 2–3, §15.2).
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  isPidAlive,
-  type ListenAddress,
-  parseListenAddress,
-  readServerState,
-  type ServerState,
-} from "@kpm/agentkms-dev";
+import { type ListenAddress, parseListenAddress, readServerState, type ServerState } from "@kpm/agentkms-dev";
+import { isPidAlive } from "@kpm/libc";
 import { CliError } from "./cli/errors.ts";
 import { selfCommand } from "./self.ts";
 

@@ -169,6 +169,7 @@ export {
   setDumpable,
   setResourceLimit,
 } from "./hardening.ts";
+export { isPidAlive } from "./pid.ts";
 export {
   bindProcessLibc,
   type ProcessLibc,
