@@ -10,5 +10,6 @@ export {
 } from "./blob.ts";
 export { type BlobKind, blobKind } from "./blob-kind.ts";
 export { CodecError, type CodecErrorCode } from "./codec-error.ts";
+export { type GoJsonOptions, goJson, goJsonString } from "./go-json.ts";
 export { generateSessionId, generateSessionKey, generateStrictSessionId } from "./session-id.ts";
 export { formatStrictBlob, type ParsedStrictBlob, parseStrictBlob, type StrictRef } from "./strict-blob.ts";
