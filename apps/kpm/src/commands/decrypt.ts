@@ -2,11 +2,11 @@
 
 import { openLibc } from "@kpm/libc";
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
+import { inspectBlob } from "@kpm/strict-codec";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
 import { runtimeDirFor } from "../listener-client.ts";
-import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 const REQUEST_ERRORS: Record<string, string> = {
