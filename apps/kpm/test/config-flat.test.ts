@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
-import { describeIoError, loadConfig, parseFlatConfig } from "../src/config.ts";
+import { loadConfig, parseFlatConfig } from "../src/config.ts";
 import { configYaml } from "../src/quickstart/demo-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-config-flat-"));
@@ -177,21 +177,5 @@ describe("loadConfig edge cases", () => {
     expect(() => loadConfig(dir, "/h")).toThrow(
       `error: config parse error: parse config ${dir}: is a directory`,
     );
-  });
-});
-
-describe("describeIoError", () => {
-  test.each([
-    ["ENOENT", "no such file or directory"],
-    ["EACCES", "permission denied"],
-    ["EISDIR", "is a directory"],
-    ["ENOTDIR", "not a directory"],
-    ["ELOOP", "eloop"],
-  ])("%s → %s", (code, text) => {
-    expect(describeIoError(Object.assign(new Error("raw"), { code }))).toBe(text);
-  });
-
-  test("an error without a code gives its first message line", () => {
-    expect(describeIoError(new Error("first\nsecond"))).toBe("first");
   });
 });

@@ -6,11 +6,11 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, lstatSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { hasControlCharacter } from "@kpm/path-rules";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { byCodePoint, plural } from "../cli/text.ts";
-import { describeIoError } from "../config.ts";
 import { ensureDir } from "../quickstart/files.ts";
 import { call } from "./_shared.ts";
 
@@ -76,7 +76,7 @@ async function pullOne(
     renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
-    say(`  warning: skipping ${path}: write ${file}: ${describeIoError(error)}`);
+    say(`  warning: skipping ${path}: write ${file}: ${describeFsError(error)}`);
     return "skipped";
   }
   say(`  pulled ${file}`);
@@ -101,7 +101,7 @@ export default defineKpmCommand({
     try {
       ensureDir(dir, 0o755);
     } catch (error) {
-      throw new CliError(`error: create ${dir}: ${describeIoError(error)}`);
+      throw new CliError(`error: create ${dir}: ${describeFsError(error)}`);
     }
     const entries = await call((c) => c.listMetadata(), client);
     const names = entries

@@ -4,11 +4,11 @@
 import { appendFileSync, chmodSync, closeSync, openSync } from "node:fs";
 import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/secret-value";
 import type { AuditEvent, FilterDecision } from "@kpm/allowlist";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
 import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
-import { describeIoError } from "../io-error.ts";
 import { managedBlobs } from "../managed-env.ts";
 import { type ChildPlan, unsetLine } from "./plan.ts";
 
@@ -169,7 +169,7 @@ async function openAudit(
     closeSync(fd);
     chmodSync(path, 0o600);
   } catch (error) {
-    throw new CliError(`kpm: cannot open audit log ${path}: ${describeIoError(error)}`);
+    throw new CliError(`kpm: cannot open audit log ${path}: ${describeFsError(error)}`);
   }
   const { formatAuditRecord } = await import("@kpm/allowlist");
   return {
