@@ -1,6 +1,6 @@
 // Path checks and encoding for URLs (kpm-cli.md §6.2): canonical paths only, because the server's
 // mux answers non-canonical ones with a redirect, and each segment percent-encoded so `#`/`?` survive.
-import { firstBadSegment, hasControlCharacter, hasLongHexRun } from "@kpm/path-rules";
+import { describeSegmentProblem, hasLongHexRun } from "@kpm/path-rules";
 import { AgentKmsError } from "./errors.ts";
 
 /** Why `path` cannot be sent, or null when it can. */
@@ -8,9 +8,8 @@ export function validatePath(path: string): string | null {
   if (path === "") return "empty path";
   if (path.startsWith("/")) return 'leading "/"';
   if (path.endsWith("/")) return 'trailing "/"';
-  if (hasControlCharacter(path)) return "control character";
-  const bad = firstBadSegment(path);
-  if (bad !== null) return bad.problem === "empty-segment" ? "empty segment" : `"${bad.segment}" segment`;
+  const segmentProblem = describeSegmentProblem(path);
+  if (segmentProblem !== null) return segmentProblem;
   // Long hex runs look like keys or hashes; the server's audit validation rejects them after storing.
   if (hasLongHexRun(path)) return "run of 64 or more hex digits";
   return null;

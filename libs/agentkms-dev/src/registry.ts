@@ -1,7 +1,7 @@
 // The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history
 // and listing, plus the path rules of our fix (cli §15.3). Pure functions over a KV map.
 
-import { firstBadSegment, hasControlCharacter, hasLongHexRun } from "@kpm/path-rules";
+import { describeSegmentProblem, hasLongHexRun } from "@kpm/path-rules";
 import type { KV } from "./store.ts";
 
 export const SECRETS_PREFIX = "kv/data/secrets/";
@@ -50,11 +50,7 @@ export function registryTimestamp(date: Date): string {
  */
 export function pathProblem(path: string): string | null {
   if (path === "") return "empty";
-  if (hasControlCharacter(path)) return "control character";
-  const bad = firstBadSegment(path);
-  if (bad !== null) return bad.problem === "empty-segment" ? "empty segment" : `"${bad.segment}" segment`;
-  if (hasLongHexRun(path)) return "64+ hex digit run";
-  return null;
+  return describeSegmentProblem(path) ?? (hasLongHexRun(path) ? "64+ hex digit run" : null);
 }
 
 /** Registry routes strip "/" from both ends of the wildcard value (wire §5.2 step 1). */

@@ -1,6 +1,7 @@
 // @kpm/path-rules: the one definition of a valid secret-path segment.
 export {
   CONTROL_CHARACTER,
+  describeSegmentProblem,
   firstBadSegment,
   hasControlCharacter,
   hasLongHexRun,

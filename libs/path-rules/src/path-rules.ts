@@ -36,3 +36,15 @@ export function firstBadSegment(
   }
   return null;
 }
+
+/**
+ * Why the client and the dev server refuse `path`, in the words both put on the wire: "control
+ * character" anywhere, else the first "empty segment" or `"." segment`/`".." segment`; null when
+ * the segments are fine (each adds its own check of the long hex run).
+ */
+export function describeSegmentProblem(path: string): string | null {
+  if (hasControlCharacter(path)) return "control character";
+  const bad = firstBadSegment(path);
+  if (bad === null) return null;
+  return bad.problem === "empty-segment" ? "empty segment" : `"${bad.segment}" segment`;
+}

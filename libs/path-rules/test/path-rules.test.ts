@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
   CONTROL_CHARACTER,
+  describeSegmentProblem,
   firstBadSegment,
   hasControlCharacter,
   hasLongHexRun,
@@ -50,4 +51,12 @@ test("a run of 64 hex digits is a long hex run; 63 is not", () => {
   expect(hasLongHexRun(`x/${"a".repeat(64)}`)).toBe(true);
   expect(hasLongHexRun(`x/${"F0".repeat(40)}`)).toBe(true);
   expect(hasLongHexRun(`x/${"a".repeat(63)}/b`)).toBe(false);
+});
+
+test("the wire wording: a control character anywhere first, then the first bad segment", () => {
+  expect(describeSegmentProblem("a//\u0085")).toBe("control character");
+  expect(describeSegmentProblem("a//b")).toBe("empty segment");
+  expect(describeSegmentProblem("a/../b")).toBe('".." segment');
+  expect(describeSegmentProblem("./a")).toBe('"." segment');
+  expect(describeSegmentProblem(`a/${"f".repeat(64)}`)).toBeNull();
 });
