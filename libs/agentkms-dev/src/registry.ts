@@ -1,6 +1,7 @@
 // The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history
 // and listing, plus the path rules of our fix (cli §15.3). Pure functions over a KV map.
 
+import type { SecretMetadata } from "@kpm/agentkms-client";
 import { describeSegmentProblem, hasLongHexRun } from "@kpm/path-rules";
 import type { KV } from "./store.ts";
 
@@ -22,18 +23,11 @@ export interface MetadataRecord {
   meta_versions_history: string;
 }
 
-/** The JSON object returned for writes, metadata reads and list items, keys in AgentKMS order. */
-export interface MetadataObject {
-  path: string;
-  service: string;
-  name?: string;
-  version: number;
-  created?: string;
-  updated?: string;
-  description?: string;
-  tags?: string[];
-  type?: string;
-  expires?: string;
+/**
+ * The JSON object returned for writes, metadata reads and list items: the wire shape the client
+ * reads (keys written in AgentKMS order by metadataObject); `deleted` is only ever written as true.
+ */
+export interface MetadataObject extends SecretMetadata {
   deleted?: true;
 }
 
