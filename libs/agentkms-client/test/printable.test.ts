@@ -1,10 +1,9 @@
 // `kpm get`'s rules (§8.5) against a real mTLS test server: bundles as sorted lines, the registry
 // fallback, defaults only for "not found", and the codes the CLI words its errors by.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   type AgentKmsClient,
   AgentKmsError,
-  createClient,
   fieldLines,
   type KmsRefLike,
   printableRegistryValue,

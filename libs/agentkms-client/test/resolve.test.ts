@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   type AgentKmsClient,
   type AgentKmsError,
-  createClient,
   type KmsRefLike,
   type RefResult,
   resolveBatch,
@@ -210,7 +209,10 @@ describe("resolveOne: failures that never take the default", () => {
   });
 
   test("an unexpected thrown value becomes a transport error, not a crash", async () => {
-    const broken = { ...fixture.client, fetchGeneric: () => Promise.reject(new Error("boom")) } as AgentKmsClient;
+    const broken = {
+      ...fixture.client,
+      fetchGeneric: () => Promise.reject(new Error("boom")),
+    } as AgentKmsClient;
     const error = failed(await resolveOne(broken, { type: "kv", path: "a", default: "d" }));
     expect(error.message).toBe("connection failed: unexpected error");
   });
