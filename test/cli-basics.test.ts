@@ -375,6 +375,8 @@ describe("kpm init", () => {
     const result = await kpm(["--config", path, "init"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(new RegExp(`^error: write config ${path}: (not a directory|eexist)\\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^error: write config ${path}: (not a directory|file exists)\\n$`),
+    );
   });
 });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
-import { certificateNotAfter, formatDate, isPidAlive, SecretStore } from "@kpm/agentkms-dev";
+import { certificateNotAfter, formatDate, SecretStore } from "@kpm/agentkms-dev";
+import { isPidAlive } from "@kpm/libc";
 import { certificateWarning } from "../apps/kpm/src/commands/dev/shared.ts";
 import {
   createSandbox,

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AgentKmsError, createClient } from "@kpm/agentkms-client";
-import { isPidAlive, SecretStore } from "@kpm/agentkms-dev";
+import { SecretStore } from "@kpm/agentkms-dev";
+import { isPidAlive } from "@kpm/libc";
 import { type FaultServer, startRouteMissingServer } from "./helpers/fault-server.ts";
 import {
   type ClientFiles,

@@ -66,4 +66,23 @@ describe("the workspace", () => {
       expect(testOnly).toEqual([...tests].filter((name) => !runtime.has(name)).sort());
     });
   }
+
+  test("docs/architecture.md's package table lists every package and exactly its workspace imports", () => {
+    const doc = readFileSync(join(ROOT, "docs/architecture.md"), "utf8");
+    const table = new Map<string, string[]>();
+    for (const match of doc.matchAll(/^\| `([^`]+)` +\|[^|]+\| ([^|]+?) +\|$/gm)) {
+      const imports = (match[2] as string).trim();
+      table.set(match[1] as string, imports === "—" ? [] : imports.split(", "));
+    }
+    const expected = new Map<string, string[]>();
+    for (const path of manifests) {
+      const manifest = read(path);
+      const deps = Object.keys(manifest.dependencies ?? {})
+        .filter((name) => name.startsWith("@kpm/"))
+        .map((name) => name.slice("@kpm/".length))
+        .sort();
+      expected.set(manifest.name, deps);
+    }
+    expect(Object.fromEntries(table)).toEqual(Object.fromEntries(expected));
+  });
 });

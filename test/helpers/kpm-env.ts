@@ -10,7 +10,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { enroll, isPidAlive, setDevSecret } from "@kpm/agentkms-dev";
+import { enroll, setDevSecret } from "@kpm/agentkms-dev";
+import { isPidAlive } from "@kpm/libc";
 import { type ProcessOutput, runToEnd } from "./run-to-end.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");

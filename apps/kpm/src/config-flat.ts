@@ -3,6 +3,7 @@
 // cost several ms of startup, so the CLI loads config.ts (both) only when this reader declines.
 import { dirname } from "node:path";
 import { BoundedReadError, MAX_CONFIG_BYTES, readFileBounded } from "@kpm/bounded-read";
+import { type FlatValue, readFlatYaml } from "@kpm/template/flat-yaml";
 import { CliError } from "./cli/errors.ts";
 import { expandPath } from "./paths.ts";
 import { type ConfineMode, isConfineMode } from "./run/confine-mode.ts";
@@ -127,18 +128,6 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
   };
 }
 
-const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_]*): +(\S+) *$/;
-const BLANK_OR_COMMENT = /^[ ]*(#.*)?$/;
-/**
- * Plain scalars YAML 1.2 reads as strings whatever follows: a letter, `/`, `_`, `~/`, `./`, `../`
- * or a dot and a letter (`.env.template`, the default_template init writes) first — except the
- * float keywords `.inf` and `.nan` (FLAT_FLOAT_WORD).
- */
-const FLAT_STRING = /^(?:[A-Za-z/_]|~\/|\.\.?\/|\.[A-Za-z_])[A-Za-z0-9_./~+:@=%-]*$/;
-const FLAT_FLOAT_WORD = /^\.(?:inf|nan)$/i;
-const FLAT_INTEGER = /^(?:0|-?[1-9][0-9]{0,14})$/;
-const YAML_KEYWORD = /^(?:true|false|null)$/i;
-
 /**
  * Reads a file made only of `key: value` lines, blank lines and comments, where every value is a
  * plain string or a decimal integer of the right type for its key. Returns undefined for anything
@@ -147,30 +136,13 @@ const YAML_KEYWORD = /^(?:true|false|null)$/i;
  */
 export function parseFlatConfig(
   text: string,
-): { data: ConfigData; values: Record<string, string | number | boolean> } | undefined {
-  if (text.includes("\r")) return undefined;
-  const values = new Map<string, string | number | boolean>();
-  for (const line of text.split("\n")) {
-    if (BLANK_OR_COMMENT.test(line)) continue;
-    const match = FLAT_LINE.exec(line);
-    const key = match?.[1];
-    const value = match?.[2];
-    if (key === undefined || value === undefined || values.has(key) || YAML_KEYWORD.test(key))
-      return undefined;
-    // init and quickstart write `secure_mode: false`: the one boolean the fast path reads.
-    if (key === "secure_mode" && (value === "true" || value === "false")) values.set(key, value === "true");
-    else if (FLAT_INTEGER.test(value)) values.set(key, Number(value));
-    else if (
-      FLAT_STRING.test(value) &&
-      !value.endsWith(":") &&
-      !YAML_KEYWORD.test(value) &&
-      !FLAT_FLOAT_WORD.test(value)
-    )
-      values.set(key, value);
-    else return undefined;
-  }
+): { data: ConfigData; values: Record<string, FlatValue> } | undefined {
+  const values = readFlatYaml(text);
+  if (values === undefined) return undefined;
   const data: ConfigData = {};
-  for (const [key, value] of values) {
+  for (const [key, value] of Object.entries(values)) {
+    // init and quickstart write `secure_mode: false`: the one boolean the fast path reads.
+    if (typeof value === "boolean" && key !== "secure_mode") return undefined;
     if ((STRING_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "string") return undefined;
       data[key as (typeof STRING_KEYS)[number]] = value;
@@ -185,5 +157,5 @@ export function parseFlatConfig(
       return undefined;
     }
   }
-  return { data, values: Object.fromEntries(values) };
+  return { data, values };
 }

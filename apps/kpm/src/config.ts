@@ -15,7 +15,6 @@ import {
 } from "./config-flat.ts";
 
 export { type KpmConfig, loadFlatConfig, parseFlatConfig } from "./config-flat.ts";
-export { describeIoError } from "./io-error.ts";
 
 /**
  * Built on first use only: constructing zod schemas is a measurable part of startup. zod/mini like

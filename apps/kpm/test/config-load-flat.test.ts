@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { loadFlatConfig } from "../src/config-flat.ts";
-import { describeIoError } from "../src/io-error.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-flat-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,11 +36,5 @@ describe("loadFlatConfig", () => {
     expect(() => loadFlatConfig(dir, "/home/u")).toThrow(
       `error: config parse error: parse config ${dir}: is a directory`,
     );
-  });
-
-  test("describeIoError words errno codes and falls back to the message's first line", () => {
-    expect(describeIoError({ code: "EACCES" })).toBe("permission denied");
-    expect(describeIoError({ code: "EMFILE" })).toBe("emfile");
-    expect(describeIoError(new Error("first\nsecond"))).toBe("first");
   });
 });

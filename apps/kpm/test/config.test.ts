@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { CliError } from "../src/cli/errors.ts";
-import { describeIoError, loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config.ts";
 
 let root: string;
 let home: string;
@@ -244,18 +244,6 @@ describe("secure_mode", () => {
     expect(parseFailure(() => loadText("profile:\n  nested: {a: 1}\n"))).toStartWith(
       `error: config parse error: parse config ${path}: profile.nested: `,
     );
-  });
-});
-
-describe("describeIoError", () => {
-  test("maps errno codes to Go's words and falls back to the code or the message", () => {
-    const errno = (code: string) => Object.assign(new Error(`${code}: boom`), { code });
-    expect(describeIoError(errno("ENOENT"))).toBe("no such file or directory");
-    expect(describeIoError(errno("EACCES"))).toBe("permission denied");
-    expect(describeIoError(errno("EISDIR"))).toBe("is a directory");
-    expect(describeIoError(errno("ENOTDIR"))).toBe("not a directory");
-    expect(describeIoError(errno("ELOOP"))).toBe("eloop");
-    expect(describeIoError(new Error("first\nsecond"))).toBe("first");
   });
 });
 

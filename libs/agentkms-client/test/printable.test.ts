@@ -1,17 +1,15 @@
 // `kpm get`'s rules (§8.5) against a real mTLS test server: bundles as sorted lines, the registry
 // fallback, defaults only for "not found", and the codes the CLI words its errors by.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   type AgentKmsClient,
   AgentKmsError,
-  createClient,
   fieldLines,
   type KmsRefLike,
   printableRegistryValue,
   printableValue,
 } from "../src/index.ts";
-import { createPki, type Pki } from "./helpers/pki.ts";
-import { type Handler, sendJson, sendSession, startTestServer, type TestServer } from "./helpers/server.ts";
+import { clientFixture, type Handler, sendJson, sendSession } from "./helpers/server.ts";
 
 const generic: Record<string, Record<string, string>> = {
   "db/prod": { port: "5432", host: "db.fixture.invalid", Zeta: "z" },
@@ -40,29 +38,11 @@ const answer: Handler = (request, response) => {
   return sendJson(response, 200, found);
 };
 
-let pki: Pki;
-let server: TestServer;
-let client: AgentKmsClient;
-
-beforeAll(async () => {
-  pki = createPki();
-  server = await startTestServer({
-    cert: pki.serverCert,
-    key: pki.serverKey,
-    clientCa: pki.caCert,
-    handler: answer,
-  });
-  client = createClient({ server: server.url, cert: pki.clientCert, key: pki.clientKey, ca: pki.caCert });
-});
-afterAll(async () => {
-  client.close();
-  await server.close();
-  pki.remove();
-});
+const fixture = clientFixture(answer);
 
 async function failure(ref: KmsRefLike): Promise<AgentKmsError> {
   try {
-    const value = await printableValue(client, ref);
+    const value = await printableValue(fixture.client, ref);
     throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
   } catch (error) {
     if (!(error instanceof AgentKmsError)) throw error;
@@ -93,22 +73,24 @@ describe("printableValue: values", () => {
   ];
   for (const [ref, value] of cases) {
     test(`${ref.type}/${ref.path}${ref.key ? `#${ref.key}` : ""} prints ${JSON.stringify(value)}`, async () => {
-      expect(await printableValue(client, ref)).toBe(value);
+      expect(await printableValue(fixture.client, ref)).toBe(value);
     });
   }
 });
 
 describe("printableValue: defaults stand in for 'not found' only", () => {
   test("a kv path that does not exist takes the default", async () => {
-    expect(await printableValue(client, { type: "kv", path: "nope", default: "d" })).toBe("d");
+    expect(await printableValue(fixture.client, { type: "kv", path: "nope", default: "d" })).toBe("d");
   });
 
   test("a registry secret that does not exist takes the default", async () => {
-    expect(await printableValue(client, { type: "svc", path: "nope", default: "" })).toBe("");
+    expect(await printableValue(fixture.client, { type: "svc", path: "nope", default: "" })).toBe("");
   });
 
   test("a missing registry field takes the default", async () => {
-    expect(await printableValue(client, { type: "db", path: "analytics", key: "x", default: "d" })).toBe("d");
+    expect(
+      await printableValue(fixture.client, { type: "db", path: "analytics", key: "x", default: "d" }),
+    ).toBe("d");
   });
 
   test("a denial never takes the default", async () => {

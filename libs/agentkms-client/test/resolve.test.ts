@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   type AgentKmsClient,
   type AgentKmsError,
-  createClient,
   type KmsRefLike,
   type RefResult,
   resolveBatch,
   resolveOne,
   resolveReference,
 } from "../src/index.ts";
-import { createPki, type Pki } from "./helpers/pki.ts";
-import {
-  type Handler,
-  sendJson,
-  sendSession,
-  sendText,
-  startTestServer,
-  type TestServer,
-} from "./helpers/server.ts";
+import { clientFixture, type Handler, sendJson, sendSession, sendText } from "./helpers/server.ts";
 
 const generic: Record<string, Record<string, string>> = {
   "db/prod": { host: "db.fixture.invalid", port: "5432", password: "pw-1" },
@@ -66,28 +57,12 @@ const answer: Handler = (request, response) => {
   sendText(response, 404, "404 page not found\n");
 };
 
-let pki: Pki;
-let server: TestServer;
-let client: AgentKmsClient;
-
-beforeAll(async () => {
-  pki = createPki();
-  server = await startTestServer({
-    cert: pki.serverCert,
-    key: pki.serverKey,
-    clientCa: pki.caCert,
-    handler: answer,
-  });
-  client = createClient({ server: server.url, cert: pki.clientCert, key: pki.clientKey, ca: pki.caCert });
-});
-afterAll(async () => {
-  client.close();
-  await server.close();
-  pki.remove();
-});
+const fixture = clientFixture(answer);
 
 function apiCalls(): string[] {
-  return server.requests.filter((request) => request.url !== "/auth/session").map((request) => request.url);
+  return fixture.server.requests
+    .filter((request) => request.url !== "/auth/session")
+    .map((request) => request.url);
 }
 
 async function countingCalls<T>(run: () => Promise<T>): Promise<{ result: T; calls: string[] }> {
@@ -111,15 +86,15 @@ describe("resolveOne: values", () => {
   ];
   for (const [ref, value] of cases) {
     test(`${ref.type}/${ref.path}${ref.key ? `#${ref.key}` : ""} resolves to its value`, async () => {
-      expect(await resolveOne(client, ref)).toEqual({ ok: true, value, fromDefault: false });
+      expect(await resolveOne(fixture.client, ref)).toEqual({ ok: true, value, fromDefault: false });
     });
   }
 
   test("each reference type uses its own route", async () => {
     const { calls } = await countingCalls(async () => {
-      await resolveOne(client, { type: "llm", path: "anthropic" });
-      await resolveOne(client, { type: "kv", path: "db/prod", key: "host" });
-      await resolveOne(client, { type: "db", path: "analytics", key: "host" });
+      await resolveOne(fixture.client, { type: "llm", path: "anthropic" });
+      await resolveOne(fixture.client, { type: "kv", path: "db/prod", key: "host" });
+      await resolveOne(fixture.client, { type: "db", path: "analytics", key: "host" });
     });
     expect(calls).toEqual([
       "/credentials/llm/anthropic",
@@ -132,10 +107,10 @@ describe("resolveOne: values", () => {
 describe("resolveOne: not found and defaults", () => {
   test("a missing kv key is not found; its default stands in", async () => {
     const ref = { type: "kv", path: "db/prod", key: "user" };
-    const error = failed(await resolveOne(client, ref));
+    const error = failed(await resolveOne(fixture.client, ref));
     expect(error.message).toBe('key "user" not found at path "db/prod"');
     expect(error.notFound).toBe(true);
-    expect(await resolveOne(client, { ...ref, default: "fallback" })).toEqual({
+    expect(await resolveOne(fixture.client, { ...ref, default: "fallback" })).toEqual({
       ok: true,
       value: "fallback",
       fromDefault: true,
@@ -144,15 +119,15 @@ describe("resolveOne: not found and defaults", () => {
 
   test("inherited object keys are not fields", async () => {
     expect(
-      failed(await resolveOne(client, { type: "kv", path: "db/prod", key: "constructor" })).notFound,
+      failed(await resolveOne(fixture.client, { type: "kv", path: "db/prod", key: "constructor" })).notFound,
     ).toBe(true);
     expect(
-      failed(await resolveOne(client, { type: "db", path: "analytics", key: "toString" })).notFound,
+      failed(await resolveOne(fixture.client, { type: "db", path: "analytics", key: "toString" })).notFound,
     ).toBe(true);
   });
 
   test("the empty default is a default", async () => {
-    expect(await resolveOne(client, { type: "kv", path: "nope/missing", default: "" })).toEqual({
+    expect(await resolveOne(fixture.client, { type: "kv", path: "nope/missing", default: "" })).toEqual({
       ok: true,
       value: "",
       fromDefault: true,
@@ -160,23 +135,26 @@ describe("resolveOne: not found and defaults", () => {
   });
 
   test("a missing registry field is not found", async () => {
-    const error = failed(await resolveOne(client, { type: "db", path: "analytics", key: "user" }));
+    const error = failed(await resolveOne(fixture.client, { type: "db", path: "analytics", key: "user" }));
     expect(error.message).toBe('field "user" not found at "db/analytics"');
     expect(error.notFound).toBe(true);
   });
 
   test("a missing registry secret is not found and takes the default", async () => {
     const ref = { type: "cloudflare", path: "gone" };
-    expect(failed(await resolveOne(client, ref)).message).toBe("secret not found: cloudflare/gone");
-    expect(await resolveOne(client, { ...ref, default: "d" })).toMatchObject({ ok: true, value: "d" });
+    expect(failed(await resolveOne(fixture.client, ref)).message).toBe("secret not found: cloudflare/gone");
+    expect(await resolveOne(fixture.client, { ...ref, default: "d" })).toMatchObject({
+      ok: true,
+      value: "d",
+    });
   });
 
   test("an unconfigured llm provider (JSON 404) takes the default", async () => {
     const ref = { type: "llm", path: "google" };
-    expect(failed(await resolveOne(client, ref)).message).toBe(
+    expect(failed(await resolveOne(fixture.client, ref)).message).toBe(
       "fetch LLM google: no credential configured for provider google (key_not_found)",
     );
-    expect(await resolveOne(client, { ...ref, default: "d" })).toMatchObject({
+    expect(await resolveOne(fixture.client, { ...ref, default: "d" })).toMatchObject({
       ok: true,
       value: "d",
       fromDefault: true,
@@ -184,7 +162,7 @@ describe("resolveOne: not found and defaults", () => {
   });
 
   test("a vend without api_key is not found", async () => {
-    const error = failed(await resolveOne(client, { type: "llm", path: "nokey" }));
+    const error = failed(await resolveOne(fixture.client, { type: "llm", path: "nokey" }));
     expect(error.message).toBe('no api_key for provider "nokey"');
     expect(error.notFound).toBe(true);
   });
@@ -192,7 +170,7 @@ describe("resolveOne: not found and defaults", () => {
 
 describe("resolveOne: failures that never take the default", () => {
   test("a policy denial fails closed and is flagged denied", async () => {
-    const result = await resolveOne(client, { type: "kv", path: "denied/x", default: "d" });
+    const result = await resolveOne(fixture.client, { type: "kv", path: "denied/x", default: "d" });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.denied).toBe(true);
@@ -201,37 +179,40 @@ describe("resolveOne: failures that never take the default", () => {
   });
 
   test("a plain-text 404 (old server) fails closed", async () => {
-    const error = failed(await resolveOne(client, { type: "kv", path: "oldserver/x", default: "d" }));
+    const error = failed(await resolveOne(fixture.client, { type: "kv", path: "oldserver/x", default: "d" }));
     expect(error.message).toEndWith("upgrade AgentKMS to v0.3.0 or later");
   });
 
   test("a server error fails closed", async () => {
-    const result = await resolveOne(client, { type: "svc", path: "boom", default: "d" });
+    const result = await resolveOne(fixture.client, { type: "svc", path: "boom", default: "d" });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.denied).toBe(false);
   });
 
   test("a multi-field registry secret without #key fails closed", async () => {
-    const error = failed(await resolveOne(client, { type: "db", path: "analytics", default: "d" }));
+    const error = failed(await resolveOne(fixture.client, { type: "db", path: "analytics", default: "d" }));
     expect(error.message).toBe('multi-field secret at "db/analytics", specify field with #key');
     expect(error.code).toBe("resolve");
   });
 
   test("a kv bundle without a value field and no key fails closed", async () => {
-    const error = failed(await resolveOne(client, { type: "kv", path: "db/prod", default: "d" }));
+    const error = failed(await resolveOne(fixture.client, { type: "kv", path: "db/prod", default: "d" }));
     expect(error.message).toBe('key not specified and no "value" field at path "db/prod"');
   });
 
   test("an invalid path fails closed without a request", async () => {
     const { result, calls } = await countingCalls(() =>
-      resolveOne(client, { type: "kv", path: "a/../b", default: "d" }),
+      resolveOne(fixture.client, { type: "kv", path: "a/../b", default: "d" }),
     );
     expect(failed(result).message).toBe('invalid path "a/../b": ".." segment');
     expect(calls).toEqual([]);
   });
 
   test("an unexpected thrown value becomes a transport error, not a crash", async () => {
-    const broken = { ...client, fetchGeneric: () => Promise.reject(new Error("boom")) } as AgentKmsClient;
+    const broken = {
+      ...fixture.client,
+      fetchGeneric: () => Promise.reject(new Error("boom")),
+    } as AgentKmsClient;
     const error = failed(await resolveOne(broken, { type: "kv", path: "a", default: "d" }));
     expect(error.message).toBe("connection failed: unexpected error");
   });
@@ -241,8 +222,8 @@ describe("resolveOne does not cache", () => {
   test("the same reference twice is two requests", async () => {
     const ref = { type: "kv", path: "db/prod", key: "host" };
     const { calls } = await countingCalls(async () => {
-      await resolveOne(client, ref);
-      await resolveOne(client, ref);
+      await resolveOne(fixture.client, ref);
+      await resolveOne(fixture.client, ref);
     });
     expect(calls).toHaveLength(2);
   });
@@ -262,7 +243,7 @@ describe("resolveBatch", () => {
       { type: "kv", path: "cloudflare/dns-token", default: "kv-default" },
       { type: "cloudflare", path: "dns-token" },
     ];
-    const { result, calls } = await countingCalls(() => resolveBatch(client, refs));
+    const { result, calls } = await countingCalls(() => resolveBatch(fixture.client, refs));
     expect(result.map((entry) => (entry.ok ? entry.value : entry.error.message))).toEqual([
       "db.fixture.invalid",
       "5432",
@@ -288,20 +269,20 @@ describe("resolveBatch", () => {
       { type: "kv", path: "denied/y", key: "a" },
       { type: "kv", path: "denied/y", key: "b", default: "d" },
     ];
-    const { result, calls } = await countingCalls(() => resolveBatch(client, refs));
+    const { result, calls } = await countingCalls(() => resolveBatch(fixture.client, refs));
     expect(calls).toHaveLength(1);
     expect(result.every((entry) => !entry.ok && entry.denied)).toBe(true);
   });
 
   test("many distinct references stay within 8 requests in flight", async () => {
     const refs = Array.from({ length: 24 }, (_, index) => ({ type: "svc", path: `slow-${index}` }));
-    const results = await resolveBatch(client, refs);
+    const results = await resolveBatch(fixture.client, refs);
     expect(results.every((entry) => entry.ok && entry.value === "late")).toBe(true);
-    expect(server.maxInFlight).toBeLessThanOrEqual(8);
+    expect(fixture.server.maxInFlight).toBeLessThanOrEqual(8);
   });
 
   test("an empty batch makes no requests", async () => {
-    const { result, calls } = await countingCalls(() => resolveBatch(client, []));
+    const { result, calls } = await countingCalls(() => resolveBatch(fixture.client, []));
     expect(result).toEqual([]);
     expect(calls).toEqual([]);
   });
@@ -309,11 +290,13 @@ describe("resolveBatch", () => {
 
 describe("resolveReference", () => {
   test("returns the value", async () => {
-    expect(await resolveReference(client, { type: "cloudflare", path: "dns-token" })).toBe("cf-token");
+    expect(await resolveReference(fixture.client, { type: "cloudflare", path: "dns-token" })).toBe(
+      "cf-token",
+    );
   });
 
   test("throws the reference's error", async () => {
-    await expect(resolveReference(client, { type: "cloudflare", path: "gone" })).rejects.toThrow(
+    await expect(resolveReference(fixture.client, { type: "cloudflare", path: "gone" })).rejects.toThrow(
       "secret not found: cloudflare/gone",
     );
   });

@@ -3,14 +3,14 @@
 // responses, Go's exact bodies, and audit with the /auth/* conventions.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { peerOf, sourceIp } from "./peer-identity.ts";
-import { goJson, sendJson } from "./respond.ts";
+import { replyJson, sendJson } from "./respond.ts";
 import { nowSeconds, type RouteDeps, recordAudit } from "./route-deps.ts";
 import type { TokenClaims } from "./token.ts";
 
 const AUTH_TAGS = ["soc2", "iso27001"];
 
 function sessionBody(token: string, claims: TokenClaims, ttl: number): string {
-  return `${goJson({ token, token_type: "Bearer", expires_in: ttl, session_id: claims.jti })}\n`;
+  return `${replyJson({ token, token_type: "Bearer", expires_in: ttl, session_id: claims.jti })}\n`;
 }
 
 function authAuditBase(req: IncomingMessage) {

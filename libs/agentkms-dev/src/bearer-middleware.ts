@@ -3,11 +3,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Caller } from "./handler-context.ts";
 import { peerOf } from "./peer-identity.ts";
-import { goJson, sendJson } from "./respond.ts";
+import { replyJson, sendJson } from "./respond.ts";
 import { nowSeconds, type RouteDeps } from "./route-deps.ts";
 
 function unauthorized(res: ServerResponse, message: string): null {
-  sendJson(res, 401, `${goJson({ error: message, code: "unauthorized" })}\n`);
+  sendJson(res, 401, `${replyJson({ error: message, code: "unauthorized" })}\n`);
   return null;
 }
 

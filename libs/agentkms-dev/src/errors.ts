@@ -1,5 +1,6 @@
 // The one error class of @kpm/agentkms-dev: a stable `code` for programs, a human `message` for people.
 // Messages never contain secret values, keys or tokens.
+import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 
 /** Every code a DevError carries: the CLI words each one (apps/kpm/src/cli/lib-errors.ts). */
 export type DevErrorCode =
@@ -28,17 +29,20 @@ export class DevError extends Error {
   }
 }
 
-/** Wraps a filesystem or crypto failure with the operation that failed, as `<operation>: <reason>`. */
+/**
+ * Wraps a filesystem or crypto failure with the operation that failed, as `<operation>: <reason>`:
+ * a system error in kpm's one fs-error wording ("permission denied"), anything else by its message.
+ */
 export function ioError(operation: string, error: unknown): DevError {
   if (error instanceof DevError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
+  const isSystemError = /^E[A-Z0-9]+$/.test(errorCode(error) ?? "");
+  const reason = isSystemError
+    ? describeFsError(error)
+    : error instanceof Error
+      ? error.message
+      : String(error);
   return new DevError("io", `${operation}: ${reason}`, { cause: error });
 }
 
 /** The `code` of a Node system error (ENOENT, EEXIST, …), if any. */
-export function systemErrorCode(error: unknown): string | undefined {
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
-    return error.code;
-  }
-  return undefined;
-}
+export { errorCode as systemErrorCode } from "@kpm/bounded-read/error";

@@ -36,7 +36,6 @@ export {
 export { type Decision, defaultPolicy, evaluate, loadPolicy, type Policy, parsePolicy } from "./policy.ts";
 export { type RunningServer, type ServerOptions, startDevServer } from "./server.ts";
 export {
-  isPidAlive,
   readServerState,
   removeServerState,
   type ServerState,

@@ -2,6 +2,7 @@
 // exclusively created secrets.enc.lock holding the owner's PID. agentkms-dev has none and loses updates.
 import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isPidAlive } from "@kpm/libc";
 import { DevError, ioError, systemErrorCode } from "./errors.ts";
 
 export interface StoreLockOptions {
@@ -119,17 +120,7 @@ function inspect(lockFile: string): Holder {
   if (pid === null) return { pid, ino, stale: Date.now() - mtimeMs > EMPTY_LOCK_GRACE_MS };
   // Our own PID in the file cannot be a live holder (in-process callers queue above): it was
   // left by an earlier process that had the same PID.
-  return { pid, ino, stale: pid === process.pid || !isAlive(pid) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return systemErrorCode(error) === "EPERM";
-  }
+  return { pid, ino, stale: pid === process.pid || !isPidAlive(pid) };
 }
 
 /**

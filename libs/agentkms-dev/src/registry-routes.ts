@@ -18,7 +18,7 @@ import {
 } from "./registry.ts";
 import { apiError, internalError, invalidPathReply, notFound, policyDenied, type Reply } from "./reply.ts";
 import { readBody } from "./request-body.ts";
-import { goJson } from "./respond.ts";
+import { replyJson } from "./respond.ts";
 import type { KV } from "./store.ts";
 
 interface RegistryRequest {
@@ -166,7 +166,7 @@ export function listSecrets(ctx: RequestContext): Reply {
   const which = includeDeleted ? "all" : "active";
   let json = bodies[which];
   if (json === undefined) {
-    json = `${goJson({ secrets: listMetadata(store.kv, includeDeleted) })}\n`;
+    json = `${replyJson({ secrets: listMetadata(store.kv, includeDeleted) })}\n`;
     bodies[which] = json;
     listBodies.set(store.kv, bodies);
   }

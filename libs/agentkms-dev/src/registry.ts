@@ -1,6 +1,8 @@
 // The secret registry on the flat KV (wire §5): values, archived versions, metadata records, history
 // and listing, plus the path rules of our fix (cli §15.3). Pure functions over a KV map.
 
+import type { SecretMetadata } from "@kpm/agentkms-client";
+import { describeSegmentProblem, hasLongHexRun } from "@kpm/path-rules";
 import type { KV } from "./store.ts";
 
 export const SECRETS_PREFIX = "kv/data/secrets/";
@@ -21,24 +23,15 @@ export interface MetadataRecord {
   meta_versions_history: string;
 }
 
-/** The JSON object returned for writes, metadata reads and list items, keys in AgentKMS order. */
-export interface MetadataObject {
-  path: string;
-  service: string;
-  name?: string;
-  version: number;
-  created?: string;
-  updated?: string;
-  description?: string;
-  tags?: string[];
-  type?: string;
-  expires?: string;
+/**
+ * The JSON object returned for writes, metadata reads and list items: the wire shape the client
+ * reads (keys written in AgentKMS order by metadataObject); `deleted` is only ever written as true.
+ */
+export interface MetadataObject extends SecretMetadata {
   deleted?: true;
 }
 
 const HISTORY_LIMIT = 10;
-const HEX_RUN = /[0-9a-fA-F]{64,}/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Registry timestamps: RFC 3339, UTC, whole seconds. */
 export function registryTimestamp(date: Date): string {
@@ -51,13 +44,7 @@ export function registryTimestamp(date: Date): string {
  */
 export function pathProblem(path: string): string | null {
   if (path === "") return "empty";
-  if (CONTROL.test(path)) return "control character";
-  for (const segment of path.split("/")) {
-    if (segment === "") return "empty segment";
-    if (segment === "." || segment === "..") return `"${segment}" segment`;
-  }
-  if (HEX_RUN.test(path)) return "64+ hex digit run";
-  return null;
+  return describeSegmentProblem(path) ?? (hasLongHexRun(path) ? "64+ hex digit run" : null);
 }
 
 /** Registry routes strip "/" from both ends of the wildcard value (wire §5.2 step 1). */

@@ -6,7 +6,7 @@ export interface Reply {
   status: number;
   /** JSON body (a newline is appended, as Go's encoder does); undefined for an empty body. */
   body?: unknown;
-  /** The body already serialized (goJson plus newline); wins over `body`. */
+  /** The body already serialized (replyJson plus newline); wins over `body`. */
   json?: string;
   /** The one audit event of this request; undefined only for routes AgentKMS does not audit. */
   event?: Omit<AuditEventInput, "caller_id" | "team_id"> &

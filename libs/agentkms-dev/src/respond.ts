@@ -1,10 +1,11 @@
 // Writing responses byte for byte as Go's net/http and encoding/json do: JSON bodies, the plain-text
 // error pages (404, 405, 400) and http.Redirect's 307.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { goJson } from "@kpm/strict-codec/go-json";
 
-/** JSON as Go's encoder with SetEscapeHTML(false) writes it: `<>&` raw, U+2028/2029 escaped. */
-export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+/** A reply body as AgentKMS's encoder (SetEscapeHTML(false)) writes it: `<>&` raw, U+2028/2029 escaped. */
+export function replyJson(value: unknown): string {
+  return goJson(value, { escapeHTML: false });
 }
 
 /** http.Error's page: text/plain with nosniff. */
@@ -23,7 +24,7 @@ export function sendText(
   res.end(body);
 }
 
-/** A JSON body already serialized (goJson plus the encoder's newline where Go writes one). */
+/** A JSON body already serialized (replyJson plus the encoder's newline where Go writes one). */
 export function sendJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     "Content-Type": "application/json",

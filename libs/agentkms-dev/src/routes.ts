@@ -16,7 +16,7 @@ import {
   postSecretMetadata,
 } from "./registry-routes.ts";
 import { INTERNAL, type Reply } from "./reply.ts";
-import { goJson, sendJson, sendRedirect, sendText } from "./respond.ts";
+import { replyJson, sendJson, sendRedirect, sendText } from "./respond.ts";
 import { type RouteDeps, recordAudit } from "./route-deps.ts";
 import { listProviders, vendGeneric, vendLlm } from "./vend-routes.ts";
 
@@ -99,6 +99,6 @@ export async function handleRequest(
   else if (reply.body === undefined) {
     res.writeHead(reply.status);
     res.end();
-  } else sendJson(res, reply.status, `${goJson(reply.body)}\n`);
+  } else sendJson(res, reply.status, `${replyJson(reply.body)}\n`);
   return reply.status;
 }

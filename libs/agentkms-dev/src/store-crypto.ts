@@ -1,6 +1,7 @@
 // The secrets.enc format of agentkms-dev (wire §6.4): HKDF-SHA256 key from server.key's private
 // scalar, AES-256-GCM over Go's json.Marshal of the KV map. Byte-compatible in both directions.
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, hkdfSync } from "node:crypto";
+import { goJsonString } from "@kpm/strict-codec/go-json";
 import { DevError } from "./errors.ts";
 
 /** A flat KV: full paths ("kv/data/secrets/<p>", "kv/data/generic/<p>", …) to string field maps. */
@@ -110,9 +111,9 @@ export function encodeStorePlaintext(
   const parts: string[] = [];
   for (const [path, fields] of sortByUtf8(entries)) {
     const inner = sortByUtf8(Object.entries(fields)).map(
-      ([name, value]) => `${goString(name)}:${goString(value)}`,
+      ([name, value]) => `${goJsonString(name)}:${goJsonString(value)}`,
     );
-    parts.push(`${goString(path)}:{${inner.join(",")}}`);
+    parts.push(`${goJsonString(path)}:{${inner.join(",")}}`);
   }
   return new TextEncoder().encode(`{${parts.join(",")}}`);
 }
@@ -126,26 +127,4 @@ function sortByUtf8<T>(entries: [string, T][]): [string, T][] {
   const keyed = entries.map((entry) => ({ bytes: encoder.encode(entry[0]), entry }));
   keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
   return keyed.map((item) => item.entry);
-}
-
-const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  "\\": "\\\\",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  // Go ≥ 1.22 uses the short forms for \b and \f too.
-  "\b": "\\b",
-  "\f": "\\f",
-};
-
-/** A JSON string literal as Go's encoder (escapeHTML on) writes it. */
-export function goString(value: string): string {
-  // Control characters, the quote and backslash, <>& (HTML escaping) and U+2028/U+2029 (JSONP safety).
-  const escaped = value.replace(/[\u0000-\u001f"\\<>&\u2028\u2029]/g, (char) => {
-    const short = SHORT_ESCAPES[char];
-    if (short) return short;
-    return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-  return `"${escaped}"`;
 }

@@ -26,8 +26,13 @@ export const SUPPORTED_PROVIDERS = [
 const VEND_TTL_SECONDS = 3600;
 const LLM_TAGS = ["soc2", "pci-dss", "iso27001"];
 
-function vendExpiry(now: Date): string {
-  return registryTimestamp(new Date(now.getTime() + VEND_TTL_SECONDS * 1000));
+/** The terms every vend reply ends with, in AgentKMS's key order. */
+function vendTerms(now: Date, credentialUuid: string) {
+  return {
+    expires_at: registryTimestamp(new Date(now.getTime() + VEND_TTL_SECONDS * 1000)),
+    ttl_seconds: VEND_TTL_SECONDS,
+    credential_uuid: credentialUuid,
+  };
 }
 
 function sha256Hex(text: string): string {
@@ -110,9 +115,7 @@ export function vendLlm(ctx: RequestContext): Reply {
     body: {
       provider,
       api_key: apiKey,
-      expires_at: vendExpiry(ctx.now),
-      ttl_seconds: VEND_TTL_SECONDS,
-      credential_uuid: credentialUuid,
+      ...vendTerms(ctx.now, credentialUuid),
     },
     event: {
       operation,
@@ -157,9 +160,7 @@ export function vendGeneric(ctx: RequestContext): Reply {
     body: {
       path,
       secrets: sortedObject(fields),
-      expires_at: vendExpiry(ctx.now),
-      ttl_seconds: VEND_TTL_SECONDS,
-      credential_uuid: credentialUuid,
+      ...vendTerms(ctx.now, credentialUuid),
     },
     event: {
       operation,

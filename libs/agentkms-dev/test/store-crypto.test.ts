@@ -3,13 +3,7 @@ import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { DevError } from "../src/errors.ts";
-import {
-  decryptStore,
-  deriveStoreKey,
-  encodeStorePlaintext,
-  encryptStore,
-  goString,
-} from "../src/store-crypto.ts";
+import { decryptStore, deriveStoreKey, encodeStorePlaintext, encryptStore } from "../src/store-crypto.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -94,12 +88,6 @@ describe("encodeStorePlaintext", () => {
     // UTF-16 puts U+1F600 (0xD83D 0xDE00) before U+FF5E; UTF-8, like Go, puts it after (F0… > EF…).
     const encoded = decoder.decode(encodeStorePlaintext({ "\u{1F600}": {}, "\uFF5E": {} }));
     expect(encoded).toBe('{"\uFF5E":{},"\u{1F600}":{}}');
-  });
-
-  test("escapes like Go: short forms, lowercase \\u00xx, HTML characters", () => {
-    expect(goString('a"b\\c\n\r\t\b\f\u0001\u001f<>&\u2028\u2029\u007f')).toBe(
-      '"a\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\\u003c\\u003e\\u0026\\u2028\\u2029\u007f"',
-    );
   });
 });
 

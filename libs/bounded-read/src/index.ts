@@ -8,5 +8,5 @@ export {
   formatLimit,
 } from "./bounded-read-error.ts";
 export { MAX_CONFIG_BYTES, MAX_PEM_BYTES, MiB } from "./limits.ts";
-export { type ReadFileOptions, readFileBounded } from "./read-file.ts";
+export { type ReadFileOptions, readFileBounded, readFileWithMode } from "./read-file.ts";
 export { readStreamBounded } from "./read-stream.ts";

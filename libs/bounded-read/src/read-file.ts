@@ -22,6 +22,15 @@ const FIRST_CHUNK = 64 * 1024;
  * Buffers it lets go of are zeroed, so a private key read through here exists once in memory.
  */
 export function readFileBounded(path: string, maxBytes: number, options: ReadFileOptions = {}): Uint8Array {
+  return readFileWithMode(path, maxBytes, options).bytes;
+}
+
+/** readFileBounded, plus the st_mode of what was read (from the same descriptor: no race with a rename). */
+export function readFileWithMode(
+  path: string,
+  maxBytes: number,
+  options: ReadFileOptions = {},
+): { bytes: Uint8Array; mode: number } {
   // O_NOCTTY as readFileSync opens: a terminal device named here never becomes the controlling tty.
   const flags = constants.O_RDONLY | constants.O_NOCTTY | (options.regularOnly ? constants.O_NONBLOCK : 0);
   let fd: number;
@@ -38,7 +47,7 @@ export function readFileBounded(path: string, maxBytes: number, options: ReadFil
     }
     if (stat.isDirectory()) throw new BoundedReadError("EISDIR", "is a directory", maxBytes);
     if (regular && stat.size > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes, stat.size);
-    return readAll(fd, maxBytes, regular ? stat.size : 0);
+    return { bytes: readAll(fd, maxBytes, regular ? stat.size : 0), mode: stat.mode };
   } catch (error) {
     if (error instanceof BoundedReadError) throw error;
     throw BoundedReadError.fromSystem(error, maxBytes);

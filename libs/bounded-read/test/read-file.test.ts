@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BoundedReadError, MiB, readFileBounded } from "@kpm/bounded-read";
+import { BoundedReadError, MiB, readFileBounded, readFileWithMode } from "@kpm/bounded-read";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-bounded-"));
 const writers: Bun.Subprocess[] = [];
@@ -185,6 +185,15 @@ catch (error) { console.log(error.code); }`;
     const path = join(dir, "regular");
     writeFileSync(path, "a: [A]\n");
     expect(readFileBounded(path, MiB, { regularOnly: true }).length).toBe(7);
+  });
+
+  test("readFileWithMode gives the bytes and the mode of the file it read", () => {
+    const path = join(dir, "with-mode");
+    writeFileSync(path, "abc", { mode: 0o640 });
+    const { bytes, mode } = readFileWithMode(path, MiB, { regularOnly: true });
+    expect(new TextDecoder().decode(bytes)).toBe("abc");
+    expect(mode & 0o777).toBe(0o640);
+    expect(mode & 0o170000).toBe(0o100000);
   });
 });
 

@@ -183,6 +183,7 @@ export {
   restrictSelf,
   rulesetAttrSize,
 } from "./landlock.ts";
+export { isPidAlive } from "./pid.ts";
 export {
   bindProcessLibc,
   type ProcessLibc,

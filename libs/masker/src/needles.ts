@@ -1,16 +1,10 @@
 // What to look for in a child's output (§10): each injected secret of at least 6 characters,
 // plus the encodings in which tools commonly print it back.
 
+import { goJsonString } from "@kpm/strict-codec/go-json";
+
 /** Values shorter than this are not masked: too short to mask without destroying ordinary output. */
 export const MIN_MASKED_LENGTH = 6;
-
-const HTML_SAFE_ESCAPES: Record<string, string> = {
-  "<": "\\u003c",
-  ">": "\\u003e",
-  "&": "\\u0026",
-  "\u2028": "\\u2028",
-  "\u2029": "\\u2029",
-};
 
 function encodingsOf(value: string): string[] {
   const bytes = Buffer.from(value, "utf8");
@@ -24,7 +18,7 @@ function encodingsOf(value: string): string[] {
     encodeURIComponent(value),
     json,
     // The form Go's json.Marshal (and other HTML-safe encoders) emit.
-    json.replace(/[<>&\u2028\u2029]/g, (c) => HTML_SAFE_ESCAPES[c] ?? c),
+    goJsonString(value).slice(1, -1),
   ];
 }
 

@@ -1,8 +1,9 @@
 // The client side of the decrypt socket (spec §7.5, §7.6) used by run, decrypt, show and
 // env --unload: one connection per request, bounded waits, and retries for a full backlog.
+
+import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 import type { Socket } from "bun";
 import { SessionError } from "./error.ts";
-import { describeFsError, errorCode } from "./fs-error.ts";
 import { pathExists } from "./path-exists.ts";
 
 export const RESPONSE_TIMEOUT_MS = 30_000;

@@ -4,11 +4,11 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { readStreamBounded } from "@kpm/bounded-read";
+import { describeFsError } from "@kpm/bounded-read/error";
 import type { UnixSocketListener } from "bun";
 import { createDebugLog, type DebugLog } from "./debug-log.ts";
 import { answerRequest, type ServedSession } from "./decrypt-service.ts";
 import { SessionError } from "./error.ts";
-import { describeFsError } from "./fs-error.ts";
 import { IssuedRefs } from "./issued-refs.ts";
 import { type LongTimeout, setLongTimeout } from "./long-timeout.ts";
 import { OWNER_POLL_MS, watchOwner } from "./owner.ts";

@@ -2,7 +2,7 @@
 // and how `kpm env` finds it from its own parent. On Linux a pid is paired with its start time
 // from /proc/<pid>/stat, so a recycled pid is never taken for the shell; elsewhere kill(pid, 0).
 import { readFileSync, readlinkSync } from "node:fs";
-import { isProcessAlive } from "./session-record.ts";
+import { isPidAlive } from "@kpm/libc";
 
 /** A process as the session record and the start document spell it. */
 export interface OwnerProcess {
@@ -53,7 +53,7 @@ export function describeOwner(pid: number): OwnerProcess {
 
 /** Whether the owner still runs: same pid and start time, and not a zombie waiting to be reaped. */
 export function isOwnerAlive(owner: OwnerProcess): boolean {
-  if (owner.start_time === null) return isProcessAlive(owner.pid);
+  if (owner.start_time === null) return isPidAlive(owner.pid);
   const stat = readStat(owner.pid);
   if (stat === null || stat.state === "Z" || stat.state === "X") return false;
   return stat.startTime === owner.start_time;

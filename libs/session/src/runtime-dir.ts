@@ -1,9 +1,9 @@
 // <RuntimeDir> (spec §4.1, §7.3): where sockets, session records and debug logs live.
 // It must stay private to the user, so it is verified with lstat on every use.
+import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 import { requireBuiltin } from "@kpm/deferred";
 import { isDirectory, isSymbolicLink, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
-import { describeFsError, errorCode } from "./fs-error.ts";
 
 export function resolveRuntimeDir(env: Record<string, string | undefined>, uid: number): string {
   // node:path here, not at load: the socket checks (this module's other use) do not need it.

@@ -1,7 +1,7 @@
 // Session ids arrive from blobs and environment variables, i.e. from untrusted text; they
 // become file names, so only the shapes kpm generates (s…, strict-…) are accepted.
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function isValidSessionId(sessionId: string): boolean {
-  return SESSION_ID.test(sessionId);
+  return SESSION_ID_PATTERN.test(sessionId);
 }

@@ -12,6 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { isPidAlive } from "@kpm/libc";
 import * as z from "zod/mini";
 import { isValidSessionId } from "./session-id.ts";
 
@@ -83,20 +84,11 @@ function recordFiles(runtimeDir: string): Array<{ path: string; record: SessionR
 export function cleanupStaleSessions(runtimeDir: string): void {
   const directory = resolve(runtimeDir);
   for (const { path: recordPath, record } of recordFiles(runtimeDir)) {
-    if (isProcessAlive(record.pid)) continue;
+    // Alive includes a pid of another user's (EPERM): not ours to clean.
+    if (isPidAlive(record.pid)) continue;
     removeQuietly(recordPath);
     const socketPath = resolve(directory, record.socket);
     if (dirname(socketPath) === directory && isSocket(socketPath)) removeQuietly(socketPath);
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the pid exists but belongs to someone else — alive, and not ours to clean.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

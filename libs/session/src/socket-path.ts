@@ -1,8 +1,9 @@
 // Decrypt socket paths (spec §7.3, §7.6): their length limit and the checks a client makes
 // before trusting one.
+
+import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 import { isSocket, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
-import { describeFsError, errorCode } from "./fs-error.ts";
 import { parentDirectory } from "./posix-path.ts";
 import { currentUid, privateDirectoryProblem } from "./runtime-dir.ts";
 

@@ -4,6 +4,7 @@
 import * as z from "zod/mini";
 import { encodeBase64 } from "./base64.ts";
 import type { OwnerProcess } from "./owner.ts";
+import { SESSION_ID_PATTERN } from "./session-id.ts";
 import { ownerSchema } from "./session-record.ts";
 
 export interface IssuedRef {
@@ -36,7 +37,7 @@ export type ListenerStart = Ownership &
       }
   );
 
-const sessionIdSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/));
+const sessionIdSchema = z.string().check(z.regex(SESSION_ID_PATTERN));
 const secondsSchema = z.int().check(z.positive());
 const ownershipFields = {
   owner: z.optional(z.nullable(ownerSchema)),

@@ -58,7 +58,9 @@ describe("ensureRuntimeDir", () => {
     const parent = join(makePrivateDir(), "missing-xdg");
     const failure = failureOf(() => ensureRuntimeDir(join(parent, "kpm")));
     expect(failure.code).toBe("runtime_dir_create");
-    expect(failure.message).toBe(`create runtime directory ${join(parent, "kpm")}: ENOENT`);
+    expect(failure.message).toBe(
+      `create runtime directory ${join(parent, "kpm")}: no such file or directory`,
+    );
   });
 
   test("refuses an existing directory with group or other access", () => {
@@ -116,7 +118,7 @@ describe("checkRuntimeDir", () => {
     const dir = join(makePrivateDir(), "file", "kpm");
     writeFileSync(join(dir, ".."), "");
     expect(failureOf(() => checkRuntimeDir(dir)).message).toBe(
-      `refusing to use runtime directory ${dir}: it cannot be inspected: ENOTDIR`,
+      `refusing to use runtime directory ${dir}: it cannot be inspected: not a directory`,
     );
   });
 });

@@ -8,7 +8,8 @@ export {
   type ParsedBlob,
   parseBlob,
 } from "./blob.ts";
-export { type BlobKind, blobKind } from "./blob-kind.ts";
 export { CodecError, type CodecErrorCode } from "./codec-error.ts";
+export { type GoJsonOptions, goJson, goJsonString } from "./go-json.ts";
+export { type BlobInspection, type BlobKind, inspectBlob } from "./inspect-blob.ts";
 export { generateSessionId, generateSessionKey, generateStrictSessionId } from "./session-id.ts";
 export { formatStrictBlob, type ParsedStrictBlob, parseStrictBlob, type StrictRef } from "./strict-blob.ts";

@@ -3,15 +3,13 @@
 
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { firstBadSegment } from "@kpm/path-rules";
 
 export const maxIncludeDepth = 16;
 
-const controlCharacter = /[\u0000-\u001f\u007f]/;
-
 /** Relative, no empty/./.. segments, no backslash (control characters would break file APIs). */
 export function isValidIncludePath(path: string): boolean {
-  if (path.includes("\\") || controlCharacter.test(path)) return false;
-  return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+  return !path.includes("\\") && firstBadSegment(path) === null;
 }
 
 export function withTemplateSuffix(path: string): string {

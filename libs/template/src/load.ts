@@ -3,19 +3,14 @@
 
 import { realpathSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";
 import { describeFsError } from "./fs-reason.ts";
-import {
-  findIncludeTarget,
-  isInsideDirectory,
-  isValidIncludePath,
-  maxIncludeDepth,
-  withTemplateSuffix,
-} from "./include.ts";
+import { findIncludeTarget, isInsideDirectory, maxIncludeDepth, withTemplateSuffix } from "./include.ts";
 import { parseLine } from "./line.ts";
 import { expandProfile, type ProfileValues } from "./profile-expand.ts";
 import { projectTemplatesDir } from "./project-dir.ts";
-import { type KmsRef, parseReference, validateReferencePath } from "./reference.ts";
+import { type KmsRef, parseReference } from "./reference.ts";
 import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
 
 export type TemplateEntry =
@@ -109,16 +104,7 @@ function loadInclude(loader: Loader, directive: string, file: string, line: numb
   } catch (error) {
     throw profileError(error, `${file}:${line}: include`);
   }
-  const ref = parseReference(expanded);
-  if (ref === null || ref.type !== "include" || ref.key !== undefined || ref.default !== undefined) {
-    throw new TemplateError(
-      "include",
-      `${file}:${line}: invalid include directive: expected \${kms:include/<path>}`,
-    );
-  }
-  if (!isValidIncludePath(ref.path)) {
-    throw new TemplateError("include", `${file}:${line}: invalid include path "${ref.path}"`);
-  }
+  const ref = checkIncludeDirective(parseReference(expanded), file, line);
   const logical = withTemplateSuffix(ref.path);
   // The stack holds the top level (depth 0) and every open include, so its length is the new depth.
   if (loader.stack.length > maxIncludeDepth) {
@@ -187,16 +173,7 @@ function profileError(error: unknown, where: string): unknown {
 }
 
 function parseEntryReference(raw: string, key: string, file: string, line: number): KmsRef {
-  const ref = parseReference(raw);
-  if (ref === null) {
-    throw new TemplateError(
-      "parse",
-      `${file}:${line}: invalid reference in "${key}": expected \${kms:<type>/<path>[#key][:-default]}`,
-    );
-  }
-  const reason = validateReferencePath(ref.path);
-  if (reason !== null)
-    throw new TemplateError("parse", `${file}:${line}: invalid reference path "${ref.path}": ${reason}`);
+  const ref = checkEntryReference(parseReference(raw), key, file, line);
   // `include` is reserved for directives; a profile value must not smuggle one into an entry.
   if (ref.type === "include") {
     throw new TemplateError(

@@ -1,5 +1,7 @@
 // The ${kms:…} reference grammar (spec §5.2): parsing, path validation and display.
 
+import { hasLongHexRun, segmentProblem } from "@kpm/path-rules";
+
 export interface KmsRef {
   type: string;
   path: string;
@@ -12,9 +14,6 @@ export interface KmsRef {
 // The spec's expression verbatim, except `.` is written `[^\n]` so it means what Go's RE2
 // `.` means (JS `.` also refuses \r, U+2028 and U+2029).
 const referencePattern = /^\$\{kms:([a-z][a-z0-9-]*)\/([^\n]+?)(?:#([^:}]+))?(?::-([^\n]*?))?\}$/;
-
-const hexRun = /[0-9a-fA-F]{64}/;
-const controlCharacter = /[\u0000-\u001f\u007f]/;
 
 export function parseReference(text: string): KmsRef | null {
   const match = referencePattern.exec(text);
@@ -29,13 +28,14 @@ export function parseReference(text: string): KmsRef | null {
 /** Returns why a reference Path is unacceptable, or null when it is fine. */
 export function validateReferencePath(path: string): string | null {
   for (const segment of path.split("/")) {
-    if (segment === "") return "empty path segment";
-    if (segment === "." || segment === "..") return `path segment "${segment}" is not allowed`;
-    if (controlCharacter.test(segment)) return "path contains a control character";
+    const problem = segmentProblem(segment);
+    if (problem === "empty-segment") return "empty path segment";
+    if (problem === "dot-segment") return `path segment "${segment}" is not allowed`;
+    if (problem === "control-character") return "path contains a control character";
     if (segment.startsWith("#") || segment.endsWith("#")) return "path segment starts or ends with '#'";
   }
   // A long hex run is almost always a pasted secret or hash, not a name.
-  if (hexRun.test(path)) return "path contains a run of 64 or more hex digits";
+  if (hasLongHexRun(path)) return "path contains a run of 64 or more hex digits";
   return null;
 }
 

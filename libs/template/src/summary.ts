@@ -4,12 +4,13 @@
 
 import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-reason.ts";
-import { isRegularFile, isValidIncludePath } from "./include.ts";
+import { isRegularFile } from "./include.ts";
 import { parseLine } from "./line.ts";
 import type { TrustGate } from "./load.ts";
-import { formatReference, parseReference, validateReferencePath } from "./reference.ts";
+import { formatReference, parseReference } from "./reference.ts";
 import { readTemplateBytes, splitTemplateLines } from "./template-file.ts";
 
 /**
@@ -153,15 +154,7 @@ function describeReference(text: string, key: string, file: string, line: number
   const ref = parseReference(masked.text);
   if (masked.variables.length === 0) {
     // Without profile variables the text is final: report what loading it would report.
-    if (ref === null) {
-      throw new TemplateError(
-        "parse",
-        `${file}:${line}: invalid reference in "${key}": expected \${kms:<type>/<path>[#key][:-default]}`,
-      );
-    }
-    const reason = validateReferencePath(ref.path);
-    if (reason !== null)
-      throw new TemplateError("parse", `${file}:${line}: invalid reference path "${ref.path}": ${reason}`);
+    checkEntryReference(ref, key, file, line);
   }
   if (ref === null) return unmask(withoutDefault(masked.text), masked.variables);
   return unmask(formatReference(ref), masked.variables);
@@ -170,17 +163,7 @@ function describeReference(text: string, key: string, file: string, line: number
 function describeInclude(text: string, file: string, line: number): string {
   const masked = maskProfileVariables(text, `${file}:${line}: include`);
   const ref = parseReference(masked.text);
-  if (masked.variables.length === 0) {
-    if (ref === null || ref.key !== undefined || ref.default !== undefined) {
-      throw new TemplateError(
-        "include",
-        `${file}:${line}: invalid include directive: expected \${kms:include/<path>}`,
-      );
-    }
-    if (!isValidIncludePath(ref.path)) {
-      throw new TemplateError("include", `${file}:${line}: invalid include path "${ref.path}"`);
-    }
-  }
+  if (masked.variables.length === 0) checkIncludeDirective(ref, file, line);
   if (ref === null) return unmask(withoutDefault(masked.text), masked.variables);
   return unmask(`include/${ref.path}`, masked.variables);
 }

@@ -79,6 +79,8 @@ describe("validateReferencePath", () => {
   test("rejects control characters", () => {
     expect(validateReferencePath("a\tb")).toBe("path contains a control character");
     expect(validateReferencePath("a\u007fb")).toBe("path contains a control character");
+    // C1 (NEL): the client refuses it, so the template must too (@kpm/path-rules).
+    expect(validateReferencePath("svc/a\u0085b")).toBe("path contains a control character");
   });
 
   test("rejects segments that start or end with '#'", () => {

@@ -4,7 +4,7 @@
 
 import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { errorCode } from "./read-file.ts";
+import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 
 /** Deep enough for any include path (16 levels) with room to spare; also stops link loops. */
 const MAX_DEPTH = 32;
@@ -42,7 +42,7 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
     names = readdirSync(dir);
   } catch (error) {
     const code = errorCode(error);
-    if (code !== "ENOENT" && code !== "ENOTDIR") result.problems.push(`${dir}: ${code ?? String(error)}`);
+    if (code !== "ENOENT" && code !== "ENOTDIR") result.problems.push(`${dir}: ${describeFsError(error)}`);
     return;
   }
   for (const name of names) {

@@ -5,7 +5,8 @@
 
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { errorCode, readRegularFile } from "./read-file.ts";
+import { describeFsError } from "@kpm/bounded-read/error";
+import { readRegularFile } from "./read-file.ts";
 import { TrustError } from "./trust-error.ts";
 
 export const TRUST_STORE_FILE = "trust.json";
@@ -86,7 +87,7 @@ export function writeTrustStore(path: string, records: TrustRecords): void {
     renameSync(temporary, path);
   } catch (error) {
     removeQuietly(temporary);
-    throw new TrustError("io", `kpm: cannot write trust store ${path}: ${errorCode(error) ?? String(error)}`);
+    throw new TrustError("io", `kpm: cannot write trust store ${path}: ${describeFsError(error)}`);
   }
 }
 

@@ -102,7 +102,7 @@ describe("trustDirectory", () => {
     expect(outcome.trusted).toEqual([]);
     expect(outcome.problems.sort()).toEqual([
       `${join(project, ".kpm/config.yaml")}: not a regular file`,
-      `${join(project, ".kpm/templates/big.template")}: larger than 1048576 bytes`,
+      `${join(project, ".kpm/templates/big.template")}: file too large (max 1 MiB)`,
     ]);
   });
 
@@ -125,12 +125,15 @@ describe("trustDirectory", () => {
 });
 
 describe("readRegularFile", () => {
-  test("a link loop or a failing read is a problem with its code, not an exception", () => {
+  test("a link loop or a failing read is a problem in the bounded reader's words, not an exception", () => {
     const loop = join(root, "loop");
     symlinkSync(loop, loop);
-    expect(readRegularFile(loop, 10)).toEqual({ kind: "problem", detail: "ELOOP" });
+    expect(readRegularFile(loop, 10)).toEqual({
+      kind: "problem",
+      detail: "too many levels of symbolic links",
+    });
     // A regular file by fstat whose first page is unmapped: read(2) fails with EIO.
-    expect(readRegularFile("/proc/self/mem", 10)).toEqual({ kind: "problem", detail: "EIO" });
+    expect(readRegularFile("/proc/self/mem", 10)).toEqual({ kind: "problem", detail: "input/output error" });
   });
 });
 
@@ -243,7 +246,9 @@ describe("the store file", () => {
   test("a write that fails leaves no temporary file and says what failed", () => {
     write(join(root, "data", "kpm"), "a file where the data dir should be");
     const bad = join(root, "data", "kpm", "trust.json");
-    expect(() => writeTrustStore(bad, new Map())).toThrow(`kpm: cannot write trust store ${bad}: EEXIST`);
+    expect(() => writeTrustStore(bad, new Map())).toThrow(
+      `kpm: cannot write trust store ${bad}: file exists`,
+    );
     expect(readdirSync(join(root, "data"))).toEqual(["kpm"]);
   });
 

@@ -6,24 +6,23 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, lstatSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
+import { describeFsError } from "@kpm/bounded-read/error";
+import { hasControlCharacter } from "@kpm/path-rules";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { failureText } from "../cli/lib-errors.ts";
 import { byCodePoint, plural } from "../cli/text.ts";
-import { describeIoError } from "../config.ts";
 import { ensureDir } from "../quickstart/files.ts";
 import { call } from "./_shared.ts";
 
 const PREFIX = "kpm/templates/";
 const SUFFIX = ".template";
 const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-// C0, DEL and C1 controls: a terminal or a later shell glob must never see them in a name.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** The file name to write for a server-supplied `filename`, or null when it is not a plain base name. */
 export function safeTemplateFileName(filename: string | undefined, name: string): string | null {
   const given = filename && filename.length > 0 ? filename : `${name}${SUFFIX}`;
-  if (given.includes("/") || given.includes("\\") || CONTROL.test(given)) return null;
+  if (given.includes("/") || given.includes("\\") || hasControlCharacter(given)) return null;
   if (given === "." || given === "..") return null;
   const file = given.endsWith(SUFFIX) ? given : `${given}${SUFFIX}`;
   return file === SUFFIX ? null : file;
@@ -78,7 +77,7 @@ async function pullOne(
     renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
-    say(`  warning: skipping ${path}: write ${file}: ${describeIoError(error)}`);
+    say(`  warning: skipping ${path}: write ${file}: ${describeFsError(error)}`);
     return "skipped";
   }
   say(`  pulled ${file}`);
@@ -103,7 +102,7 @@ export default defineKpmCommand({
     try {
       ensureDir(dir, 0o755);
     } catch (error) {
-      throw new CliError(`error: create ${dir}: ${describeIoError(error)}`);
+      throw new CliError(`error: create ${dir}: ${describeFsError(error)}`);
     }
     const entries = await call((c) => c.listMetadata(), client);
     const names = entries

@@ -3,11 +3,11 @@
 import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { MiB, readFileBounded } from "@kpm/bounded-read";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
 import { failureText } from "../cli/lib-errors.ts";
 import { byCodePoint, plural } from "../cli/text.ts";
-import { describeIoError } from "../config.ts";
 
 const SUFFIX = ".template";
 /** The template size limit (§5.1): a larger file could never be loaded as a template anyway. */
@@ -20,7 +20,7 @@ function templateFiles(dir: string): string[] {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new CliError(`error: read ${dir}: ${describeIoError(error)}`);
+    throw new CliError(`error: read ${dir}: ${describeFsError(error)}`);
   }
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith(SUFFIX))

@@ -1,12 +1,12 @@
 // `kpm decrypt [--env VAR | <blob>]` (§8.3): one blob through its session's listener.
 
 import { checkSocketPath, findListenerSocket, requestDecrypt, SessionError } from "@kpm/session/client";
+import { inspectBlob } from "@kpm/strict-codec";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
 import { failureLine, failureText, libErrorText } from "../cli/lib-errors.ts";
 import { runtimeDirFor } from "../listener-client.ts";
-import { inspectBlob } from "../managed-env.ts";
 import { WINDOWS_LISTENER_ERROR } from "../windows-listener.ts";
 
 export default defineKpmCommand({

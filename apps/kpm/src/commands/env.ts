@@ -3,6 +3,7 @@
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
+import { refuseExclusiveFlags } from "../cli/exclusive-flags.ts";
 import { writeStdout } from "../cli/io.ts";
 import { failureLine } from "../cli/lib-errors.ts";
 import { plural } from "../cli/text.ts";
@@ -64,11 +65,7 @@ export default defineKpmCommand({
         `kpm ${command}: --secure is only supported by kpm run`,
         "Use: kpm run --secure -- <tool>",
       );
-    if (args.strict && args.plaintext) {
-      throw new UsageError(
-        "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
-      );
-    }
+    refuseExclusiveFlags(args, ["strict/plaintext"]);
     const format = parseFormat(args.output);
     if (!format)
       throw new UsageError(`kpm ${command}: unknown --output "${args.output}" (use ${OUTPUT_FORMATS})`);
@@ -78,9 +75,7 @@ export default defineKpmCommand({
       listener: args.listener === true,
       shellPid: args["shell-pid"],
     };
-    if (args.listener && args.plaintext) {
-      throw new CliError("kpm: --listener and --plaintext are mutually exclusive", 2);
-    }
+    refuseExclusiveFlags(args, ["listener/plaintext"]);
     if (args.unload) return unloadSessions(ctx, flags);
     const ownership = args.plaintext ? null : listenerOwnership(flags);
 

@@ -1,9 +1,9 @@
 // `kpm init` (§12.3): write a starter config file, never over an existing one.
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError } from "../cli/errors.ts";
-import { describeIoError } from "../io-error.ts";
 
 export default defineKpmCommand({
   meta: { name: "init", description: "Write a starter config file" },
@@ -38,7 +38,7 @@ export default defineKpmCommand({
       writeFileSync(path, text, { mode: 0o600, flag: "wx" });
       chmodSync(path, 0o600);
     } catch (error) {
-      throw new CliError(`error: write config ${path}: ${describeIoError(error)}`);
+      throw new CliError(`error: write config ${path}: ${describeFsError(error)}`);
     }
     ctx.log.info(`✓ Config written to ${path}`);
     ctx.log.info("  Edit it with your AgentKMS server details and cert paths.");

@@ -6,6 +6,7 @@ import { importBuiltin } from "@kpm/deferred";
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
+import { refuseExclusiveFlags } from "../cli/exclusive-flags.ts";
 import type { KpmContext } from "../context.ts";
 import { hasActiveSession } from "../managed-env.ts";
 import { hardenSelf } from "../process-hardening.ts";
@@ -55,15 +56,7 @@ export default defineKpmCommand({
   run: async ({ args, data: ctx }) => {
     const [command, ...childArgs] = args._;
     if (!command) throw new UsageError("kpm run: no command specified");
-    if (args.secure && args.plaintext)
-      throw new UsageError("kpm: --secure and --plaintext are mutually exclusive");
-    if (args.strict && args.plaintext) {
-      throw new UsageError(
-        "kpm: --strict and --plaintext are mutually exclusive: cannot use both flags together",
-      );
-    }
-    if (args.mask && args["no-masking"])
-      throw new UsageError("kpm: --mask and --no-masking are mutually exclusive");
+    refuseExclusiveFlags(args, ["secure/plaintext", "strict/plaintext", "mask/no-masking"]);
     const confineFlag = parseConfineMode(args.confine, args.secure === true);
     // Before any secret is fetched or decrypted into this process.
     hardenSelf(ctx.env, ctx.log);

@@ -12,6 +12,7 @@ import {
   SecretStore,
 } from "@kpm/agentkms-dev";
 import { MAX_PEM_BYTES, readFileBounded } from "@kpm/bounded-read";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { findProjectDir } from "@kpm/template/core";
 import { TrustChecker, TrustError, trustFiles } from "@kpm/trust";
 import { CliError } from "../cli/errors.ts";
@@ -209,8 +210,7 @@ function writeFiles(opts: QuickstartOptions, addr: string): ProjectTemplate | nu
       return { path, demo: true, trusted: trustWritten(opts, projectDir, path) };
     }
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    say(`  warning: could not write ${path}: ${reason}`);
+    say(`  warning: could not write ${path}: ${describeFsError(error)}`);
     return null;
   }
   return keptProjectTemplate(opts, projectDir, path);

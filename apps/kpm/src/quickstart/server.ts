@@ -2,6 +2,7 @@
 // dev server at <addr>, start one, or stop because a foreign process holds the address.
 import { existsSync } from "node:fs";
 import { clientFiles, pkiPaths } from "@kpm/agentkms-dev/dev-dir";
+import { describeFsError } from "@kpm/bounded-read/error";
 import { CliError } from "../cli/errors.ts";
 import { listenAddress, probeHealth, runningServer } from "../dev-control.ts";
 import { canListen } from "./port.ts";
@@ -40,10 +41,7 @@ export async function planServer(devDir: string, addr: string): Promise<ServerPl
 }
 
 function listenReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EADDRNOTAVAIL") return "cannot assign requested address";
-  if (code === "EACCES") return "permission denied";
-  return error instanceof Error ? error.message : String(error);
+  return typeof error === "string" ? error : describeFsError(error);
 }
 
 /** A port that is free right now, to make the suggestion directly usable. */

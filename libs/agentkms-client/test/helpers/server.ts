@@ -1,9 +1,12 @@
 // A small mTLS test server (node:tls handing sockets to node:http, as the dev server does) whose
 // behaviour each test scripts, and which counts what the client did: connections, requests, concurrency.
+import { afterAll, beforeAll } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer as createTlsServer, type SecureVersion, type TLSSocket } from "node:tls";
+import { type AgentKmsClient, createClient } from "../../src/index.ts";
+import { createPki, type Pki } from "./pki.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -106,4 +109,34 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       tls.close(() => resolve());
     });
   return state;
+}
+
+/**
+ * A test server answering with `handler` and a client of it with fresh PKI, started before the
+ * file's tests and closed after them (the fields are set once beforeAll has run).
+ */
+export function clientFixture(handler: Handler): { server: TestServer; client: AgentKmsClient } {
+  const fixture = {} as { server: TestServer; client: AgentKmsClient };
+  let pki: Pki;
+  beforeAll(async () => {
+    pki = createPki();
+    fixture.server = await startTestServer({
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      clientCa: pki.caCert,
+      handler,
+    });
+    fixture.client = createClient({
+      server: fixture.server.url,
+      cert: pki.clientCert,
+      key: pki.clientKey,
+      ca: pki.caCert,
+    });
+  });
+  afterAll(async () => {
+    fixture.client.close();
+    await fixture.server.close();
+    pki.remove();
+  });
+  return fixture;
 }

@@ -1,5 +1,6 @@
 // Real processes a session test starts (listeners, stand-in shells): whether one is still there,
 // waiting for it to go, and SIGKILLing whatever a test left running (afterEach).
+import { isPidAlive } from "@kpm/libc";
 
 const started: number[] = [];
 
@@ -20,15 +21,8 @@ export function killStarted(): void {
   }
 }
 
-/** Signal 0 reaches it (a zombie still counts: it has not been reaped). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Signal 0 reaches it (a zombie still counts: it has not been reaped): the lib's own check. */
+export const isAlive = isPidAlive;
 
 /** True once `pid` is gone, false if it is still there after `ms` (by default, wait for good). */
 export async function waitForExit(pid: number, ms = Number.POSITIVE_INFINITY): Promise<boolean> {
