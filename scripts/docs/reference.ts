@@ -133,6 +133,10 @@ export const TOPIC_PAGES: Term[] = [
   },
   { term: "config.md", text: "The config file: every key with its default, directories, errors." },
   { term: "allowlist.md", text: "The `--secure` allow-list: format, pins, matching, audit." },
+  {
+    term: "broker.md",
+    text: "Brokered credentials: the tool holds a placeholder, a per-run proxy adds the key for declared hosts.",
+  },
   { term: "trust.md", text: "Project trust: which project files need `kpm trust`, the trust store." },
   {
     term: "security.md",

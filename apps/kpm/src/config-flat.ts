@@ -13,7 +13,7 @@ export const DEFAULT_TTL = 3600;
 const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log", "confine"] as const;
 
 const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile"]);
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile", "broker"]);
 
 /** The validated keys kpm uses (profile is read by @kpm/template; secure_mode: true is refused). */
 export interface ConfigData {
@@ -27,6 +27,7 @@ export interface ConfigData {
   audit_log?: string;
   secure_mode?: boolean;
   confine?: string;
+  broker?: { resolve?: Record<string, string>; upstream_ca?: string };
 }
 
 export interface KpmConfig {
@@ -43,6 +44,8 @@ export interface KpmConfig {
   auditLog?: string;
   /** `confine:` — how `kpm run --secure` confines the tool when --confine is not given. */
   confine?: ConfineMode;
+  /** `broker:` — where brokered hosts are reached and which extra CA verifies them (docs/broker.md). */
+  broker?: { resolve: Record<string, string>; upstreamCa?: string };
   /** Keys the schema does not know (reported with --verbose). */
   unknownKeys: string[];
 }
@@ -100,6 +103,9 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
   }
   if (data.confine !== undefined && !isConfineMode(data.confine))
     throw parseError(base.path, `confine: expected one of auto, required, off (got "${data.confine}")`);
+  for (const [host, address] of Object.entries(data.broker?.resolve ?? {}))
+    if (!/^(?:[^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address))
+      throw parseError(base.path, `broker.resolve.${host}: expected <address>:<port> (got "${address}")`);
   const fileDir = dirname(base.path);
   const filePath = (value: string | undefined) =>
     value && value.length > 0 ? expandPath(value, home, fileDir) : undefined;
@@ -111,6 +117,9 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
     ca: filePath(data.ca),
     auditLog: filePath(data.audit_log),
     confine: data.confine as ConfineMode | undefined,
+    broker: data.broker
+      ? { resolve: data.broker.resolve ?? {}, upstreamCa: filePath(data.broker.upstream_ca) }
+      : undefined,
     defaultTemplate:
       data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
     sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,

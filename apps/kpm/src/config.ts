@@ -41,6 +41,9 @@ function buildSchema() {
     profile: z.optional(z.nullable(z.record(text, scalar))),
     audit_log: z.optional(text),
     confine: z.optional(text),
+    broker: z.optional(
+      z.object({ resolve: z.optional(z.record(text, text)), upstream_ca: z.optional(text) }),
+    ),
   });
 }
 

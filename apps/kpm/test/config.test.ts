@@ -246,3 +246,25 @@ describe("secure_mode", () => {
     );
   });
 });
+
+describe("broker", () => {
+  test("resolve and upstream_ca are read; upstream_ca is a path relative to the file", () => {
+    const config = loadText(
+      'broker:\n  resolve:\n    api.anthropic.com: "127.0.0.1:8443"\n    v6.test: "[::1]:9"\n  upstream_ca: ca.pem\n',
+    );
+    expect(config.broker).toEqual({
+      resolve: { "api.anthropic.com": "127.0.0.1:8443", "v6.test": "[::1]:9" },
+      upstreamCa: join(dir, "ca.pem"),
+    });
+    expect(loadText("broker: {}\n").broker).toEqual({ resolve: {}, upstreamCa: undefined });
+    expect(loadText("server: x\n").broker).toBeUndefined();
+    expect(loadText("server: x\n").unknownKeys).toEqual([]);
+  });
+
+  test("an address that is not <address>:<port> is one parse error; a scalar broker is the schema's", () => {
+    expect(parseFailure(() => loadText('broker:\n  resolve:\n    a.test: "127.0.0.1"\n'))).toBe(
+      `error: config parse error: parse config ${path}: broker.resolve.a.test: expected <address>:<port> (got "127.0.0.1")`,
+    );
+    expect(parseFailure(() => loadText("broker: yes\n"))).toContain(`parse config ${path}: broker:`);
+  });
+});

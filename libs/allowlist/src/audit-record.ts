@@ -21,8 +21,41 @@ export interface DecisionRecord {
   confinement?: string;
 }
 
+/** One brokered secret swapped into a request on its way to a declared host (docs/broker.md). */
+export interface SwapRecord {
+  ts: string;
+  action: "broker_swap";
+  tool: string;
+  var: string;
+  ref: string;
+  host: string;
+  method: string;
+  path: string;
+  mode: AuditMode;
+}
+
 /** Every record kind the audit log holds. */
-export type AuditRecord = DecisionRecord | EnvRecord;
+export type AuditRecord = DecisionRecord | EnvRecord | SwapRecord;
+
+/** The record of one swap, fields in the order they are written; never the value. */
+export function swapRecord(
+  swap: { variable: string; ref: string; host: string; method: string; path: string },
+  tool: string,
+  mode: AuditMode,
+  now: Date = new Date(),
+): SwapRecord {
+  return {
+    ts: now.toISOString(),
+    action: "broker_swap",
+    tool,
+    var: swap.variable,
+    ref: swap.ref,
+    host: swap.host,
+    method: swap.method,
+    path: swap.path,
+    mode,
+  };
+}
 
 function action(outcome: AuditEvent["outcome"]): DecisionRecord["action"] {
   return outcome === "allowed" || outcome === "unavailable" ? "secure_allow" : "secure_filter";

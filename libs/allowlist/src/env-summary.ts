@@ -19,6 +19,10 @@ export interface EnvSummary {
   dropped: InheritDrop[];
   /** The real path executed, when the tool is pinned. */
   executable?: string | undefined;
+  /** Brokered variables (docs/broker.md): the tool holds a placeholder for each. */
+  brokered?: Array<{ variable: string; ref: string; hosts: string[] }>;
+  /** The proxy and CA bundle variables the broker set. */
+  brokerEnv?: string[];
 }
 
 /** One line for stderr, or null when nothing was dropped; `verbose` names the variables. */
@@ -49,6 +53,12 @@ export function formatEnvSummaryLines(summary: EnvSummary): string[] {
   for (const name of summary.template) lines.push(`${head} var=${name} source=template`);
   for (const entry of summary.kms)
     lines.push(`${head} var=${entry.variable} source=kms ref=${referenceToken(entry.ref)}`);
+  for (const entry of summary.brokered ?? [])
+    lines.push(
+      `${head} var=${entry.variable} source=broker ref=${referenceToken(entry.ref)} hosts=${entry.hosts.join(",")}`,
+    );
+  if (summary.brokerEnv !== undefined && summary.brokerEnv.length > 0)
+    lines.push(`${head} source=broker count=${summary.brokerEnv.length} vars=${summary.brokerEnv.join(",")}`);
   return lines;
 }
 
@@ -64,6 +74,7 @@ export interface EnvRecord {
   granted: string[];
   dropped: Array<{ var: string; rule: string }>;
   exec?: string;
+  brokered?: Array<{ var: string; ref: string; hosts: string[] }>;
   /** How the tool was confined, as on each decision record. */
   confinement?: string;
 }
@@ -87,6 +98,12 @@ export function envRecord(
     dropped: summary.dropped.map((drop) => ({ var: drop.variable, rule: drop.rule })),
   };
   if (summary.executable !== undefined) record.exec = summary.executable;
+  if (summary.brokered !== undefined && summary.brokered.length > 0)
+    record.brokered = summary.brokered.map((entry) => ({
+      var: entry.variable,
+      ref: entry.ref,
+      hosts: entry.hosts,
+    }));
   if (confinement !== undefined) record.confinement = confinement;
   return record;
 }

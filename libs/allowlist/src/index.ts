@@ -10,8 +10,11 @@ export {
   type DecisionRecord,
   decisionRecord,
   formatAuditRecord,
+  type SwapRecord,
   serializeAuditRecord,
+  swapRecord,
 } from "./audit-record.ts";
+export { brokeredHosts } from "./brokered.ts";
 export {
   type EnvRecord,
   type EnvSummary,

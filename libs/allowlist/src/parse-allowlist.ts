@@ -14,6 +14,7 @@ import {
   type YAMLMap,
 } from "yaml";
 import { parseError } from "./allowlist-error.ts";
+import { readBrokeredPin } from "./brokered.ts";
 import { isValidPattern, isVariableName } from "./pattern.ts";
 import { parsePin, type ReferenceLike } from "./pin.ts";
 import { isToolSettingKey, readToolSetting, type ToolSettings } from "./tool-settings.ts";
@@ -23,6 +24,8 @@ export interface ToolAllowlist {
   patterns: string[];
   /** Exact variable name → the only reference it may come from; wins over every pattern. */
   pins: Map<string, ReferenceLike>;
+  /** Brokered pins (`NAME: {ref, hosts}`): name → the host patterns that may receive the value. */
+  brokered?: Map<string, string[]>;
   /** The reserved keys path, sha256 and inherit (tool-settings.ts); absent when none is given. */
   settings?: ToolSettings;
 }
@@ -123,6 +126,13 @@ function readPins(tool: string, map: YAMLMap, rules: ToolAllowlist, failAt: Fail
       failAt(keyNode, `tool "${tool}": pinned name "${name}" must be an exact variable name, not a glob`);
     if (!isVariableName(name)) failAt(keyNode, `tool "${tool}": invalid variable name "${name}"`);
     if (rules.pins.has(name)) failAt(keyNode, `tool "${tool}": "${name}" is pinned more than once`);
+    if (isMap(valueNode)) {
+      const brokered = readBrokeredPin(tool, name, valueNode, failAt);
+      rules.pins.set(name, brokered.pin);
+      rules.brokered ??= new Map();
+      rules.brokered.set(name, brokered.hosts);
+      continue;
+    }
     if (!isScalar(valueNode) || typeof valueNode.value !== "string")
       failAt(
         valueNode ?? keyNode,

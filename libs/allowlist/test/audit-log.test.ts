@@ -93,3 +93,20 @@ describe("openAuditLog", () => {
     expect(openError(root).message).toBe(`kpm: cannot open audit log ${root}: is a directory`);
   });
 });
+
+describe("the open sink", () => {
+  test("appends records through a descriptor opened once, after the path is gone from reach", async () => {
+    const { swapRecord } = await import("../src/index.ts");
+    const path = join(root, "audit.ndjson");
+    const log = openAuditLog(path, { tool: "t", mode: "default" });
+    const sink = log.openSink();
+    // A moved file is still the one written: the descriptor, not the path, is used.
+    const moved = join(root, "moved.ndjson");
+    (await import("node:fs")).renameSync(path, moved);
+    sink.append(
+      swapRecord({ variable: "A", ref: "llm/x", host: "h", method: "GET", path: "/" }, "t", "default"),
+    );
+    sink.close();
+    expect(readFileSync(moved, "utf8")).toContain('"action":"broker_swap"');
+  });
+});

@@ -57,3 +57,24 @@ describe("decision records", () => {
     expect(JSON.parse(line).ref).toBe('kv/a\nb"c#k');
   });
 });
+
+describe("swap records", () => {
+  test("a broker swap names tool, variable, reference, host, method and path, never a value", async () => {
+    const { swapRecord } = await import("../src/index.ts");
+    const record = swapRecord(
+      {
+        variable: "A",
+        ref: "llm/anthropic",
+        host: "api.anthropic.com",
+        method: "POST",
+        path: "/v1/messages",
+      },
+      "claude",
+      "strict",
+      now,
+    );
+    expect(serializeAuditRecord(record)).toBe(
+      '{"ts":"2026-03-04T05:06:07.089Z","action":"broker_swap","tool":"claude","var":"A","ref":"llm/anthropic","host":"api.anthropic.com","method":"POST","path":"/v1/messages","mode":"strict"}\n',
+    );
+  });
+});

@@ -99,3 +99,21 @@ test("an audit log stamps each decision with the run's confinement", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("brokered variables and the broker's variables: their own kpm_env lines and record field", () => {
+  const brokered: EnvSummary = {
+    ...summary,
+    brokered: [
+      { variable: "ANTHROPIC_API_KEY", ref: "llm/anthropic", hosts: ["api.anthropic.com", "*.x.com"] },
+    ],
+    brokerEnv: ["HTTPS_PROXY", "SSL_CERT_FILE"],
+  };
+  expect(formatEnvSummaryLines(brokered).slice(-2)).toEqual([
+    "kpm_env tool=claude var=ANTHROPIC_API_KEY source=broker ref=llm/anthropic hosts=api.anthropic.com,*.x.com",
+    "kpm_env tool=claude source=broker count=2 vars=HTTPS_PROXY,SSL_CERT_FILE",
+  ]);
+  expect(envRecord(brokered, "default").brokered).toEqual([
+    { var: "ANTHROPIC_API_KEY", ref: "llm/anthropic", hosts: ["api.anthropic.com", "*.x.com"] },
+  ]);
+  expect(envRecord(summary, "default").brokered).toBeUndefined();
+});

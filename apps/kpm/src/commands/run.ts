@@ -94,7 +94,11 @@ export default defineKpmCommand({
         plan = await planEnvScanRun(ctx);
       }
       ctx.log.debug(`✓ Injecting ${plan.injected} plaintext env vars into ${tool}`);
-      return await spawnChild(ctx, { command, args: childArgs, plan, mask, step, confinement });
+      try {
+        return await spawnChild(ctx, { command, args: childArgs, plan, mask, step, confinement });
+      } finally {
+        await plan.broker?.close();
+      }
     } catch (error) {
       await step?.cancel();
       throw error;

@@ -7,6 +7,8 @@ export interface ChildPlan {
   injected: number;
   /** The checked real path of a pinned tool (--secure): executed instead of looking <cmd> up again. */
   executable?: string | undefined;
+  /** --secure with brokered variables: the proxy that lives as long as the child (broker-mode.ts). */
+  broker?: { close(): Promise<void> } | undefined;
 }
 
 /** `kpm: unset <VAR>: <reason>` — the variable is absent from the child (§8.2). */

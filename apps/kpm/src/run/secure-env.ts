@@ -66,10 +66,16 @@ export function summarizeEnv(
   template: string[],
   kms: EnvSummary["kms"],
   executable: string | undefined,
+  broker: { brokered: NonNullable<EnvSummary["brokered"]>; env: string[] } | null = null,
 ): EnvSummary {
-  const set = new Set([...template, ...kms.map((entry) => entry.variable)]);
+  const set = new Set([
+    ...template,
+    ...kms.map((entry) => entry.variable),
+    ...(broker?.brokered.map((entry) => entry.variable) ?? []),
+    ...(broker?.env ?? []),
+  ]);
   const kept = (name: string) => !set.has(name) && env[name] !== undefined;
-  return {
+  const summary: EnvSummary = {
     tool,
     kms,
     template,
@@ -78,6 +84,11 @@ export function summarizeEnv(
     dropped: inherited.dropped,
     executable,
   };
+  if (broker !== null) {
+    summary.brokered = broker.brokered;
+    summary.brokerEnv = broker.env;
+  }
+  return summary;
 }
 
 /** --verbose lines; the summary's audit record is written by the caller's audit sink. */

@@ -52,7 +52,17 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     for (const decision of refused) audit?.record(decision);
   }
 
-  const kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
+  let kms = entries.filter((entry): entry is KmsEntry => entry.kind === "kms");
+  // Brokered variables (docs/broker.md) are not fetched now: the tool gets a placeholder.
+  const brokered: Array<{ entry: KmsEntry; hosts: string[] }> = [];
+  if (run.secure && lists.some((list) => [...list.values()].some((rules) => rules?.brokered))) {
+    const { brokeredHosts } = await import("@kpm/allowlist");
+    for (const entry of kms) {
+      const hosts = brokeredHosts(lists, run.tool, entry.key);
+      if (hosts !== null) brokered.push({ entry, hosts });
+    }
+    kms = kms.filter((entry) => !brokered.some((item) => item.entry === entry));
+  }
   let env: Record<string, string | undefined> = { ...ctx.env };
   let inherited: InheritedEnv | null = null;
   let executable: string | undefined;
@@ -124,16 +134,38 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
       ]);
     }
   }
-  if (inherited !== null) {
-    const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
-    const summary = summarizeEnv(run.tool, env, inherited, template, received, executable);
-    await reportEnvSummary(ctx, summary);
-    if (audit) {
-      const { envRecord } = await import("@kpm/allowlist");
-      audit.append(envRecord(summary, mode, new Date(), run.confinement));
-    }
+  let broker: ChildPlan["broker"];
+  let brokerSummary: Parameters<typeof summarizeEnv>[6] = null;
+  if (brokered.length > 0) {
+    const { startRunBroker } = await import("./broker-mode.ts");
+    const started = await startRunBroker(ctx, { tool: run.tool, strict: run.strict, audit }, brokered);
+    Object.assign(env, started.env);
+    broker = started;
+    const refs = brokered.map(({ entry, hosts }) => ({
+      variable: entry.key,
+      ref: formatReference(entry.ref),
+      hosts,
+    }));
+    for (const { variable, ref } of refs) audit?.record({ variable, ref, outcome: "allowed" });
+    const names = new Set(refs.map((entry) => entry.variable));
+    brokerSummary = { brokered: refs, env: Object.keys(started.env).filter((name) => !names.has(name)) };
   }
-  return { env, secrets, injected, executable };
+  try {
+    if (inherited !== null) {
+      const template = entries.filter((entry) => entry.kind === "plain").map((entry) => entry.key);
+      const summary = summarizeEnv(run.tool, env, inherited, template, received, executable, brokerSummary);
+      await reportEnvSummary(ctx, summary);
+      if (audit) {
+        const { envRecord } = await import("@kpm/allowlist");
+        audit.append(envRecord(summary, mode, new Date(), run.confinement));
+      }
+    }
+  } catch (error) {
+    // A running proxy would keep kpm alive: it goes with the run that failed.
+    await broker?.close();
+    throw error;
+  }
+  return { env, secrets, injected, executable, broker };
 }
 
 /** Under --strict a denial reads as the listener's would (§8.2 example). */
