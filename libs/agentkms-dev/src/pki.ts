@@ -1,4 +1,3 @@
-import "reflect-metadata"; // @peculiar/x509's DI container needs Reflect metadata before it loads.
 // The dev PKI (wire §6.2, cli §15.1–15.2): a P-256 CA, a server certificate and client certificates,
 // laid out exactly as agentkms-dev does, plus a persisted ca.key so more clients can be issued later.
 import { createPrivateKey, createPublicKey } from "node:crypto";
@@ -17,7 +16,7 @@ import {
   SubjectKeyIdentifierExtension,
   X509Certificate,
   X509CertificateGenerator,
-} from "@peculiar/x509";
+} from "@kpm/x509";
 import { clientPaths, DEFAULT_CLIENT_CN, DEV_CA_CN, pkiPaths } from "./dev-dir.ts";
 import { DevError, ioError } from "./errors.ts";
 import { readPemText } from "./read-pem.ts";

@@ -2,13 +2,9 @@
 // host, made in memory for one `kpm run`. The keys never touch the disk; only the CA certificate
 // is written (into the trust bundle), so the tool can trust the leaf and can sign nothing.
 
-/**
- * @peculiar/x509's DI container needs Reflect metadata before it loads. Imported in that order at
- * run time: in the compiled binary's shared chunks a static import order is not kept.
- */
-async function loadX509(): Promise<typeof import("@peculiar/x509")> {
-  await import("reflect-metadata");
-  return import("@peculiar/x509");
+/** @peculiar/x509 through @kpm/x509 (Reflect metadata first), loaded when a run brokers. */
+function loadX509(): Promise<typeof import("@kpm/x509")> {
+  return import("@kpm/x509");
 }
 
 const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
