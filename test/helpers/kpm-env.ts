@@ -48,6 +48,9 @@ export function createSandbox(): Sandbox {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     USER: process.env.USER ?? "root",
     LANG: "C.UTF-8",
+    // The per-user agent would outlive each command and change what the server sees (one vend for
+    // many gets): the e2e files test the direct path; test/agent.e2e.test.ts turns it on.
+    KPM_NO_AGENT: "1",
   };
   const shells: Bun.Subprocess[] = [];
   return {
@@ -63,7 +66,7 @@ export function createSandbox(): Sandbox {
     },
     cleanup() {
       for (const shell of shells.splice(0)) shell.kill("SIGKILL");
-      const stopped = stopListeners(runtimeDir);
+      const stopped = [...stopListeners(runtimeDir), ...stopAgent(runtimeDir)];
       // A listener removes its socket and record as it exits: wait for it (bounded), so the removal
       // below does not race it (an entry created mid-removal left the whole sandbox behind).
       const deadline = Date.now() + 3000;
@@ -316,6 +319,18 @@ export function stopListeners(runtimeDir: string): number[] {
     }
   }
   return signalled;
+}
+
+/** SIGTERM the agent whose pid file is in `runtimeDir` (test cleanup); returns its pid. */
+export function stopAgent(runtimeDir: string): number[] {
+  try {
+    const pid = Number(readFileSync(join(runtimeDir, "agent.pid"), "utf8").trim());
+    if (!Number.isSafeInteger(pid) || pid <= 0) return [];
+    process.kill(pid, "SIGTERM");
+    return [pid];
+  } catch {
+    return [];
+  }
 }
 
 /** Parses the `NAME=value` lines `env` prints (a stub tool's environment) into a map. */

@@ -27,8 +27,8 @@ export default defineKpmCommand({
     const ref = parseReference(text);
     if (!ref) return fetchUnparsed(ctx, input);
     if (ref.type === "include") throw new CliError("error: include references cannot be fetched");
-    const client = await ctx.client({ authenticateEarly: true });
-    const { printableValue } = await import("@kpm/agentkms-client");
+    const client = await ctx.client({ authenticateEarly: true, viaAgent: true });
+    const { printableValue } = await import("@kpm/agentkms-client/resolve");
     let value: string;
     try {
       value = await printableValue(client, ref);
@@ -43,8 +43,8 @@ export default defineKpmCommand({
 /** An argument that is not a reference: a registry path when it has a '/', else an error (§8.5). */
 async function fetchUnparsed(ctx: KpmContext, input: string): Promise<number> {
   if (!input.includes("/")) throw new CliError([`error: invalid reference "${input}"`, TIP]);
-  const client = await ctx.client({ authenticateEarly: true });
-  const { printableRegistryValue } = await import("@kpm/agentkms-client");
+  const client = await ctx.client({ authenticateEarly: true, viaAgent: true });
+  const { printableRegistryValue } = await import("@kpm/agentkms-client/resolve");
   let fields: Record<string, string>;
   try {
     fields = await client.fetchRegistrySecret(input);

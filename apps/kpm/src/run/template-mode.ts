@@ -76,8 +76,9 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   const secrets: string[] = [];
   let injected = entries.length - kms.length;
   if (kms.length > 0) {
-    const client = await ctx.client({ authenticateEarly: true });
-    const agentkms = await import("@kpm/agentkms-client");
+    // --strict never goes through the agent's cache: one policy-checked request per variable.
+    const client = await ctx.client({ authenticateEarly: true, viaAgent: !run.strict });
+    const agentkms = await import("@kpm/agentkms-client/resolve");
     const results = run.strict
       ? await Promise.all(kms.map((entry) => agentkms.resolveOne(client, entry.ref)))
       : await agentkms.resolveBatch(
