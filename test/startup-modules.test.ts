@@ -20,7 +20,7 @@ import {
 } from "./helpers/startup-graph.ts";
 
 const APP = "apps/kpm/src";
-const { crypto, fs, yaml, zodClassic } = FORBIDDEN;
+const { crypto, fs, tlsClient, yaml, zod, zodClassic } = FORBIDDEN;
 
 const PATHS: StartupPath[] = [
   {
@@ -35,11 +35,27 @@ const PATHS: StartupPath[] = [
       [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
       [`${APP}/context.ts`, `${APP}/paths.ts`],
       [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
       [`${APP}/context.ts`, "libs/agentkms-client/src/index.ts"],
       [`${APP}/context.ts`, `${APP}/version.ts`],
-      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/index.ts"],
+      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
     forbidden: [crypto, yaml, zodClassic],
+  },
+  {
+    // With the agent warm: one request over its socket; no TLS client, no zod (docs/agent.md).
+    name: "kpm get (agent warm)",
+    takes: [
+      [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
+      [`${APP}/context.ts`, `${APP}/paths.ts`],
+      [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
+      [`${APP}/agent-use.ts`, "libs/agent/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/session/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+    ],
+    forbidden: [crypto, yaml, zod, tlsClient],
   },
   {
     // An active session: blobs go to their listeners; no directory, config or template is read.
@@ -79,7 +95,7 @@ const BRANCHES: Branch[] = [
   {
     from: `${APP}/context.ts`,
     to: "libs/agentkms-client/src/index.ts",
-    when: "KpmContext.client(): commands that talk to AgentKMS",
+    when: "KpmContext.client() on the direct path: the agent is off, absent, or cannot serve the call",
   },
   {
     from: `${APP}/cli/io.ts`,

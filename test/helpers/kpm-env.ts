@@ -115,6 +115,8 @@ export interface DevServerOptions {
   dir?: string;
   /** Seconds of session-token lifetime (`--token-ttl`). */
   tokenTtl?: number;
+  /** Seconds between two vends of one credential to one caller (`--rate-limit`; kpm's default 0). */
+  rateLimit?: number;
 }
 
 export interface TestDevServer {
@@ -138,7 +140,7 @@ const LISTENING = /listening on https:\/\/127\.0\.0\.1:(\d+)/;
 export async function startDevServerForTest(opts: DevServerOptions = {}): Promise<TestDevServer> {
   const dir = opts.dir ?? mkdtempSync("/tmp/kd-");
   if (!existsSync(join(dir, "ca.crt"))) await enroll(dir);
-  let child = await spawnServer(dir, opts.port ?? 0, opts.policy, opts.tokenTtl);
+  let child = await spawnServer(dir, opts.port ?? 0, opts.policy, opts.tokenTtl, opts.rateLimit);
   const server: TestDevServer = {
     dir,
     addr: `https://127.0.0.1:${child.port}`,
@@ -159,7 +161,7 @@ export async function startDevServerForTest(opts: DevServerOptions = {}): Promis
     },
     async restart(next = {}) {
       await server.stop();
-      child = await spawnServer(dir, server.port, next.policy, opts.tokenTtl);
+      child = await spawnServer(dir, server.port, next.policy, opts.tokenTtl, opts.rateLimit);
     },
   };
   return server;
@@ -175,6 +177,7 @@ async function spawnServer(
   port: number,
   policy: string | undefined,
   tokenTtl: number | undefined,
+  rateLimit?: number,
 ): Promise<ServerChild> {
   const args = ["dev", "serve", "--dir", dir, "--addr", `127.0.0.1:${port}`];
   if (policy !== undefined) {
@@ -183,6 +186,7 @@ async function spawnServer(
     args.push("--policy", policyPath);
   }
   if (tokenTtl !== undefined) args.push("--token-ttl", String(tokenTtl));
+  if (rateLimit !== undefined) args.push("--rate-limit", String(rateLimit));
   const child = Bun.spawn([...kpmCommand(false), ...args], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" },
     cwd: dir,
