@@ -47,7 +47,11 @@ function fakeClient(): FakeServer {
     async fetchLLM(provider) {
       record(`llm:${provider}`);
       if (provider === "denied")
-        throw new AgentKmsError("http", "fetch LLM denied: forbidden", { status: 403, denied: true, serverCode: "x" });
+        throw new AgentKmsError("http", "fetch LLM denied: forbidden", {
+          status: 403,
+          denied: true,
+          serverCode: "x",
+        });
       if (provider === "boom") throw new TypeError("not a library error");
       return { provider, api_key: `key-${provider}` };
     },
@@ -104,7 +108,11 @@ afterEach(async () => {
 });
 
 async function startAgent(
-  options: { admit?: (fd: number) => string | null; idleTimeoutSeconds?: number; cacheTtlSeconds?: number } = {},
+  options: {
+    admit?: (fd: number) => string | null;
+    idleTimeoutSeconds?: number;
+    cacheTtlSeconds?: number;
+  } = {},
 ): Promise<Running> {
   const dir = freshDir();
   const runtimeDir = join(dir, "rt");
@@ -154,7 +162,9 @@ function settingsFor(agent: Running, server = "https://kms.test"): ServerSetting
 describe("protocol", () => {
   test("requests: calls with settings, control ops; anything else is refused", () => {
     const settings = { server: "s", cert: "c", key: "k", ca: "a" };
-    expect(parseRequest(JSON.stringify({ id: 1, op: "call", settings, method: "fetchLLM", args: ["x"] }))).toEqual({
+    expect(
+      parseRequest(JSON.stringify({ id: 1, op: "call", settings, method: "fetchLLM", args: ["x"] })),
+    ).toEqual({
       id: 1,
       op: "call",
       settings,
@@ -162,9 +172,12 @@ describe("protocol", () => {
       args: ["x"],
     });
     expect(
-      parseRequest(JSON.stringify({ id: 2, op: "call", settings, config: "/c", method: "history", args: [] })),
+      parseRequest(
+        JSON.stringify({ id: 2, op: "call", settings, config: "/c", method: "history", args: [] }),
+      ),
     ).toMatchObject({ config: "/c" });
-    for (const op of ["status", "flush", "stop"]) expect(parseRequest(JSON.stringify({ id: 3, op }))).toEqual({ id: 3, op });
+    for (const op of ["status", "flush", "stop"] as const)
+      expect(parseRequest(JSON.stringify({ id: 3, op }))).toEqual({ id: 3, op });
     for (const bad of [
       "not json",
       "[]",
@@ -183,10 +196,20 @@ describe("protocol", () => {
     expect(parseResponse('{"id":1,"value":null}')).toEqual({ id: 1, value: null });
     expect(parseResponse('{"id":1,"fail":"why"}')).toEqual({ id: 1, fail: "why" });
     expect(
-      parseResponse('{"id":1,"error":{"name":"E","code":"http","message":"m","status":429,"serverCode":"r"}}'),
+      parseResponse(
+        '{"id":1,"error":{"name":"E","code":"http","message":"m","status":429,"serverCode":"r"}}',
+      ),
     ).toEqual({
       id: 1,
-      error: { name: "E", code: "http", message: "m", status: 429, serverCode: "r", notFound: false, denied: false },
+      error: {
+        name: "E",
+        code: "http",
+        message: "m",
+        status: 429,
+        serverCode: "r",
+        notFound: false,
+        denied: false,
+      },
     });
     for (const bad of ["x", "null", '{"id":"1","value":1}', '{"id":1}', '{"id":1,"error":{"code":"x"}}'])
       expect(parseResponse(bad)).toBeNull();
@@ -271,7 +294,11 @@ describe("runAgent", () => {
     const settings = settingsFor(agent);
     const call = (method: string, args: unknown[]) =>
       connection.request({ op: "call", settings, method: method as "fetchLLM", args });
-    const answers = await Promise.all([call("fetchLLM", ["a"]), call("fetchLLM", ["a"]), call("fetchGeneric", ["g"])]);
+    const answers = await Promise.all([
+      call("fetchLLM", ["a"]),
+      call("fetchLLM", ["a"]),
+      call("fetchGeneric", ["g"]),
+    ]);
     expect(answers.map((answer) => ("value" in answer ? answer.value : answer))).toEqual([
       { provider: "a", api_key: "key-a" },
       { provider: "a", api_key: "key-a" },
@@ -303,11 +330,18 @@ describe("runAgent", () => {
         denied: true,
       },
     });
-    expect(await connection.request({ op: "call", settings, method: "fetchLLM", args: ["boom"] })).toMatchObject({
+    expect(
+      await connection.request({ op: "call", settings, method: "fetchLLM", args: ["boom"] }),
+    ).toMatchObject({
       fail: expect.stringContaining("internal error"),
     });
     expect(
-      await connection.request({ op: "call", settings: { ...settings, server: "bad" }, method: "fetchLLM", args: ["x"] }),
+      await connection.request({
+        op: "call",
+        settings: { ...settings, server: "bad" },
+        method: "fetchLLM",
+        args: ["x"],
+      }),
     ).toMatchObject({ fail: "cannot create a client: bad server" });
     connection.close();
   });
@@ -376,9 +410,11 @@ describe("runAgent", () => {
     await connection.request({ op: "call", settings, config: agent.config, method: "fetchLLM", args: ["a"] });
     const later = new Date(Date.now() + 10_000);
     utimesSync(agent.config, later, later);
-    expect(await connection.request({ op: "call", settings, method: "fetchLLM", args: ["a"] })).toMatchObject({
-      fail: `the agent is stale: ${agent.config} changed`,
-    });
+    expect(await connection.request({ op: "call", settings, method: "fetchLLM", args: ["a"] })).toMatchObject(
+      {
+        fail: `the agent is stale: ${agent.config} changed`,
+      },
+    );
     expect(await agent.exit).toBe(0);
   });
 

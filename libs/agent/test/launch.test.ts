@@ -21,9 +21,14 @@ describe("launchAgent", () => {
   test("a ready line with a pid is a start; the agent gets its flags and a minimal environment", async () => {
     const command = fakeAgent(
       "ok",
-      'console.log(JSON.stringify({ ready: false, error: JSON.stringify({ argv: process.argv.slice(2), env: process.env }) }));',
+      "console.log(JSON.stringify({ ready: false, error: JSON.stringify({ argv: process.argv.slice(2), env: process.env }) }));",
     );
-    const outcome = await launch(command, { HOME: "/h", TMPDIR: "rel", SECRET_TOKEN: "s3cret", KPM_NO_AGENT: "0" });
+    const outcome = await launch(command, {
+      HOME: "/h",
+      TMPDIR: "rel",
+      SECRET_TOKEN: "s3cret",
+      KPM_NO_AGENT: "0",
+    });
     expect(outcome.ok).toBe(false);
     const seen = JSON.parse((outcome as { reason: string }).reason);
     expect(seen.argv).toEqual(["_agent", "--idle-timeout", "9", "--cache-ttl", "8", "--config", "/c.yaml"]);
@@ -32,7 +37,7 @@ describe("launchAgent", () => {
     expect(seen.env.SECRET_TOKEN).toBeUndefined();
     expect(seen.env.KPM_NO_AGENT).toBeUndefined();
 
-    const ready = fakeAgent("ready", 'console.log(JSON.stringify({ ready: true, pid: 4242 }));');
+    const ready = fakeAgent("ready", "console.log(JSON.stringify({ ready: true, pid: 4242 }));");
     expect(await launch(ready)).toEqual({ ok: true, pid: 4242 });
   });
 
