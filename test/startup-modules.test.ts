@@ -38,12 +38,22 @@ const PATHS: StartupPath[] = [
       [`${APP}/context.ts`, `${APP}/agent-use.ts`],
       [`${APP}/context.ts`, "libs/agentkms-client/src/index.ts"],
       [`${APP}/context.ts`, `${APP}/version.ts`],
-      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
     forbidden: [crypto, yaml, zodClassic],
   },
   {
-    // With the agent warm: one request over its socket; no TLS client, no zod (docs/agent.md).
+    // `kpm get <ref>` with the agent warm: main.ts sends it whole (agent-fast.ts), before the
+    // dispatcher, the config reader or node:fs.
+    name: "kpm get (agent fast path)",
+    takes: [
+      [`${APP}/main.ts`, `${APP}/agent-fast.ts`],
+      [`${APP}/main.ts`, `${APP}/cli/io.ts`],
+    ],
+    forbidden: [crypto, yaml, zod, tlsClient, fs],
+  },
+  {
+    // The dispatcher's warm path (flags, a profile): one request per read; no TLS client, no zod.
     name: "kpm get (agent warm)",
     takes: [
       [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
@@ -53,7 +63,7 @@ const PATHS: StartupPath[] = [
       [`${APP}/agent-use.ts`, "libs/agent/src/client-index.ts"],
       [`${APP}/agent-use.ts`, "libs/session/src/client-index.ts"],
       [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
-      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
     forbidden: [crypto, yaml, zod, tlsClient],
   },

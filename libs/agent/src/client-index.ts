@@ -3,5 +3,5 @@
 export { AgentConnection } from "./connection.ts";
 export { agentSocketPath, agentStatus, signalAgent } from "./control.ts";
 export { type LaunchAgentOptions, type LaunchResult, launchAgent } from "./launch.ts";
-export type { AgentStatus, RemoteError, ServerSettings, ServerStatus } from "./protocol.ts";
+export type { AgentStatus, GetRequest, RemoteError, ServerSettings, ServerStatus } from "./protocol.ts";
 export { type RemoteClientOptions, remoteClient } from "./remote-client.ts";

@@ -15,4 +15,4 @@ export {
   parseResponse,
   toRemoteError,
 } from "./protocol.ts";
-export { DEFAULT_POLL_MS, peerCheck, type RunAgentOptions, runAgent } from "./server.ts";
+export { DEFAULT_POLL_MS, peerCheck, type ReadsFor, type RunAgentOptions, runAgent } from "./server.ts";

@@ -43,12 +43,24 @@ export interface CallRequest {
   args: unknown[];
 }
 
+/**
+ * `kpm get <ref>` in one request (the CLI's fast path): the agent resolves the caller's config from
+ * the environment variables that locate it, and answers the printable value, or `fail` for
+ * anything else (the CLI then runs the whole command, which words every error).
+ */
+export interface GetRequest {
+  id: number;
+  op: "get";
+  input: string;
+  env: Record<string, string>;
+}
+
 export interface ControlRequest {
   id: number;
   op: "status" | "flush" | "stop";
 }
 
-export type AgentRequest = CallRequest | ControlRequest;
+export type AgentRequest = CallRequest | GetRequest | ControlRequest;
 
 /** A library error as it crosses the socket: what the CLI needs to word it exactly as the direct path. */
 export interface RemoteError {
@@ -117,6 +129,12 @@ export function parseRequest(line: string): AgentRequest | null {
   const id = parsed.id as number;
   const { op } = parsed;
   if (op === "status" || op === "flush" || op === "stop") return { id, op };
+  if (op === "get") {
+    const { input, env } = parsed;
+    if (typeof input !== "string" || !isRecord(env)) return null;
+    if (!Object.values(env).every((value) => typeof value === "string")) return null;
+    return { id, op, input, env: env as Record<string, string> };
+  }
   if (op !== "call") return null;
   const settings = parseSettings(parsed.settings);
   const { method, args, config } = parsed;

@@ -18,7 +18,10 @@ import {
   type AgentResponse,
   type AgentStatus,
   CACHED_METHODS,
+  CALL_METHODS,
+  type CallMethod,
   type CallRequest,
+  type GetRequest,
   MAX_LINE_BYTES,
   parseRequest,
   type ServerSettings,
@@ -38,6 +41,11 @@ export interface RunAgentOptions {
   createClient: (settings: ServerSettings) => AgentKmsClient;
   /** Receives the ready line (with its "\n"). */
   writeReady: (line: string) => Promise<void> | void;
+  /**
+   * The fast path of `kpm get`: the value to print for `request.input`, reading through `reads`
+   * (the agent's cached client for a server); throws when it cannot answer. Without it, "get" fails.
+   */
+  get?: (request: GetRequest, reads: ReadsFor) => Promise<string>;
   /** Null to serve the peer on a connection's descriptor, else why not; defaults to peerCheck(). */
   admit?: (fd: number) => string | null;
   /** How often idleness, the watched files and the socket are checked. */
@@ -47,6 +55,9 @@ export interface RunAgentOptions {
   /** Value-free notes on what the agent does (KPM_DEBUG=1). */
   debug?: (line: string) => void;
 }
+
+/** The agent's client for a server (reads only, cached as `call` requests are); `config` is watched. */
+export type ReadsFor = (settings: ServerSettings, config: string) => AgentKmsClient;
 
 interface ServerEntry {
   server: string;
@@ -128,34 +139,70 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     return entry;
   };
 
+  /** The stale answer when a watched file changed (and the agent stops), else null. */
+  const staleness = (): string | null => {
+    const changed = watch.changed();
+    if (changed === null) return null;
+    stopAfterAnswer(`${changed} changed`);
+    return `the agent is stale: ${changed} changed`;
+  };
+
+  /** One read for a server: cached when it is a vend. Throws the client's error. */
+  const serve = (settings: ServerSettings, method: CallMethod, args: unknown[]): Promise<unknown> => {
+    requests++;
+    lastRequestAt = Date.now();
+    const entry = serverFor(settings);
+    entry.requests++;
+    const call = () => (entry.client[method] as (...callArgs: unknown[]) => Promise<unknown>)(...args);
+    return CACHED_METHODS.has(method) ? cache.get(JSON.stringify([settings, method, args]), call) : call();
+  };
+
   const answerCall = async (request: CallRequest): Promise<AgentResponse> => {
     const { id } = request;
     if (request.config !== undefined) watch.add(request.config);
-    const changed = watch.changed();
-    if (changed !== null) {
-      stopAfterAnswer(`${changed} changed`);
-      return { id, fail: `the agent is stale: ${changed} changed` };
-    }
-    requests++;
-    lastRequestAt = Date.now();
-    let entry: ServerEntry;
+    const stale = staleness();
+    if (stale !== null) return { id, fail: stale };
     try {
-      entry = serverFor(request.settings);
+      serverFor(request.settings);
     } catch (error) {
       // The direct path reports the same failure in its own words.
       return { id, fail: `cannot create a client: ${messageOf(error)}` };
     }
-    entry.requests++;
-    const call = () =>
-      (entry.client[request.method] as (...args: unknown[]) => Promise<unknown>)(...request.args);
     try {
-      const value = CACHED_METHODS.has(request.method)
-        ? await cache.get(JSON.stringify([request.settings, request.method, request.args]), call)
-        : await call();
-      return { id, value: value ?? null };
+      return { id, value: (await serve(request.settings, request.method, request.args)) ?? null };
     } catch (error) {
       const remote = toRemoteError(error);
       return remote === null ? { id, fail: `internal error: ${messageOf(error)}` } : { id, error: remote };
+    }
+  };
+
+  const reads: ReadsFor = (settings, config) => {
+    watch.add(config);
+    const methods = Object.fromEntries(
+      CALL_METHODS.map((method) => [method, (...args: unknown[]) => serve(settings, method, args)]),
+    ) as Pick<AgentKmsClient, CallMethod>;
+    const notHere = async (): Promise<never> => {
+      throw new Error("not served by the agent");
+    };
+    return {
+      ...methods,
+      writeSecret: notHere,
+      writeMetadata: notHere,
+      deleteSecret: notHere,
+      healthz: notHere,
+      authenticate: notHere,
+      close() {},
+    };
+  };
+
+  const answerGet = async (request: GetRequest): Promise<AgentResponse> => {
+    const { id } = request;
+    const stale = staleness();
+    if (stale !== null || options.get === undefined) return { id, fail: stale ?? "get is not served here" };
+    try {
+      return { id, value: await options.get(request, reads) };
+    } catch (error) {
+      return { id, fail: messageOf(error) };
     }
   };
 
@@ -181,6 +228,8 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     switch (request.op) {
       case "call":
         return answerCall(request);
+      case "get":
+        return answerGet(request);
       case "status":
         return { id: request.id, value: status() };
       case "flush":
