@@ -76,6 +76,7 @@ function writeHome(home: string, target: Target, template: string): void {
 
 /** `KEY0=${kms:llm/anthropic}` and nine kv references: what `run` resolves per start. */
 function template(): string {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template reference, spelled literally
   const lines = ["KEY0=${kms:llm/anthropic}"];
   for (let index = 1; index < SECRETS; index++) lines.push(`KEY${index}=\${kms:kv/bench/s${index}#value}`);
   return `${lines.join("\n")}\n`;

@@ -17,6 +17,7 @@ import {
   parseResponse,
   peerCheck,
   type RemoteError,
+  type RunAgentOptions,
   remoteClient,
   runAgent,
   type ServerSettings,
@@ -112,6 +113,7 @@ async function startAgent(
     admit?: (fd: number) => string | null;
     idleTimeoutSeconds?: number;
     cacheTtlSeconds?: number;
+    get?: RunAgentOptions["get"];
   } = {},
 ): Promise<Running> {
   const dir = freshDir();
@@ -137,6 +139,8 @@ async function startAgent(
     pollMs: 50,
     stopSignal: controller.signal,
     ...(options.admit ? { admit: options.admit } : {}),
+    ...(options.get ? { get: options.get } : {}),
+    ...(options.get ? { get: options.get } : {}),
   });
   const agent: Running = {
     dir,
@@ -449,6 +453,63 @@ describe("runAgent", () => {
     socket.write("{nope}\n");
     await Bun.sleep(50);
     expect(socket.readyState).not.toBe(1);
+  });
+});
+
+describe("the get fast path", () => {
+  test("parseRequest accepts {op: get, input, env of strings} only", () => {
+    expect(parseRequest(JSON.stringify({ id: 1, op: "get", input: "llm/a", env: { HOME: "/h" } }))).toEqual({
+      id: 1,
+      op: "get",
+      input: "llm/a",
+      env: { HOME: "/h" },
+    });
+    for (const bad of [
+      { id: 1, op: "get", input: 5, env: {} },
+      { id: 1, op: "get", input: "x", env: null },
+      { id: 1, op: "get", input: "x", env: { HOME: 1 } },
+    ])
+      expect(parseRequest(JSON.stringify(bad))).toBeNull();
+  });
+
+  test("the hook answers through the agent's cached reads; a throw, no hook or a stale file is a fail", async () => {
+    const agent = await startAgent({
+      get: async (request, reads) => {
+        if (request.input === "throw") throw new Error("declined");
+        const client = reads(settingsFor(agent), agent.config);
+        await expect(client.writeSecret("x", {})).rejects.toThrow("not served by the agent");
+        await expect(client.writeMetadata("x", {})).rejects.toThrow("not served by the agent");
+        await expect(client.deleteSecret("x")).rejects.toThrow("not served by the agent");
+        await expect(client.healthz()).rejects.toThrow("not served by the agent");
+        await expect(client.authenticate()).rejects.toThrow("not served by the agent");
+        client.close();
+        return (await client.fetchLLM(request.input)).api_key ?? "";
+      },
+    });
+    const connection = (await AgentConnection.open(agent.socket)) as AgentConnection;
+    expect(await connection.request({ op: "get", input: "a", env: {} })).toEqual({ id: 1, value: "key-a" });
+    expect(await connection.request({ op: "get", input: "a", env: {} })).toEqual({ id: 2, value: "key-a" });
+    expect(agent.fake.calls).toEqual(["llm:a"]);
+    expect(await connection.request({ op: "get", input: "throw", env: {} })).toEqual({
+      id: 3,
+      fail: "declined",
+    });
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(agent.config, later, later);
+    expect(await connection.request({ op: "get", input: "a", env: {} })).toEqual({
+      id: 4,
+      fail: `the agent is stale: ${agent.config} changed`,
+    });
+    connection.close();
+    expect(await agent.exit).toBe(0);
+
+    const without = await startAgent();
+    const second = (await AgentConnection.open(without.socket)) as AgentConnection;
+    expect(await second.request({ op: "get", input: "a", env: {} })).toEqual({
+      id: 1,
+      fail: "get is not served here",
+    });
+    second.close();
   });
 });
 
