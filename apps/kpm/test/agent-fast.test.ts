@@ -1,7 +1,7 @@
 // The fast path of `kpm get` (agent-fast.ts): which argv it takes, that the variables it sends are
 // all that locate the config (held to paths.ts resolveDirs), and that without an agent it declines.
-import { afterAll, describe, expect, test } from "bun:test";
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: references spell ${kms:…} literally
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DIRECTORY_VARIABLES, fastGet, fastPathApplies } from "../src/agent-fast.ts";
