@@ -68,6 +68,23 @@ const PATHS: StartupPath[] = [
     forbidden: [crypto, yaml, zod, tlsClient],
   },
   {
+    // Template-mode `kpm run` with the agent warm: the template, then one request per reference.
+    name: "kpm run (template, agent warm)",
+    takes: [
+      [`${APP}/commands/index.ts`, `${APP}/commands/run.ts`],
+      [`${APP}/commands/run.ts`, `${APP}/template-load.ts`],
+      [`${APP}/commands/run.ts`, `${APP}/run/template-mode.ts`],
+      [`${APP}/context.ts`, `${APP}/paths.ts`],
+      [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
+      [`${APP}/agent-use.ts`, "libs/agent/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/session/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/run/template-mode.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+    ],
+    forbidden: [yaml, zod, tlsClient],
+  },
+  {
     // An active session: blobs go to their listeners; no directory, config or template is read.
     name: "kpm run (env-scan)",
     takes: [[`${APP}/commands/index.ts`, `${APP}/commands/run.ts`]],
@@ -133,6 +150,16 @@ const BRANCHES: Branch[] = [
     when: "template mode (no session, --from, --secure)",
   },
   { from: `${APP}/commands/run.ts`, to: `${APP}/run/template-mode.ts`, when: "template mode" },
+  {
+    from: `${APP}/run/template-mode.ts`,
+    to: "libs/allowlist/src/index.ts",
+    when: "kpm run --secure: the allow-list, its inherit policy and audit records",
+  },
+  {
+    from: `${APP}/run/secure-env.ts`,
+    to: "libs/allowlist/src/index.ts",
+    when: "kpm run --secure: which inherited variables pass",
+  },
   {
     from: `${APP}/run/spawn.ts`,
     to: "node:fs",
