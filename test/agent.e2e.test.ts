@@ -10,6 +10,7 @@ import { createClient } from "@kpm/agentkms-client";
 import { isPidAlive } from "@kpm/agentkms-dev";
 import {
   createSandbox,
+  KPM_BINARY,
   type KpmResult,
   readAuditEvents,
   runKpmProcess,
@@ -19,6 +20,7 @@ import {
   type TestDevServer,
   writeKpmConfig,
 } from "./helpers/kpm-env.ts";
+import { runToEnd } from "./helpers/run-to-end.ts";
 
 const POLICY = [
   'version: "1"',
@@ -291,6 +293,26 @@ describe("the agent is never required", () => {
     utimesSync(config, later, later);
     expect(await get()).toEqual(ok);
     expect(await waitFor(() => !isPidAlive(pid))).toBe(true);
+  });
+
+  test("a confined peer (no_new_privs, as under kpm run --secure) is refused; from a confined agent it is served", async () => {
+    const confined = (args: string[]) =>
+      runToEnd(["setpriv", "--no-new-privs", KPM_BINARY, ...args], { env: sandbox.env, cwd: sandbox.home });
+    expect(await get()).toEqual(ok);
+    expect(await confined(["agent", "status"])).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/^No agent running/),
+    });
+    // It is not stuck either: it takes the direct path.
+    expect(await confined(["get", "llm/anthropic"])).toEqual(ok);
+    // The check switched off: an agent that itself runs with no_new_privs serves such peers.
+    await kpm(sandbox, ["agent", "stop"]);
+    await waitFor(() => !existsSync(join(sandbox.runtimeDir, "agent.sock")));
+    expect((await confined(["agent", "start"])).code).toBe(0);
+    expect(await confined(["agent", "status"])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Agent pid/),
+    });
   });
 
   test("KPM_NO_AGENT=1 and agent: false start no agent", async () => {
