@@ -295,6 +295,23 @@ describe("the agent is never required", () => {
     expect(await waitFor(() => !isPidAlive(pid))).toBe(true);
   });
 
+  test("a write through kpm empties the cache: the next get sees the new value", async () => {
+    const add = (value: string) =>
+      runKpmProcess(["add", "svc/rotated", "--force"], { env: sandbox.env, binary: true, input: value });
+    expect((await add("first-value-123")).code).toBe(0);
+    expect(await kpm(sandbox, ["get", "svc/rotated"])).toEqual({
+      code: 0,
+      stdout: "first-value-123",
+      stderr: "",
+    });
+    expect((await add("second-value-456")).code).toBe(0);
+    expect(await kpm(sandbox, ["get", "svc/rotated"])).toEqual({
+      code: 0,
+      stdout: "second-value-456",
+      stderr: "",
+    });
+  });
+
   test("a confined peer (no_new_privs, as under kpm run --secure) is refused; from a confined agent it is served", async () => {
     const confined = (args: string[]) =>
       runToEnd(["setpriv", "--no-new-privs", KPM_BINARY, ...args], { env: sandbox.env, cwd: sandbox.home });
