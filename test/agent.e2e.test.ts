@@ -202,6 +202,7 @@ describe("against a vend rate limit (60 s)", () => {
     server = await startDevServerForTest({ rateLimit: 60 });
     await seedCredential(server.dir, "llm/anthropic", { api_key: VALUE });
     await seedCredential(server.dir, "llm/openai", { api_key: "sk-openai-0123456789" });
+    await seedCredential(server.dir, "llm/mistral", { api_key: "sk-mistral-0123456789" });
     viaAgent = agentSandbox(server);
     writeFileSync(join(viaAgent.home, "app.template"), "KEY=${kms:llm/anthropic}\n");
     direct = createSandbox();
@@ -237,6 +238,21 @@ describe("against a vend rate limit (60 s)", () => {
     expect(events.filter((event) => event.operation === "auth")).toHaveLength(1);
     expect(events.filter((event) => event.operation === "credential_vend")).toHaveLength(1);
   }, 90_000);
+
+  test("without the agent a second kpm run inside the window fails, saying why and what to do", async () => {
+    writeFileSync(join(direct.home, "mistral.template"), "KEY=${kms:llm/mistral}\n");
+    const run = () => kpm(direct, ["run", "--from", "mistral.template", "--", "true"]);
+    expect(await run()).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await run()).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "kpm: cannot resolve KEY: fetch LLM mistral: credential recently vended — retry after TTL expires (rate_limited)\n" +
+        "tip: AgentKMS vends each credential once per rate-limit window; the kpm agent keeps it between commands (kpm agent start, docs/agent.md)\n" +
+        "kpm run: 1 reference could not be resolved; the command was not started\n" +
+        "  to run it with those variables unset, add --allow-missing\n",
+    });
+  });
 
   test("without the agent the second vend inside the window fails, saying why and what to do", async () => {
     expect(await kpm(direct, ["get", "llm/openai"])).toEqual({
