@@ -311,6 +311,25 @@ describe("the agent is never required", () => {
     expect(await waitFor(() => !isPidAlive(pid))).toBe(true);
   });
 
+  test("--strict never uses the agent's cache: every run is its own vend", async () => {
+    writeFileSync(join(sandbox.home, "strict.template"), "KEY=${kms:llm/anthropic}\n");
+    expect(await get()).toEqual(ok);
+    const vends = () =>
+      readAuditEvents(server).filter(
+        (event) => event.operation === "credential_vend" && event.key_id === "llm/anthropic",
+      ).length;
+    const before = vends();
+    for (let index = 0; index < 2; index++) {
+      const result = await kpm(sandbox, ["run", "--strict", "--from", "strict.template", "--", "true"]);
+      expect(result.code).toBe(0);
+    }
+    expect(vends()).toBe(before + 2);
+    // The same runs without --strict come from the cache.
+    await kpm(sandbox, ["run", "--from", "strict.template", "--", "true"]);
+    await kpm(sandbox, ["run", "--from", "strict.template", "--", "true"]);
+    expect(vends()).toBe(before + 2);
+  });
+
   test("a write through kpm empties the cache: the next get sees the new value", async () => {
     const add = (value: string) =>
       runKpmProcess(["add", "svc/rotated", "--force"], { env: sandbox.env, binary: true, input: value });
