@@ -100,7 +100,8 @@ export async function run(): Promise<BenchRow[]> {
     const kpm = compileKpm(work);
     const floor = compileSource(work, "floor", FLOOR_SOURCE);
 
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: work };
+    // The direct path: the warm agent has its own bench (agent.bench.ts).
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, TMPDIR: work, KPM_NO_AGENT: "1" };
     const floorEnv = {
       ...env,
       FLOOR_SERVER: files.server,

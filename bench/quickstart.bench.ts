@@ -39,7 +39,13 @@ export async function run(): Promise<BenchRow[]> {
     const devDir = join(root, "d");
     mkdirSync(home);
     mkdirSync(join(root, "t"));
-    const env = { HOME: home, TMPDIR: join(root, "t"), PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    // Without the agent quickstart would also start one (~0.1 s); its own bench is agent.bench.ts.
+    const env = {
+      HOME: home,
+      TMPDIR: join(root, "t"),
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      KPM_NO_AGENT: "1",
+    };
     const args = ["quickstart", "--addr", `127.0.0.1:${freePort()}`, "--dir", devDir];
     try {
       first.push(await timed([...kpm, ...args], env, root));

@@ -24,6 +24,7 @@ import {
   parseShellExports,
   seedCredential,
   startDevServerForTest,
+  stopAgent,
   stopListeners,
   type TestDevServer,
 } from "./helpers/kpm-env.ts";
@@ -158,6 +159,8 @@ beforeAll(async () => {
 afterAll(async () => {
   ownerShell?.kill("SIGKILL");
   if (tmp) stopListeners(join(tmp, `kpm-${NOBODY}`));
+  // The read commands here start the per-user agent (docs/agent.md), as they would for a user.
+  if (tmp) stopAgent(join(tmp, `kpm-${NOBODY}`));
   await server?.remove();
   if (root) rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });

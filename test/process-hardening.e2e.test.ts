@@ -110,6 +110,22 @@ async function startListener(mode: "default" | "strict", unhardened: boolean): P
   return child.pid;
 }
 
+/** `kpm _agent` as nobody, as a read command starts it (docs/agent.md); resolves with its pid once ready. */
+async function startAgent(unhardened: boolean): Promise<number> {
+  const config = join(home, "config.yaml");
+  const child = Bun.spawn(
+    [...AS_NOBODY, ...START_WITH_CORE, KPM_BINARY, "_agent", "--idle-timeout", "60", "--config", config],
+    { env: nobodyEnv(unhardened), cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "ignore" },
+  );
+  tracker.track(child.pid);
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  const ready = JSON.parse(new TextDecoder().decode(first.value).trim()) as { ready: boolean; pid: number };
+  expect(ready).toEqual({ ready: true, pid: child.pid });
+  return child.pid;
+}
+
 /** What another nobody process gets from /proc/<pid>/environ. */
 function readEnvironAsNobody(pid: number): { code: number; stdout: string; stderr: string } {
   const read = Bun.spawnSync([...AS_NOBODY, "cat", `/proc/${pid}/environ`], {
@@ -135,6 +151,7 @@ const subjects: Array<[string, (unhardened: boolean) => Promise<number>]> = [
   ["kpm run", startRun],
   ["the default listener", (unhardened) => startListener("default", unhardened)],
   ["the strict listener", (unhardened) => startListener("strict", unhardened)],
+  ["the agent", startAgent],
 ];
 
 describe.if(process.platform === "linux" && process.getuid?.() === 0)("not dumpable, no core file", () => {

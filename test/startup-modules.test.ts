@@ -20,7 +20,7 @@ import {
 } from "./helpers/startup-graph.ts";
 
 const APP = "apps/kpm/src";
-const { crypto, fs, yaml, zodClassic } = FORBIDDEN;
+const { crypto, fs, tlsClient, yaml, zod, zodClassic } = FORBIDDEN;
 
 const PATHS: StartupPath[] = [
   {
@@ -35,11 +35,54 @@ const PATHS: StartupPath[] = [
       [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
       [`${APP}/context.ts`, `${APP}/paths.ts`],
       [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
       [`${APP}/context.ts`, "libs/agentkms-client/src/index.ts"],
       [`${APP}/context.ts`, `${APP}/version.ts`],
-      [`${APP}/commands/get.ts`, "libs/agentkms-client/src/index.ts"],
+      [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
     forbidden: [crypto, yaml, zodClassic],
+  },
+  {
+    // `kpm get <ref>` with the agent warm: main.ts sends it whole (agent-fast.ts), before the
+    // dispatcher, the config reader or node:fs.
+    name: "kpm get (agent fast path)",
+    takes: [
+      [`${APP}/main.ts`, `${APP}/agent-fast.ts`],
+      [`${APP}/main.ts`, `${APP}/cli/io.ts`],
+    ],
+    forbidden: [crypto, yaml, zod, tlsClient, fs],
+  },
+  {
+    // The dispatcher's warm path (flags, a profile): one request per read; no TLS client, no zod.
+    name: "kpm get (agent warm)",
+    takes: [
+      [`${APP}/commands/index.ts`, `${APP}/commands/get.ts`],
+      [`${APP}/context.ts`, `${APP}/paths.ts`],
+      [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
+      [`${APP}/agent-use.ts`, "libs/agent/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/session/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+    ],
+    forbidden: [crypto, yaml, zod, tlsClient],
+  },
+  {
+    // Template-mode `kpm run` with the agent warm: the template, then one request per reference.
+    name: "kpm run (template, agent warm)",
+    takes: [
+      [`${APP}/commands/index.ts`, `${APP}/commands/run.ts`],
+      [`${APP}/commands/run.ts`, `${APP}/template-load.ts`],
+      [`${APP}/commands/run.ts`, `${APP}/run/template-mode.ts`],
+      [`${APP}/context.ts`, `${APP}/paths.ts`],
+      [`${APP}/context.ts`, `${APP}/config-flat.ts`],
+      [`${APP}/context.ts`, `${APP}/agent-use.ts`],
+      [`${APP}/agent-use.ts`, "libs/agent/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/session/src/client-index.ts"],
+      [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+      [`${APP}/run/template-mode.ts`, "libs/agentkms-client/src/resolve-index.ts"],
+    ],
+    forbidden: [yaml, zod, tlsClient],
   },
   {
     // An active session: blobs go to their listeners; no directory, config or template is read.
@@ -79,7 +122,7 @@ const BRANCHES: Branch[] = [
   {
     from: `${APP}/context.ts`,
     to: "libs/agentkms-client/src/index.ts",
-    when: "KpmContext.client(): commands that talk to AgentKMS",
+    when: "KpmContext.client() on the direct path: the agent is off, absent, or cannot serve the call",
   },
   {
     from: `${APP}/cli/io.ts`,
@@ -107,6 +150,16 @@ const BRANCHES: Branch[] = [
     when: "template mode (no session, --from, --secure)",
   },
   { from: `${APP}/commands/run.ts`, to: `${APP}/run/template-mode.ts`, when: "template mode" },
+  {
+    from: `${APP}/run/template-mode.ts`,
+    to: "libs/allowlist/src/index.ts",
+    when: "kpm run --secure: the allow-list, its inherit policy and audit records",
+  },
+  {
+    from: `${APP}/run/secure-env.ts`,
+    to: "libs/allowlist/src/index.ts",
+    when: "kpm run --secure: which inherited variables pass",
+  },
   {
     from: `${APP}/run/spawn.ts`,
     to: "node:fs",

@@ -101,6 +101,20 @@ export const COMMAND_PAGES: CommandPage[] = [
     ],
   },
   {
+    file: "agent.md",
+    title: "Agent",
+    summary:
+      "Keep one authenticated AgentKMS session and the values it vended in a per-user agent, and inspect, empty or stop it.",
+    commands: ["agent"],
+    intro: [
+      "The first `get`, `list`, `describe`, `history`, `env` or template-mode `run` starts the agent; " +
+        "later ones send one request over its socket in `<RuntimeDir>` instead of a TLS handshake, an " +
+        "authentication and a vend each. It exits when idle, when a file it loaded changes, and on " +
+        "`kpm agent stop`; `KPM_NO_AGENT=1` or `agent: false` turns it off. What it holds and the " +
+        "trade-off of its cache: [agent](../agent.md).",
+    ],
+  },
+  {
     file: "sync.md",
     title: "Template sync",
     summary: "Upload templates to the AgentKMS registry and download them on another machine.",

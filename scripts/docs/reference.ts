@@ -60,6 +60,10 @@ export const ENVIRONMENT: Term[] = [
       "debug log to `<RuntimeDir>/<sid>.log`.",
   },
   {
+    term: "KPM_NO_AGENT",
+    text: "`1` turns the per-user agent off for this process and its children, like `agent: false` ([agent](../agent.md)).",
+  },
+  {
     term: "AGENTKMS_DIR",
     text: "The dev server's directory for `kpm dev` and `kpm quickstart` (default `~/.agentkms/dev`).",
   },
@@ -95,6 +99,10 @@ export const FILES: Term[] = [
   {
     term: "<RuntimeDir>/<sid>.sock, <sid>.json, <sid>.log",
     text: "A session's listener socket, its record, and its `KPM_DEBUG=1` log.",
+  },
+  {
+    term: "<RuntimeDir>/agent.sock, agent.pid",
+    text: "The per-user agent's socket (0600) and process id, while it runs.",
   },
   {
     term: ".kpm/templates/, .kpm/secure-allowlist.yaml, .kpm/config.yaml",
@@ -143,6 +151,10 @@ export const TOPIC_PAGES: Term[] = [
     text: "The security model: threats, what each defence does and does not protect against.",
   },
   { term: "sessions.md", text: "Session listeners: who owns them, when they stop, `--unload`." },
+  {
+    term: "agent.md",
+    text: "The per-user agent: what it holds, the trade-off of its cache, revocation, how to turn it off.",
+  },
   { term: "commands.md", text: "Help, exit codes, error messages and output details." },
   { term: "agentkms.md", text: "AgentKMS compatibility and differences from Go kpm." },
   { term: "dev-server.md", text: "The embedded dev server's limits and timeouts." },

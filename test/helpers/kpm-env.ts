@@ -49,6 +49,9 @@ export function createSandbox(): Sandbox {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     USER: process.env.USER ?? "root",
     LANG: "C.UTF-8",
+    // The per-user agent would outlive each command and change what the server sees (one vend for
+    // many gets): the e2e files test the direct path; test/agent.e2e.test.ts turns it on.
+    KPM_NO_AGENT: "1",
   };
   const shells: Bun.Subprocess[] = [];
   return {
@@ -64,7 +67,7 @@ export function createSandbox(): Sandbox {
     },
     cleanup() {
       for (const shell of shells.splice(0)) shell.kill("SIGKILL");
-      const stopped = stopListeners(runtimeDir);
+      const stopped = [...stopListeners(runtimeDir), ...stopAgent(runtimeDir)];
       // A listener removes its socket and record as it exits: wait for it (bounded), so the removal
       // below does not race it (an entry created mid-removal left the whole sandbox behind).
       const deadline = Date.now() + 3000;
@@ -113,6 +116,8 @@ export interface DevServerOptions {
   dir?: string;
   /** Seconds of session-token lifetime (`--token-ttl`). */
   tokenTtl?: number;
+  /** Seconds between two vends of one credential to one caller (`--rate-limit`; kpm's default 0). */
+  rateLimit?: number;
 }
 
 export interface TestDevServer {
@@ -136,7 +141,7 @@ const LISTENING = /listening on https:\/\/127\.0\.0\.1:(\d+)/;
 export async function startDevServerForTest(opts: DevServerOptions = {}): Promise<TestDevServer> {
   const dir = opts.dir ?? mkdtempSync("/tmp/kd-");
   if (!existsSync(join(dir, "ca.crt"))) await enroll(dir);
-  let child = await spawnServer(dir, opts.port ?? 0, opts.policy, opts.tokenTtl);
+  let child = await spawnServer(dir, opts.port ?? 0, opts.policy, opts.tokenTtl, opts.rateLimit);
   const server: TestDevServer = {
     dir,
     addr: `https://127.0.0.1:${child.port}`,
@@ -157,7 +162,7 @@ export async function startDevServerForTest(opts: DevServerOptions = {}): Promis
     },
     async restart(next = {}) {
       await server.stop();
-      child = await spawnServer(dir, server.port, next.policy, opts.tokenTtl);
+      child = await spawnServer(dir, server.port, next.policy, opts.tokenTtl, opts.rateLimit);
     },
   };
   return server;
@@ -173,6 +178,7 @@ async function spawnServer(
   port: number,
   policy: string | undefined,
   tokenTtl: number | undefined,
+  rateLimit?: number,
 ): Promise<ServerChild> {
   const args = ["dev", "serve", "--dir", dir, "--addr", `127.0.0.1:${port}`];
   if (policy !== undefined) {
@@ -181,6 +187,7 @@ async function spawnServer(
     args.push("--policy", policyPath);
   }
   if (tokenTtl !== undefined) args.push("--token-ttl", String(tokenTtl));
+  if (rateLimit !== undefined) args.push("--rate-limit", String(rateLimit));
   const child = Bun.spawn([...kpmCommand(false), ...args], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" },
     cwd: dir,
@@ -317,6 +324,18 @@ export function stopListeners(runtimeDir: string): number[] {
     }
   }
   return signalled;
+}
+
+/** SIGTERM the agent whose pid file is in `runtimeDir` (test cleanup); returns its pid. */
+export function stopAgent(runtimeDir: string): number[] {
+  try {
+    const pid = Number(readFileSync(join(runtimeDir, "agent.pid"), "utf8").trim());
+    if (!Number.isSafeInteger(pid) || pid <= 0) return [];
+    process.kill(pid, "SIGTERM");
+    return [pid];
+  } catch {
+    return [];
+  }
 }
 
 /** Parses the `NAME=value` lines `env` prints (a stub tool's environment) into a map. */

@@ -104,6 +104,12 @@ export const FORBIDDEN = {
     matches: (id: string) =>
       /node_modules\/zod\/(index\.[cm]?js|v3\/|v4\/classic\/|v4\/index\.[cm]?js)/.test(id),
   },
+  // Any zod (mini too) and the AgentKMS TLS client: a warm-agent read needs neither (issue 17).
+  zod: { name: "zod", matches: (id: string) => id.includes("node_modules/zod/") },
+  tlsClient: {
+    name: "the TLS client",
+    matches: (id: string) => id === "libs/agentkms-client/src/transport.ts",
+  },
 } satisfies Record<string, Forbidden>;
 
 /** A command's start: the dynamic imports it takes on the way (the rest stay lazy). */

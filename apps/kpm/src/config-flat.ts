@@ -12,8 +12,20 @@ export const DEFAULT_TTL = 3600;
 
 const STRING_KEYS = ["server", "cert", "key", "ca", "default_template", "audit_log", "confine"] as const;
 
-const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, "secure_mode", "profile", "broker"]);
+const TTL_KEYS = ["session_key_ttl", "strict_idle_timeout", "agent_idle_timeout", "agent_cache_ttl"] as const;
+const BOOLEAN_KEYS = ["secure_mode", "agent"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...TTL_KEYS, ...BOOLEAN_KEYS, "profile", "broker"]);
+
+/** The per-user agent (docs/agent.md): idle exit and how long a vended value is kept in memory. */
+export const DEFAULT_AGENT_IDLE_TIMEOUT = 900;
+export const DEFAULT_AGENT_CACHE_TTL = 600;
+
+/** A TTL key's value when the file gives none, or gives 0 or less. */
+export function ttlDefault(key: (typeof TTL_KEYS)[number]): number {
+  if (key === "agent_idle_timeout") return DEFAULT_AGENT_IDLE_TIMEOUT;
+  if (key === "agent_cache_ttl") return DEFAULT_AGENT_CACHE_TTL;
+  return DEFAULT_TTL;
+}
 
 /** The validated keys kpm uses (profile is read by @kpm/template; secure_mode: true is refused). */
 export interface ConfigData {
@@ -24,8 +36,11 @@ export interface ConfigData {
   default_template?: string;
   session_key_ttl?: number;
   strict_idle_timeout?: number;
+  agent_idle_timeout?: number;
+  agent_cache_ttl?: number;
   audit_log?: string;
   secure_mode?: boolean;
+  agent?: boolean;
   confine?: string;
   broker?: { resolve?: Record<string, string>; upstream_ca?: string };
 }
@@ -41,6 +56,10 @@ export interface KpmConfig {
   defaultTemplate: string;
   sessionKeyTtl: number;
   strictIdleTimeout: number;
+  /** `agent: false` turns the per-user agent off (docs/agent.md). */
+  agent: boolean;
+  agentIdleTimeout: number;
+  agentCacheTtl: number;
   auditLog?: string;
   /** `confine:` — how `kpm run --secure` confines the tool when --confine is not given. */
   confine?: ConfineMode;
@@ -75,6 +94,9 @@ export function readConfigFile(path: string): { base: KpmConfig; text: string | 
     defaultTemplate: ".env.template",
     sessionKeyTtl: DEFAULT_TTL,
     strictIdleTimeout: DEFAULT_TTL,
+    agent: true,
+    agentIdleTimeout: DEFAULT_AGENT_IDLE_TIMEOUT,
+    agentCacheTtl: DEFAULT_AGENT_CACHE_TTL,
     unknownKeys: [],
   };
   return { base, text };
@@ -124,6 +146,9 @@ export function toConfig(base: KpmConfig, home: string, data: ConfigData, keys: 
       data.default_template && data.default_template.length > 0 ? data.default_template : ".env.template",
     sessionKeyTtl: data.session_key_ttl ?? DEFAULT_TTL,
     strictIdleTimeout: data.strict_idle_timeout ?? DEFAULT_TTL,
+    agent: data.agent ?? true,
+    agentIdleTimeout: data.agent_idle_timeout ?? DEFAULT_AGENT_IDLE_TIMEOUT,
+    agentCacheTtl: data.agent_cache_ttl ?? DEFAULT_AGENT_CACHE_TTL,
     unknownKeys: keys.filter((key) => !KNOWN_KEYS.has(key)),
   };
 }
@@ -141,17 +166,18 @@ export function parseFlatConfig(
   if (values === undefined) return undefined;
   const data: ConfigData = {};
   for (const [key, value] of Object.entries(values)) {
-    // init and quickstart write `secure_mode: false`: the one boolean the fast path reads.
-    if (typeof value === "boolean" && key !== "secure_mode") return undefined;
+    // init and quickstart write `secure_mode: false`; `agent: false` turns the agent off.
+    if (typeof value === "boolean" && !(BOOLEAN_KEYS as readonly string[]).includes(key)) return undefined;
     if ((STRING_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "string") return undefined;
       data[key as (typeof STRING_KEYS)[number]] = value;
     } else if ((TTL_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "number") return undefined;
-      data[key as (typeof TTL_KEYS)[number]] = value > 0 ? value : DEFAULT_TTL;
-    } else if (key === "secure_mode") {
+      const ttlKey = key as (typeof TTL_KEYS)[number];
+      data[ttlKey] = value > 0 ? value : ttlDefault(ttlKey);
+    } else if ((BOOLEAN_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== "boolean") return undefined;
-      data.secure_mode = value;
+      data[key as (typeof BOOLEAN_KEYS)[number]] = value;
     } else if (KNOWN_KEYS.has(key)) {
       // profile must be a mapping: the schema words that error.
       return undefined;

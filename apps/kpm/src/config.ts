@@ -6,6 +6,8 @@ import { parse as parseYaml } from "yaml";
 import * as z from "zod/mini";
 import {
   type ConfigData,
+  DEFAULT_AGENT_CACHE_TTL,
+  DEFAULT_AGENT_IDLE_TIMEOUT,
   DEFAULT_TTL,
   flatConfig,
   type KpmConfig,
@@ -25,10 +27,12 @@ function buildSchema() {
   z.config(z.locales.en());
   const text = z.string();
   const scalar = z.union([text, z.number(), z.boolean(), z.null()]);
-  const positiveOrDefault = z.pipe(
-    z.number().check(z.int({ error: "expected an integer" })),
-    z.transform((value: number) => (value > 0 ? value : DEFAULT_TTL)),
-  );
+  const positiveOr = (fallback: number) =>
+    z.pipe(
+      z.number().check(z.int({ error: "expected an integer" })),
+      z.transform((value: number) => (value > 0 ? value : fallback)),
+    );
+  const positiveOrDefault = positiveOr(DEFAULT_TTL);
   return z.object({
     server: z.optional(text),
     cert: z.optional(text),
@@ -37,7 +41,10 @@ function buildSchema() {
     default_template: z.optional(text),
     session_key_ttl: z.optional(positiveOrDefault),
     strict_idle_timeout: z.optional(positiveOrDefault),
+    agent_idle_timeout: z.optional(positiveOr(DEFAULT_AGENT_IDLE_TIMEOUT)),
+    agent_cache_ttl: z.optional(positiveOr(DEFAULT_AGENT_CACHE_TTL)),
     secure_mode: z.optional(z.boolean()),
+    agent: z.optional(z.boolean()),
     profile: z.optional(z.nullable(z.record(text, scalar))),
     audit_log: z.optional(text),
     confine: z.optional(text),

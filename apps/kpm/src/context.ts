@@ -16,6 +16,11 @@ export interface GlobalFlags {
   verbose: boolean;
 }
 
+export interface ClientOptions {
+  authenticateEarly?: boolean;
+  viaAgent?: boolean;
+}
+
 export interface ClientSettings {
   server: string;
   cert: string;
@@ -117,23 +122,33 @@ export class KpmContext {
   /**
    * The AgentKMS client, built once. `authenticateEarly` is for commands whose next step is an API
    * call: authentication starts at once and the PEM files are proven by the handshake instead of
-   * a node:crypto check (openClient); the errors are the same either way.
+   * a node:crypto check (openClient); the errors are the same either way. `viaAgent` is for the
+   * read commands the per-user agent serves (docs/agent.md): their calls go over its socket
+   * (starting it when needed) and fall back to the direct client whenever it cannot serve.
    */
-  async client(options: { authenticateEarly?: boolean } = {}): Promise<AgentKmsClient> {
+  async client(options: ClientOptions = {}): Promise<AgentKmsClient> {
     if (!this.clientCache) {
       const settings = await this.clientSettings();
-      const [{ createClient, openClient }, { version }] = await Promise.all([
-        import("@kpm/agentkms-client"),
-        import("./version.ts"),
-      ]);
-      const config = { ...settings, userAgent: `kpm/${version}` };
-      try {
-        this.clientCache = options.authenticateEarly ? await openClient(config) : createClient(config);
-      } catch (error) {
-        throw toCliError(error, "create_client");
-      }
+      const agent = await import("./agent-use.ts");
+      const direct = () => this.directClient(settings, options);
+      if (options.viaAgent) this.clientCache = (await agent.agentClient(this, settings, direct)) ?? undefined;
+      // A write through kpm empties the agent's cache, so the next read sees it.
+      this.clientCache ??= agent.flushingWrites(this, await direct());
     }
     return this.clientCache;
+  }
+
+  private async directClient(settings: ClientSettings, options: ClientOptions): Promise<AgentKmsClient> {
+    const [{ createClient, openClient }, { version }] = await Promise.all([
+      import("@kpm/agentkms-client"),
+      import("./version.ts"),
+    ]);
+    const config = { ...settings, userAgent: `kpm/${version}` };
+    try {
+      return options.authenticateEarly ? await openClient(config) : createClient(config);
+    } catch (error) {
+      throw toCliError(error, "create_client");
+    }
   }
 
   close(): void {

@@ -6,6 +6,17 @@
 import { runCli } from "./cli/dispatch.ts";
 
 const args = process.argv.slice(2);
+// `kpm get <ref>` with the agent warm: one request, then exit (agent-fast.ts); else the command.
+if (args[0] === "get" && args.length === 2) {
+  const fast = await import("./agent-fast.ts");
+  const value = fast.fastPathApplies(args, process.env)
+    ? await fast.fastGet(args[1] ?? "", process.env)
+    : null;
+  if (value !== null) {
+    await (await import("./cli/io.ts")).writeValue(value);
+    process.exit(0);
+  }
+}
 const code =
   args[0] === "_exec"
     ? await (await import("./run/exec-step.ts")).runExecStep(args.slice(1))

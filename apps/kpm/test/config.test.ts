@@ -44,6 +44,9 @@ const DEFAULTS = {
   defaultTemplate: ".env.template",
   sessionKeyTtl: 3600,
   strictIdleTimeout: 3600,
+  agent: true,
+  agentIdleTimeout: 900,
+  agentCacheTtl: 600,
   unknownKeys: [],
 };
 
@@ -71,6 +74,24 @@ describe("defaults", () => {
     expect(loadText("session_key_ttl: 60\nstrict_idle_timeout: 1\n")).toMatchObject({
       sessionKeyTtl: 60,
       strictIdleTimeout: 1,
+    });
+  });
+
+  test("agent keys: agent: false turns it off; agent TTLs ≤ 0 mean their own defaults (900, 600)", () => {
+    expect(loadText("agent: false\nagent_idle_timeout: 30\nagent_cache_ttl: 5\n")).toMatchObject({
+      agent: false,
+      agentIdleTimeout: 30,
+      agentCacheTtl: 5,
+    });
+    expect(loadText("agent: true\nagent_idle_timeout: 0\nagent_cache_ttl: -1\n")).toMatchObject({
+      agent: true,
+      agentIdleTimeout: 900,
+      agentCacheTtl: 600,
+    });
+    // The same through the YAML parser and the schema (a quoted value makes the flat reader decline).
+    expect(loadText("agent: false\nagent_cache_ttl: 0\nserver: 'https://x'\n")).toMatchObject({
+      agent: false,
+      agentCacheTtl: 600,
     });
   });
 

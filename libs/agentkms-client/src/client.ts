@@ -31,6 +31,8 @@ export interface AgentKmsClient extends AgentKmsEndpoints {
   authenticate(): Promise<void>;
   /** Closes idle connections. */
   close(): void;
+  /** When the current session token expires (ms since the epoch), or null before a session / when unknown. */
+  sessionExpiresAt?(): number | null;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -106,6 +108,9 @@ function buildClient(
     },
     close() {
       transport.close();
+    },
+    sessionExpiresAt() {
+      return auth.expiresAt ?? null;
     },
   };
   return { client, filesChecked: transport.filesChecked };

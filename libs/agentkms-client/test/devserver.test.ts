@@ -135,6 +135,26 @@ describe("against the dev server", () => {
     }
   });
 
+  test("a token is renewed shortly before the expiry the server announced (expires_in)", async () => {
+    const fresh = createClient(config);
+    try {
+      expect(fresh.sessionExpiresAt?.()).toBeNull();
+      const start = Date.now();
+      await fresh.fetchGeneric("db/prod");
+      const expiresAt = fresh.sessionExpiresAt?.() ?? 0;
+      expect(expiresAt).toBeGreaterThanOrEqual(start + 1000);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 1000);
+      const before = authEvents();
+      // Inside the last tenth of the 1 s token: renewed before use, while still valid.
+      await Bun.sleep(Math.max(0, expiresAt - 50 - Date.now()));
+      expect(await fresh.fetchGeneric("db/prod")).toMatchObject({ host: "db.invalid" });
+      expect(authEvents()).toBe(before + 1);
+      expect(fresh.sessionExpiresAt?.() ?? 0).toBeGreaterThan(expiresAt);
+    } finally {
+      fresh.close();
+    }
+  });
+
   test("20 concurrent calls on a new client authenticate once", async () => {
     const fresh = createClient(config);
     try {

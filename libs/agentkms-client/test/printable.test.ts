@@ -152,3 +152,13 @@ describe("printableValue: failures carry the code the CLI words them by", () => 
     }
   });
 });
+
+describe("@kpm/agentkms-client/resolve", () => {
+  test("exports the same rules and error class as the package root, without the transport", async () => {
+    const light = await import("../src/resolve-index.ts");
+    const root = await import("../src/index.ts");
+    expect(light.printableValue).toBe(root.printableValue);
+    expect(light.resolveBatch).toBe(root.resolveBatch);
+    expect(light.AgentKmsError).toBe(root.AgentKmsError);
+  });
+});

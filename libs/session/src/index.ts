@@ -12,6 +12,7 @@ export {
   OWNER_POLL_MS,
   type OwnerProcess,
 } from "./owner.ts";
+export { CONFINED_PEER_REFUSAL, confinedPeerCheck, noNewPrivs } from "./peer-check.ts";
 export { checkRuntimeDir, ensureRuntimeDir, resolveRuntimeDir } from "./runtime-dir.ts";
 export {
   cleanupStaleSessions,

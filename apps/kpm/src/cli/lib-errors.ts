@@ -136,7 +136,18 @@ export function toCliError(error: unknown, operation?: Operation, hint?: string)
   if (error instanceof CliError) return error;
   const text = libErrorText(error, operation);
   if (text === undefined) return error;
-  return new CliError(hint === undefined ? [text] : [text, hint]);
+  const line = hint ?? hintFor(error);
+  return new CliError(line === undefined ? [text] : [text, line]);
+}
+
+/** AgentKMS refuses a second vend of one credential inside its rate-limit window (wire §6.1). */
+export const RATE_LIMIT_HINT =
+  "tip: AgentKMS vends each credential once per rate-limit window; the kpm agent keeps it between commands (kpm agent start, docs/agent.md)";
+
+/** The hint line a library error carries by itself, if any. */
+function hintFor(error: unknown): string | undefined {
+  const { name, status } = error as { name?: unknown; status?: unknown };
+  return name === "AgentKmsError" && status === 429 ? RATE_LIMIT_HINT : undefined;
 }
 
 /** The one line for any failure: a library error's line, else `error: <message>`. */

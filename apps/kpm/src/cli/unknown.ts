@@ -14,7 +14,7 @@ const SYNONYMS: Record<string, string> = {
   setup: "quickstart",
 };
 
-const HIDDEN = new Set(["_listen"]);
+const HIDDEN = new Set(["_listen", "_agent"]);
 
 /** Subcommand names of a group (`dev`, `config`), without loading the subcommands. */
 async function subcommandNames(command: KpmCommand): Promise<string[]> {

@@ -14,7 +14,7 @@ export default defineKpmCommand({
   args: { ...jsonArg },
   run: async ({ args, data: ctx }) => {
     const path = requirePath(args._, "describe");
-    const client = await ctx.client();
+    const client = await ctx.client({ viaAgent: true });
     const meta = await call((c) => c.getMetadata(path), client);
     if (!meta) throw new CliError(`error: ${path} not found`);
     if (args.json) {

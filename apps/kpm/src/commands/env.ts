@@ -95,7 +95,8 @@ export default defineKpmCommand({
     }
     if (ownership !== null) checkListenerWanted(flags);
     if (!args.plaintext && process.platform === "win32") throw new CliError(WINDOWS_LISTENER_ERROR);
-    const client = await ctx.client({ authenticateEarly: true });
+    // --strict never goes through the agent: every decrypt stays one policy-checked request.
+    const client = await ctx.client({ authenticateEarly: true, viaAgent: !args.strict });
 
     if (ownership === null) return printPlaintext(ctx, format, entries, kms.length, client);
     if (args.strict) {
@@ -140,7 +141,10 @@ type Client = Awaited<ReturnType<KpmContext["client"]>>;
 
 /** Every KMS value, or one error line per failing entry (all or nothing, §8.1 step 4). */
 async function resolveValues(client: Client, kms: KmsEntry[], plaintext: boolean): Promise<string[]> {
-  const { canPassInEnvironment, resolveBatch, UNPASSABLE_VALUE } = await import("@kpm/agentkms-client");
+  const [{ resolveBatch }, { canPassInEnvironment, UNPASSABLE_VALUE }] = await Promise.all([
+    import("@kpm/agentkms-client/resolve"),
+    import("@kpm/agentkms-client/secret-value"),
+  ]);
   const results = await resolveBatch(
     client,
     kms.map((entry) => entry.ref),

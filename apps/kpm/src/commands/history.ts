@@ -11,7 +11,7 @@ export default defineKpmCommand({
   args: { ...jsonArg },
   run: async ({ args, data: ctx }) => {
     const path = requirePath(args._, "history");
-    const client = await ctx.client();
+    const client = await ctx.client({ viaAgent: true });
     const history = await call((c) => c.history(path), client);
     const versions = history.versions ?? [];
     const newestFirst = [...versions].reverse();

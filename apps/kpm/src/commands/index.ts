@@ -25,6 +25,8 @@ export const commands: Record<string, Loader> = {
   show: load(() => import("./show.ts")),
   "shell-init": load(() => import("./shell-init.ts")),
   _listen: load(() => import("./listen.ts")),
+  agent: load(() => import("./agent.ts")),
+  _agent: load(() => import("./agent-serve.ts")),
   quickstart: load(() => import("./quickstart.ts")),
   config: load(() => import("./config.ts")),
   completion: load(() => import("./completion.ts")),
@@ -38,4 +40,4 @@ export const commands: Record<string, Loader> = {
 export const aliases: Record<string, string> = { export: "env" };
 
 /** The commands that are groups of subcommands (`kpm dev serve`): "did you mean" loads only these. */
-export const groups: readonly string[] = ["dev", "config"];
+export const groups: readonly string[] = ["dev", "config", "agent"];

@@ -34,7 +34,7 @@ export default defineKpmCommand({
     ...jsonArg,
   },
   run: async ({ args, data: ctx }) => {
-    const client = await ctx.client({ authenticateEarly: true });
+    const client = await ctx.client({ authenticateEarly: true, viaAgent: true });
     const all = await call(
       (c) => c.listMetadata({ includeDeleted: args["include-deleted"] === true }),
       client,

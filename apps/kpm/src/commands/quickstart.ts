@@ -48,6 +48,13 @@ export default defineKpmCommand({
       if (error instanceof CliError) throw error;
       throw new CliError(`quickstart failed: ${failureText(error).replace(/^error: /, "")}`);
     }
+    // The config is new: the per-user agent (docs/agent.md) starts now, so the first try-this is warm.
+    const { agentOffReason, startAgent } = await import("../agent-use.ts");
+    const config = await ctx.config();
+    if (agentOffReason(ctx.env, config) === null) {
+      const started = await startAgent(ctx, config);
+      if (!started.ok) ctx.log.debug(`kpm: agent: could not start: ${started.reason}`);
+    }
     return 0;
   },
 });

@@ -44,7 +44,7 @@ export interface CommandSpec {
 const PATH_FLAGS = new Set(["from", "config", "cert", "key", "ca", "from-file"]);
 const PATH_HINTS = new Set(["path", "file", "dir"]);
 const SECRET_PATH_COMMANDS = new Set(["describe", "history", "get", "remove"]);
-const HIDDEN = new Set(["_listen"]);
+const HIDDEN = new Set(["_listen", "_agent"]);
 const DIRECTORY_COMMANDS = new Set(["trust", "untrust"]);
 
 function flagSpecs(args: ArgsDef, global: boolean): FlagSpec[] {

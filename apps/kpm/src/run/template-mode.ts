@@ -5,7 +5,7 @@ import { canPassInEnvironment, UNPASSABLE_VALUE } from "@kpm/agentkms-client/sec
 import type { Allowlist, AuditLog, FilterDecision } from "@kpm/allowlist";
 import { formatReference, type TemplateEntry } from "@kpm/template/core";
 import { CliError } from "../cli/errors.ts";
-import { toCliError } from "../cli/lib-errors.ts";
+import { RATE_LIMIT_HINT, toCliError } from "../cli/lib-errors.ts";
 import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 import { managedBlobs } from "../managed-env.ts";
@@ -86,8 +86,9 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
   const secrets: string[] = [];
   let injected = entries.length - kms.length;
   if (kms.length > 0) {
-    const client = await ctx.client({ authenticateEarly: true });
-    const agentkms = await import("@kpm/agentkms-client");
+    // --strict never goes through the agent's cache: one policy-checked request per variable.
+    const client = await ctx.client({ authenticateEarly: true, viaAgent: !run.strict });
+    const agentkms = await import("@kpm/agentkms-client/resolve");
     const results = run.strict
       ? await Promise.all(kms.map((entry) => agentkms.resolveOne(client, entry.ref)))
       : await agentkms.resolveBatch(
@@ -127,6 +128,8 @@ export async function planTemplateRun(ctx: KpmContext, run: TemplateRun): Promis
     });
     if (unresolved.length > 0) {
       for (const line of unresolved) ctx.log.warn(line);
+      // A vend refused inside the server's rate-limit window: the agent is the way around it.
+      if (results.some((result) => !result.ok && result.error.status === 429)) ctx.log.warn(RATE_LIMIT_HINT);
       const count = unresolved.length === 1 ? "1 reference" : `${unresolved.length} references`;
       throw new CliError([
         `kpm run: ${count} could not be resolved; the command was not started`,
