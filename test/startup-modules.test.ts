@@ -135,6 +135,11 @@ const BRANCHES: Branch[] = [
     when: "an lstat libc cannot answer: a failure (for its error), a NUL byte, an unknown struct stat layout",
   },
   {
+    from: "libs/session/src/daemon.ts",
+    to: "node:fs",
+    when: "a listener or the agent process removes its socket or record (never the CLI's agent client)",
+  },
+  {
     from: "libs/libc/src/landlock.ts",
     to: "node:fs",
     when: "kpm run --secure confines the tool: each granted path is checked for a directory",

@@ -1,20 +1,8 @@
 // Starting the agent on demand: a detached kpm process (`kpm _agent`) with a minimal environment,
 // which binds <RuntimeDir>/agent.sock and reports one ready line on stdout.
-import { resolve } from "node:path";
+import { daemonEnvironment } from "@kpm/session/daemon";
 
 export const READY_TIMEOUT_MS = 3000;
-
-/** Nothing else (secrets, BUN_* settings, KPM_* switches) reaches the agent. */
-const INHERITED_VARIABLES = [
-  "HOME",
-  "USER",
-  "PATH",
-  "TMPDIR",
-  "XDG_RUNTIME_DIR",
-  "LANG",
-  "LC_ALL",
-  "KPM_DEBUG",
-];
 
 export interface LaunchAgentOptions {
   /** argv prefix that runs kpm itself; "_agent" and the settings below are appended. */
@@ -43,7 +31,7 @@ export async function launchAgent(options: LaunchAgentOptions): Promise<LaunchRe
     ],
     {
       cwd: "/",
-      env: minimalEnvironment(options.env),
+      env: daemonEnvironment(options.env),
       stdin: "ignore",
       stdout: "pipe",
       stderr: "ignore",
@@ -97,15 +85,4 @@ async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise<string
   } finally {
     reader.cancel().catch(() => {});
   }
-}
-
-function minimalEnvironment(env: Record<string, string | undefined>): Record<string, string> {
-  const minimal: Record<string, string> = {};
-  for (const name of INHERITED_VARIABLES) {
-    const value = env[name];
-    if (value === undefined) continue;
-    // Absolute: the agent runs in "/".
-    minimal[name] = name === "TMPDIR" && value !== "" ? resolve(value) : value;
-  }
-  return minimal;
 }

@@ -2,11 +2,12 @@
 // directory), serve same-uid peers one AgentKMS client per server — each a kept-alive mTLS session —
 // with vended values cached in memory, and exit when idle, when a file it loaded changes, when its
 // socket is taken away, on `kpm agent stop` or on a signal.
-import { chmodSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentKmsClient } from "@kpm/agentkms-client";
 import { peerCredentials } from "@kpm/libc";
 import { confinedPeerCheck, ensureRuntimeDir, noNewPrivs } from "@kpm/session";
+import { messageOf, removeQuietly, rfc3339 } from "@kpm/session/daemon";
 import type { Socket, UnixSocketListener } from "bun";
 import { VendCache } from "./cache.ts";
 import { AgentConnection } from "./connection.ts";
@@ -348,20 +349,4 @@ function flush(socket: Socket<Peer>): void {
     next.fill(0);
     queued.shift();
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone.
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

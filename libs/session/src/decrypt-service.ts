@@ -1,6 +1,7 @@
 // What a listener answers to one request (spec §7.5): the checks run in the spec's order with
 // its exact messages. This is the hot path, so requests are checked by hand, not with zod.
 import { decryptData, parseBlob, parseStrictBlob } from "@kpm/strict-codec";
+import { messageOf } from "./daemon.ts";
 import type { DebugLog } from "./debug-log.ts";
 import type { IssuedRefs } from "./issued-refs.ts";
 import type { StrictResolver } from "./strict-resolver.ts";
@@ -107,8 +108,4 @@ function failure(session: ServedSession, message: string): string {
 
 function errorLine(message: string): string {
   return `${JSON.stringify({ error: message })}\n`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

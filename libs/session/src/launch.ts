@@ -1,7 +1,8 @@
 // Starting a session's listener from `kpm env` (spec §7.4 steps 1, 2 and 4): a detached kpm
 // process with a minimal environment; the key travels only over its stdin pipe.
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import * as z from "zod/mini";
+import { daemonEnvironment } from "./daemon.ts";
 import { withDeadline } from "./deadline.ts";
 import { SessionError } from "./error.ts";
 import { pathExists } from "./path-exists.ts";
@@ -15,18 +16,6 @@ export type { ListenerStart } from "./start-message.ts";
 export const READY_TIMEOUT_MS = 3000;
 const TERMINATE_GRACE_MS = 500;
 const MAX_READY_LINE_BYTES = 64 * 1024;
-
-/** Everything else (secrets, blobs, BUN_* settings) stays out of the listener. */
-const INHERITED_VARIABLES = [
-  "HOME",
-  "USER",
-  "PATH",
-  "TMPDIR",
-  "XDG_RUNTIME_DIR",
-  "LANG",
-  "LC_ALL",
-  "KPM_DEBUG",
-];
 
 const readySchema = z.union([
   z.object({ ready: z.literal(true), pid: z.int().check(z.positive()) }),
@@ -48,7 +37,7 @@ export interface LaunchOptions {
  */
 export async function launchListener(options: LaunchOptions): Promise<{ pid: number; socket: string }> {
   const { runtimeDir, start } = options;
-  const childEnv = minimalEnvironment(options.env);
+  const childEnv = daemonEnvironment(options.env);
   // The listener resolves <RuntimeDir> itself and refuses (silently) any other socket path.
   const childRuntimeDir = resolveRuntimeDir(childEnv, currentUid());
   if (childRuntimeDir !== runtimeDir) {
@@ -97,16 +86,6 @@ export async function launchListener(options: LaunchOptions): Promise<{ pid: num
   // The listener must outlive `kpm env`, which exits right after printing.
   child.unref();
   return { pid: outcome.pid, socket: socketPath };
-}
-
-function minimalEnvironment(env: Record<string, string | undefined>): Record<string, string> {
-  const minimal: Record<string, string> = {};
-  for (const name of INHERITED_VARIABLES) {
-    const value = env[name];
-    if (value === undefined) continue;
-    minimal[name] = name === "TMPDIR" && value !== "" ? resolve(value) : value;
-  }
-  return minimal;
 }
 
 async function readReadyLine(reader: {

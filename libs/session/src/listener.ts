@@ -1,11 +1,12 @@
 // The decrypt listener process body (`kpm _listen --session <sid>`, spec §7.4 steps 3–6):
 // read the start document from stdin, bind the socket, report readiness, serve until expiry,
 // idle timeout or a signal, then remove every trace and zero the key.
-import { chmodSync, unlinkSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { readStreamBounded } from "@kpm/bounded-read";
 import { describeFsError } from "@kpm/bounded-read/error";
 import type { UnixSocketListener } from "bun";
+import { messageOf, removeQuietly, rfc3339 } from "./daemon.ts";
 import { createDebugLog, type DebugLog } from "./debug-log.ts";
 import { answerRequest, type ServedSession } from "./decrypt-service.ts";
 import { SessionError } from "./error.ts";
@@ -235,20 +236,4 @@ function decodeSessionKey(encoded: string): Uint8Array {
   key.set(decoded.subarray(0, SESSION_KEY_BYTES));
   decoded.fill(0);
   return key;
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already removed: the goal is reached.
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

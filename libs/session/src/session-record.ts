@@ -8,12 +8,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  unlinkSync,
   writeSync,
 } from "node:fs";
+
 import { dirname, join, resolve } from "node:path";
 import { isPidAlive } from "@kpm/libc";
 import * as z from "zod/mini";
+import { removeQuietly } from "./daemon.ts";
 import { isValidSessionId } from "./session-id.ts";
 
 /** An owner shell as records and start documents spell it (OwnerProcess). */
@@ -106,13 +107,5 @@ function isSocket(path: string): boolean {
     return lstatSync(path).isSocket();
   } catch {
     return false;
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone (another kpm cleaned it concurrently): nothing to do.
   }
 }
