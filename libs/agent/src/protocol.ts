@@ -117,15 +117,21 @@ function parseSettings(value: unknown): ServerSettings | null {
   return { server, cert, key, ca };
 }
 
-/** A request line as the agent accepts it, or null. */
-export function parseRequest(line: string): AgentRequest | null {
+/** A JSON object with a safe-integer id (every request and response line), or null. */
+function parseMessage(line: string): Record<string, unknown> | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
     return null;
   }
-  if (!isRecord(parsed) || !Number.isSafeInteger(parsed.id)) return null;
+  return isRecord(parsed) && Number.isSafeInteger(parsed.id) ? parsed : null;
+}
+
+/** A request line as the agent accepts it, or null. */
+export function parseRequest(line: string): AgentRequest | null {
+  const parsed = parseMessage(line);
+  if (parsed === null) return null;
   const id = parsed.id as number;
   const { op } = parsed;
   if (op === "status" || op === "flush" || op === "stop") return { id, op };
@@ -158,13 +164,8 @@ function parseRemoteError(value: unknown): RemoteError | null {
 
 /** A response line as the client accepts it, or null. */
 export function parseResponse(line: string): AgentResponse | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (!isRecord(parsed) || !Number.isSafeInteger(parsed.id)) return null;
+  const parsed = parseMessage(line);
+  if (parsed === null) return null;
   const id = parsed.id as number;
   if (typeof parsed.fail === "string") return { id, fail: parsed.fail };
   if ("error" in parsed) {
