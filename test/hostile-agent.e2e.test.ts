@@ -205,6 +205,7 @@ const ALL_ESCAPES = [
   "open-grandparent-mem",
   "list-runtime-dir",
   "listener-decrypt",
+  "agent-get",
   "print-inherited-gh-token",
   "exec-as-other-tool",
 ];
@@ -220,6 +221,8 @@ describe.if(canRun)("a hostile agent under kpm run --secure, as nobody", () => {
     expect(listed).toBe("ok");
     expect(others).toEqual(Object.fromEntries(Object.keys(others).map((name) => [name, "blocked"])));
     expect(result.stdout).toContain("refused: the client runs confined");
+    // The per-user agent was there to ask, and refused the confined client.
+    expect(result.stdout).toContain("--- agent-get ---");
     // The copy was made and run: kpm inside the confinement cannot even read its config.
     expect(result.stdout).toContain("--- exec-as-other-tool ---");
     const all = result.stdout + result.stderr;
@@ -239,6 +242,7 @@ describe.if(canRun)("a hostile agent under kpm run --secure, as nobody", () => {
       "kpm-get": "ok",
       "read-grandparent-environ": "ok",
       "listener-decrypt": "ok",
+      "agent-get": "ok",
     });
     // The environment policy and the pin hold without confinement.
     expect(escapes["print-inherited-gh-token"]).toBe("blocked");
