@@ -1,0 +1,125 @@
+// `kpm import <file>`: move a dotenv file's secrets into the registry and leave a template with
+// `${kms:…}` references. A dry run prints the plan; --yes applies it; a second run changes nothing.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { type ImportEntry, planImport, serviceName } from "@kpm/scan";
+import { defineKpmCommand } from "../cli/command.ts";
+import { CliError, UsageError } from "../cli/errors.ts";
+import { writeStdout } from "../cli/io.ts";
+import { plural } from "../cli/text.ts";
+import type { KpmContext } from "../context.ts";
+
+type Status = "new" | "unchanged" | "conflict";
+
+export default defineKpmCommand({
+  meta: { name: "import", description: "Move a .env file's secrets into AgentKMS (writes a template)" },
+  examples: [
+    { command: "kpm import .env", about: "print the plan (dry run)" },
+    { command: "kpm import .env --yes", about: "store the secrets and write .env.template" },
+    { command: "kpm import .env --service myapp --rewrite --yes", about: "also replace the values in .env" },
+  ],
+  usage: "<file> [flags]",
+  args: {
+    service: {
+      type: "string",
+      description: "Service part of each path (default: the folder's name)",
+      valueHint: "name",
+    },
+    template: {
+      type: "string",
+      description: "Where to write the template (default: <file>.template)",
+      valueHint: "path",
+    },
+    rewrite: { type: "boolean", description: "Replace the values in <file> by the references" },
+    "no-backup": { type: "boolean", description: "With --rewrite: keep no <file>.kpm-backup copy" },
+    yes: { type: "boolean", alias: "y", description: "Apply the plan (default: dry run)" },
+    force: { type: "boolean", description: "Overwrite registry secrets that hold a different value" },
+  },
+  run: async ({ args, data: ctx }) => {
+    const file = args._[0];
+    if (!file || args._.length > 1)
+      throw new UsageError("kpm import: one file required (e.g. kpm import .env)");
+    const source = ctx.flagPath(file);
+    let text: string;
+    try {
+      text = readFileSync(source, "utf8");
+    } catch (error) {
+      throw new CliError(
+        `kpm import: read ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`,
+      );
+    }
+    const service = serviceName(args.service ?? basename(dirname(resolve(source))));
+    const { credentialStorePath } = await import("@kpm/agentkms-client");
+    if (service.length === 0 || credentialStorePath(`${service}/x`)) {
+      throw new CliError([
+        `kpm import: "${service}" cannot be the service of registry secrets`,
+        "  choose one with --service NAME",
+      ]);
+    }
+    const plan = await planImport(text, service);
+    const templatePath = args.template ? ctx.flagPath(args.template) : `${source}.template`;
+
+    const client = plan.secrets.length > 0 ? await ctx.client() : null;
+    const statuses = new Map<ImportEntry, Status>();
+    for (const entry of plan.secrets) statuses.set(entry, client ? await statusOf(client, entry) : "new");
+
+    const lines: string[] = [];
+    for (const entry of plan.secrets)
+      lines.push(`store  ${entry.name} → ${entry.path}  (${entry.rule}) ${statuses.get(entry)}`);
+    for (const name of plan.kept) lines.push(`keep   ${name}`);
+    const templateChanged = !sameFile(templatePath, plan.template);
+    lines.push(`write  ${templatePath} ${templateChanged ? "" : "unchanged"}`.trimEnd());
+    const rewriteChanged = args.rewrite === true && text !== plan.template;
+    if (args.rewrite) lines.push(`rewrite ${source} ${rewriteChanged ? "" : "unchanged"}`.trimEnd());
+    await writeStdout(`${lines.join("\n")}\n`);
+
+    const conflicts = plan.secrets.filter((entry) => statuses.get(entry) === "conflict");
+    if (conflicts.length > 0 && !args.force) {
+      throw new CliError([
+        `kpm import: ${conflicts.map((entry) => entry.path).join(", ")} already hold a different value`,
+        "  use --service to import elsewhere, or --force to overwrite",
+      ]);
+    }
+    if (!args.yes) {
+      ctx.log.info("kpm import: dry run, nothing changed; run again with --yes to apply");
+      return 0;
+    }
+    let stored = 0;
+    for (const entry of plan.secrets) {
+      if (statuses.get(entry) === "unchanged" || !client) continue;
+      try {
+        await client.writeSecret(entry.path, { value: entry.value });
+      } catch (error) {
+        throw new CliError(`kpm import: store ${entry.path}: ${(error as Error).message}`);
+      }
+      stored++;
+    }
+    if (templateChanged) writeFileSync(templatePath, plan.template, { mode: 0o644 });
+    if (rewriteChanged) {
+      const backup = `${source}.kpm-backup`;
+      if (!args["no-backup"]) {
+        if (existsSync(backup))
+          throw new CliError(`kpm import: ${backup} exists; move it away or use --no-backup`);
+        writeFileSync(backup, text, { mode: 0o600 });
+      }
+      writeFileSync(source, plan.template);
+    }
+    ctx.log.info(
+      `kpm import: stored ${plural(stored, "secret")}, ${plural(plan.secrets.length - stored, "already there", "already there")}`,
+    );
+    return 0;
+  },
+});
+
+type Client = Awaited<ReturnType<KpmContext["client"]>>;
+
+async function statusOf(client: Client, entry: ImportEntry): Promise<Status> {
+  const metadata = await client.getMetadata(entry.path);
+  if (!metadata || metadata.deleted) return "new";
+  const fields = await client.fetchRegistrySecret(entry.path);
+  return fields.value === entry.value ? "unchanged" : "conflict";
+}
+
+function sameFile(path: string, text: string): boolean {
+  return existsSync(path) && readFileSync(path, "utf8") === text;
+}
