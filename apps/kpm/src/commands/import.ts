@@ -76,7 +76,7 @@ export default defineKpmCommand({
     const conflicts = plan.secrets.filter((entry) => statuses.get(entry) === "conflict");
     if (conflicts.length > 0 && !args.force) {
       throw new CliError([
-        `kpm import: ${conflicts.map((entry) => entry.path).join(", ")} already hold a different value`,
+        `kpm import: ${conflicts.map((entry) => entry.path).join(", ")} already ${conflicts.length === 1 ? "holds" : "hold"} a different value`,
         "  use --service to import elsewhere, or --force to overwrite",
       ]);
     }

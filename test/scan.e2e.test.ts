@@ -1,0 +1,199 @@
+// End to end: `kpm scan` over the planted corpus (source and compiled binary) and the `kpm import`
+// round trip through the compiled binary and a real dev server: .env → registry + template →
+// `kpm run` gives the child the values the .env had. Every output is grepped for every value.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: references are spelled ${kms:…} literally
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { buildCorpus, secretValues } from "./fixtures/secret-corpus.ts";
+import {
+  type Fixture,
+  type KpmResult,
+  parseEnvLines,
+  runKpmProcess,
+  startFixture,
+} from "./helpers/kpm-env.ts";
+
+const corpus = buildCorpus();
+const values = secretValues(corpus);
+let fixture: Fixture;
+let project: string;
+
+function kpm(args: string[], opts: { binary?: boolean; cwd?: string; env?: Record<string, string> } = {}) {
+  return runKpmProcess(args, {
+    env: { ...fixture.sandbox.env, ...opts.env },
+    cwd: opts.cwd ?? fixture.sandbox.home,
+    binary: opts.binary,
+  });
+}
+
+function expectNoValue(result: KpmResult | string): void {
+  const text = typeof result === "string" ? result : `${result.stdout}\n${result.stderr}`;
+  for (const value of values) expect(text.includes(value)).toBe(false);
+}
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  project = join(fixture.sandbox.home, "proj");
+  for (const [name, content] of Object.entries(corpus.files)) {
+    mkdirSync(dirname(join(project, name)), { recursive: true });
+    writeFileSync(join(project, name), content);
+  }
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+describe("kpm scan", () => {
+  for (const binary of [false, true]) {
+    test(`${binary ? "compiled" : "source"}: finds every planted secret, no look-alike, no value printed`, async () => {
+      const result = await kpm(["scan", "proj"], { binary });
+      expect(result.code).toBe(1);
+      expectNoValue(result);
+      const lines = result.stdout.trim().split("\n");
+      for (const planted of corpus.planted)
+        expect(lines.some((line) => line.startsWith(`proj/${planted.file}:${planted.line}:`))).toBe(true);
+      for (const file of corpus.lookalikeFiles) expect(result.stdout).not.toContain(`proj/${file}:`);
+      expect(lines.length).toBe(corpus.planted.length);
+      expect(result.stderr).toBe(
+        `kpm scan: ${corpus.planted.length} findings in ${Object.keys(corpus.files).length} files\n`,
+      );
+    });
+  }
+
+  test("--json and --sarif carry the same findings, redacted; --exit-zero exits 0", async () => {
+    const json = await kpm(["scan", "proj", "--json"]);
+    expect(json.code).toBe(1);
+    expectNoValue(json);
+    const parsed = JSON.parse(json.stdout) as { findings: Array<{ file: string; preview: string }> };
+    expect(parsed.findings.length).toBe(corpus.planted.length);
+    const sarif = await kpm(["scan", "proj", "--sarif", "--exit-zero"]);
+    expect(sarif.code).toBe(0);
+    expectNoValue(sarif);
+    const log = JSON.parse(sarif.stdout) as { version: string; runs: Array<{ results: unknown[] }> };
+    expect(log.version).toBe("2.1.0");
+    expect(log.runs[0]?.results.length).toBe(corpus.planted.length);
+  });
+
+  test("a clean tree exits 0; a missing path is one error line", async () => {
+    const clean = await kpm(["scan", "proj/lookalikes"]);
+    expect(clean).toEqual({ code: 0, stdout: "", stderr: "kpm scan: 0 findings in 3 files\n" });
+    const missing = await kpm(["scan", "nope"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("kpm scan: nope: no such file or directory\n");
+    const both = await kpm(["scan", "--json", "--sarif"]);
+    expect(both.code).toBe(2);
+  });
+
+  test("--staged reads what is staged, not the work tree", async () => {
+    const repo = join(fixture.sandbox.home, "repo");
+    mkdirSync(repo);
+    const git = (...args: string[]) =>
+      Bun.spawnSync(["git", "-c", "user.email=t@t", "-c", "user.name=t", ...args], { cwd: repo });
+    git("init", "-q");
+    writeFileSync(join(repo, "app.env"), corpus.files[".env"] ?? "");
+    writeFileSync(join(repo, "clean.txt"), "hello\n");
+    git("add", "clean.txt");
+    const onlyClean = await kpm(["scan", "--staged"], { cwd: repo });
+    expect(onlyClean.code).toBe(0);
+    git("add", "app.env");
+    const staged = await kpm(["scan", "--staged"], { cwd: repo });
+    expect(staged.code).toBe(1);
+    expectNoValue(staged);
+    expect(staged.stdout).toContain("app.env:5:14  secretlint/github/GITHUB_TOKEN  ghp_…(40 chars)");
+    const outside = await kpm(["scan", "--staged"], { cwd: fixture.sandbox.tmp });
+    expect(outside).toMatchObject({ code: 1, stderr: "kpm scan: --staged needs a git work tree\n" });
+  });
+
+  test("scan env names the variable that holds a secret", async () => {
+    const github = corpus.planted.find((planted) => planted.kind === "github-token")?.value ?? "";
+    const result = await kpm(["scan", "env"], { binary: true, env: { DEPLOY_TOKEN: github } });
+    expect(result.code).toBe(1);
+    expectNoValue(result);
+    expect(result.stdout).toBe("env:DEPLOY_TOKEN:1:14  secretlint/github/GITHUB_TOKEN  ghp_…(40 chars)\n");
+  });
+});
+
+describe("kpm import (compiled binary, dev server)", () => {
+  const envFile = () => join(project, ".env");
+
+  test("dry run prints the plan and changes nothing", async () => {
+    const result = await kpm(["import", "proj/.env"], { binary: true });
+    expect(result.code).toBe(0);
+    expectNoValue(result);
+    expect(result.stdout).toContain(
+      "store  GITHUB_TOKEN → proj/github-token  (secretlint/github/GITHUB_TOKEN) new\n",
+    );
+    expect(result.stdout).toContain("keep   PORT\n");
+    expect(result.stderr).toBe("kpm import: dry run, nothing changed; run again with --yes to apply\n");
+    expect(existsSync(`${envFile()}.template`)).toBe(false);
+    const list = await kpm(["list", "--json"], { binary: true });
+    expect(list.stdout).not.toContain("proj/");
+  });
+
+  test(".env → registry + template → kpm run gives the child the same values; a second import changes nothing", async () => {
+    const applied = await kpm(["import", "proj/.env", "--yes"], { binary: true });
+    expect(applied.code).toBe(0);
+    expectNoValue(applied);
+    expect(applied.stderr).toBe("kpm import: stored 7 secrets, 0 already there\n");
+    const template = readFileSync(`${envFile()}.template`, "utf8");
+    expectNoValue(template);
+    expect(template).toContain("GITHUB_TOKEN=${kms:proj/github-token}\n");
+    expect(template).toContain("PORT=8080\n");
+
+    const run = await kpm(["run", "--from", "proj/.env.template", "--no-masking", "--", "env"], {
+      binary: true,
+    });
+    expect(run.code).toBe(0);
+    const childEnv = parseEnvLines(run.stdout);
+    const original = parseEnvLines(corpus.files[".env"] ?? "");
+    for (const [name, value] of Object.entries(original))
+      expect({ name, value: childEnv[name] }).toEqual({ name, value: value.replace(/^"(.*)"$/, "$1") });
+
+    const again = await kpm(["import", "proj/.env", "--yes"], { binary: true });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(
+      "store  GITHUB_TOKEN → proj/github-token  (secretlint/github/GITHUB_TOKEN) unchanged\n",
+    );
+    expect(again.stdout).toContain(`write  ${envFile()}.template unchanged\n`);
+    expect(again.stderr).toBe("kpm import: stored 0 secrets, 7 already there\n");
+  });
+
+  test("--rewrite replaces the values in the source and keeps a 0600 backup", async () => {
+    const original = readFileSync(envFile(), "utf8");
+    const result = await kpm(["import", "proj/.env", "--rewrite", "--yes"], { binary: true });
+    expect(result.code).toBe(0);
+    expectNoValue(readFileSync(envFile(), "utf8"));
+    expect(readFileSync(envFile(), "utf8")).toBe(readFileSync(`${envFile()}.template`, "utf8"));
+    expect(readFileSync(`${envFile()}.kpm-backup`, "utf8")).toBe(original);
+    expect(statSync(`${envFile()}.kpm-backup`).mode & 0o777).toBe(0o600);
+    const again = await kpm(["import", "proj/.env", "--rewrite", "--yes"], { binary: true });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("rewrite");
+    expect(again.stdout).toContain("unchanged");
+  });
+
+  test("a different value under an existing path is a conflict, refused without --force", async () => {
+    const other = join(fixture.sandbox.home, "other");
+    mkdirSync(other);
+    writeFileSync(join(other, "app.env"), "DB_PASSWORD=first-value\n");
+    expect((await kpm(["import", "other/app.env", "--yes"], { binary: true })).code).toBe(0);
+    writeFileSync(join(other, "app.env"), "DB_PASSWORD=second-value\n");
+    const conflict = await kpm(["import", "other/app.env", "--yes"], { binary: true });
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain("kpm import: other/db-password already holds a different value\n");
+    expect(conflict.stderr).not.toContain("second-value");
+    const forced = await kpm(["import", "other/app.env", "--yes", "--force"], { binary: true });
+    expect(forced.code).toBe(0);
+  });
+
+  test("bad input: no file, a missing file, a reserved service", async () => {
+    expect((await kpm(["import"])).code).toBe(2);
+    const missing = await kpm(["import", "nope.env"]);
+    expect(missing).toMatchObject({ code: 1, stderr: "kpm import: read nope.env: ENOENT\n" });
+    const reserved = await kpm(["import", "other/app.env", "--service", "llm"]);
+    expect(reserved.code).toBe(1);
+    expect(reserved.stderr).toContain('kpm import: "llm" cannot be the service of registry secrets');
+  });
+});
