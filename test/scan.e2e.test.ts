@@ -4,12 +4,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: references are spelled ${kms:…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { buildCorpus, secretValues } from "./fixtures/secret-corpus.ts";
 import {
   type Fixture,
   type KpmResult,
   parseEnvLines,
+  REPO_ROOT,
   runKpmProcess,
   startFixture,
 } from "./helpers/kpm-env.ts";
@@ -61,6 +62,43 @@ describe("kpm scan", () => {
       );
     });
   }
+
+  test("recall: every location secretlint's own CLI reports on the corpus, kpm scan reports too", async () => {
+    const config = join(fixture.sandbox.tmp, "secretlintrc.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ rules: [{ id: "@secretlint/secretlint-rule-preset-recommend" }] }),
+    );
+    const cli = Bun.spawnSync(
+      [
+        join(REPO_ROOT, "node_modules/.bin/secretlint"),
+        "--secretlintrc",
+        config,
+        "--format",
+        "json",
+        "**/*",
+        ".*",
+      ],
+      { cwd: project, stdout: "pipe", stderr: "pipe", env: fixture.sandbox.env },
+    );
+    const results = JSON.parse(cli.stdout.toString()) as Array<{
+      filePath: string;
+      messages: Array<{ loc: { start: { line: number } } }>;
+    }>;
+    const theirs = results.flatMap((result) =>
+      result.messages.map(
+        (message) => `proj/${relative(project, result.filePath)}:${message.loc.start.line}:`,
+      ),
+    );
+    // secretlint flags the ghp_xxxx… placeholder among the look-alikes; kpm lets it pass on purpose.
+    const onLookalikes = theirs.filter((location) => location.startsWith("proj/lookalikes/"));
+    expect(onLookalikes).toEqual(["proj/lookalikes/settings.env:4:"]);
+    const real = theirs.filter((location) => !onLookalikes.includes(location));
+    expect(real.length).toBeGreaterThanOrEqual(8);
+    const ours = (await kpm(["scan", "proj"])).stdout;
+    for (const location of real)
+      expect({ location, found: ours.includes(location) }).toEqual({ location, found: true });
+  });
 
   test("--json and --sarif carry the same findings, redacted; --exit-zero exits 0", async () => {
     const json = await kpm(["scan", "proj", "--json"]);
