@@ -144,12 +144,48 @@ describe("kpm scan", () => {
     expect(outside).toMatchObject({ code: 1, stderr: "kpm scan: --staged needs a git work tree\n" });
   });
 
-  test("scan env names the variable that holds a secret", async () => {
+  test("scan env names the variable, and this user's other processes by pid and command", async () => {
     const github = corpus.planted.find((planted) => planted.kind === "github-token")?.value ?? "";
-    const result = await kpm(["scan", "env"], { binary: true, env: { DEPLOY_TOKEN: github } });
-    expect(result.code).toBe(1);
-    expectNoValue(result);
-    expect(result.stdout).toBe("env:DEPLOY_TOKEN:1:14  secretlint/github/GITHUB_TOKEN  ghp_…(40 chars)\n");
+    const gitlab = corpus.planted.find((planted) => planted.kind === "gitlab-token")?.value ?? "";
+    const child = Bun.spawn(["sleep", "30"], { env: { PLANTED_TOKEN: gitlab } });
+    try {
+      const result = await kpm(["scan", "env"], { binary: true, env: { DEPLOY_TOKEN: github } });
+      expect(result.code).toBe(1);
+      expectNoValue(result);
+      expect(result.stdout).toContain(
+        "env:DEPLOY_TOKEN:1:14  secretlint/github/GITHUB_TOKEN  ghp_…(40 chars)\n",
+      );
+      expect(result.stdout).toContain(
+        `pid:${child.pid}(sleep):PLANTED_TOKEN:1:15  secretlint/gitlab/GITLAB_PERSONAL_ACCESS_TOKEN  glpa…(26 chars)\n`,
+      );
+    } finally {
+      child.kill();
+    }
+  });
+
+  test("scan history and scan agents read the places agents look", async () => {
+    const github = corpus.planted.find((planted) => planted.kind === "github-token")?.value ?? "";
+    const home = fixture.sandbox.home;
+    writeFileSync(join(home, ".bash_history"), `ls\nexport GITHUB_TOKEN=${github}\n`);
+    const history = await kpm(["scan", "history"]);
+    expect(history.code).toBe(1);
+    expectNoValue(history);
+    expect(history.stdout).toBe(".bash_history:2:21  secretlint/github/GITHUB_TOKEN  ghp_…(40 chars)\n");
+
+    writeFileSync(join(home, ".claude.json"), corpus.files[".mcp.json"] ?? "");
+    mkdirSync(join(home, ".claude/projects/p"), { recursive: true });
+    writeFileSync(
+      join(home, ".claude/projects/p/t.jsonl"),
+      `${JSON.stringify({ text: `token ${github}` })}\n`,
+    );
+    const agents = await kpm(["scan", "agents"], { cwd: project });
+    expect(agents.code).toBe(1);
+    expectNoValue(agents);
+    const files = agents.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.slice(0, line.indexOf(":")));
+    expect(files).toEqual([".mcp.json", `${home}/.claude.json`, `${home}/.claude/projects/p/t.jsonl`]);
   });
 });
 

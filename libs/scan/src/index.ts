@@ -14,4 +14,11 @@ export {
   scanFiles,
   scanText,
 } from "./scan.ts";
+export {
+  agentLocations,
+  historyFiles,
+  otherProcessEnvironments,
+  type ProcessEnvironment,
+} from "./sources.ts";
+export { NotAWorkTreeError, scanEnvironments, scanStaged } from "./targets.ts";
 export { displayPath, listFiles, type WalkOptions } from "./walk.ts";
