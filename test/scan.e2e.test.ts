@@ -262,6 +262,37 @@ describe("kpm import (compiled binary, dev server)", () => {
     expect(forced.code).toBe(0);
   });
 
+  test("--from-scan imports the lines a scan report names, and only those", async () => {
+    const folder = join(fixture.sandbox.home, "svc");
+    mkdirSync(folder);
+    const github = corpus.planted.find((planted) => planted.kind === "github-token")?.value ?? "";
+    writeFileSync(join(folder, "app.env"), `PORT=1\nGITHUB_TOKEN=${github}\nDB_PASSWORD=not-in-report\n`);
+    const scan = await kpm(["scan", "svc", "--sarif"], { binary: true });
+    writeFileSync(join(fixture.sandbox.home, "scan.sarif"), scan.stdout);
+    const result = await kpm(["import", "--from-scan", "scan.sarif", "--yes"], { binary: true });
+    expect(result.code).toBe(0);
+    expectNoValue(result);
+    expect(result.stdout).toBe(
+      [
+        "store  GITHUB_TOKEN → svc/github-token  (secretlint/github/GITHUB_TOKEN) new",
+        "keep   PORT",
+        "keep   DB_PASSWORD",
+        `write  ${join(folder, "app.env")}.template`,
+        "",
+      ].join("\n"),
+    );
+    expect(readFileSync(join(folder, "app.env.template"), "utf8")).toBe(
+      "PORT=1\nGITHUB_TOKEN=${kms:svc/github-token}\nDB_PASSWORD=not-in-report\n",
+    );
+    const bad = await kpm(["import", "--from-scan", "svc/app.env"]);
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: "kpm import: svc/app.env: not JSON (expected kpm scan --json or --sarif output)\n",
+    });
+    const both = await kpm(["import", "svc/app.env", "--from-scan", "scan.sarif"]);
+    expect(both.code).toBe(2);
+  });
+
   test("bad input: no file, a missing file, a reserved service", async () => {
     expect((await kpm(["import"])).code).toBe(2);
     const missing = await kpm(["import", "nope.env"]);

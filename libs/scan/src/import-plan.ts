@@ -40,17 +40,25 @@ export function secretName(variable: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
-export async function planImport(text: string, service: string): Promise<ImportPlan> {
+/**
+ * `onlyLines` (1-based, from a scan report) limits the import to those lines; without it every
+ * assignment is classified.
+ */
+export async function planImport(
+  text: string,
+  service: string,
+  onlyLines?: Set<number>,
+): Promise<ImportPlan> {
   const lines = parseDotenv(text);
   const secrets: ImportEntry[] = [];
   const kept: string[] = [];
   const out: string[] = [];
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
     if (line.kind === "other") {
       out.push(line.raw);
       continue;
     }
-    const rule = await classify(line);
+    const rule = onlyLines && !onlyLines.has(index + 1) ? null : await classify(line);
     if (rule === null) {
       kept.push(line.name);
       out.push(line.raw);

@@ -4,6 +4,7 @@ export { detectInText, isPlaceholder } from "./detectors.ts";
 export { type DotenvLine, parseDotenv, replaceValue } from "./dotenv.ts";
 export { type Finding, redact } from "./finding.ts";
 export { type ImportEntry, type ImportPlan, planImport, secretName, serviceName } from "./import-plan.ts";
+export { parseScanReport, ScanReportError } from "./report.ts";
 export { toSarif } from "./sarif.ts";
 export {
   type FileInput,

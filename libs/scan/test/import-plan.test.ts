@@ -75,3 +75,11 @@ describe("planImport", () => {
     expect(secretName("OPENAI_API_KEY")).toBe("openai-api-key");
   });
 });
+
+describe("planImport with a scan report's lines", () => {
+  test("only the named lines are imported; other secrets stay", async () => {
+    const plan = await planImport("A_TOKEN=one-secret-value\nB_TOKEN=two-secret-value\n", "s", new Set([2]));
+    expect(plan.secrets.map((entry) => entry.name)).toEqual(["B_TOKEN"]);
+    expect(plan.kept).toEqual(["A_TOKEN"]);
+  });
+});

@@ -1,8 +1,16 @@
-// `kpm import <file>`: move a dotenv file's secrets into the registry and leave a template with
-// `${kms:…}` references. A dry run prints the plan; --yes applies it; a second run changes nothing.
+// `kpm import <file>` / `--from-scan REPORT`: move dotenv secrets into the registry and leave a
+// template with `${kms:…}` references. A dry run prints the plan; --yes applies it; a second run
+// changes nothing.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { type ImportEntry, planImport, serviceName } from "@kpm/scan";
+import {
+  type ImportEntry,
+  type ImportPlan,
+  parseScanReport,
+  planImport,
+  ScanReportError,
+  serviceName,
+} from "@kpm/scan";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
 import { writeStdout } from "../cli/io.ts";
@@ -10,6 +18,16 @@ import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 
 type Status = "new" | "unchanged" | "conflict";
+type Client = Awaited<ReturnType<KpmContext["client"]>>;
+
+interface FilePlan {
+  source: string;
+  text: string;
+  plan: ImportPlan;
+  templatePath: string;
+  templateChanged: boolean;
+  rewriteChanged: boolean;
+}
 
 export default defineKpmCommand({
   meta: { name: "import", description: "Move a .env file's secrets into AgentKMS (writes a template)" },
@@ -17,9 +35,15 @@ export default defineKpmCommand({
     { command: "kpm import .env", about: "print the plan (dry run)" },
     { command: "kpm import .env --yes", about: "store the secrets and write .env.template" },
     { command: "kpm import .env --service myapp --rewrite --yes", about: "also replace the values in .env" },
+    { command: "kpm import --from-scan scan.json", about: "the dotenv lines a kpm scan report names" },
   ],
-  usage: "<file> [flags]",
+  usage: "<file> | --from-scan <report> [flags]",
   args: {
+    "from-scan": {
+      type: "string",
+      description: "Import the lines a kpm scan --json or --sarif report names",
+      valueHint: "report",
+    },
     service: {
       type: "string",
       description: "Service part of each path (default: the folder's name)",
@@ -36,44 +60,69 @@ export default defineKpmCommand({
     force: { type: "boolean", description: "Overwrite registry secrets that hold a different value" },
   },
   run: async ({ args, data: ctx }) => {
+    const fromScan = args["from-scan"];
     const file = args._[0];
-    if (!file || args._.length > 1)
-      throw new UsageError("kpm import: one file required (e.g. kpm import .env)");
-    const source = ctx.flagPath(file);
-    let text: string;
-    try {
-      text = readFileSync(source, "utf8");
-    } catch (error) {
-      throw new CliError(
-        `kpm import: read ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`,
-      );
-    }
-    const service = serviceName(args.service ?? basename(dirname(resolve(source))));
-    const { credentialStorePath } = await import("@kpm/agentkms-client");
-    if (service.length === 0 || credentialStorePath(`${service}/x`)) {
-      throw new CliError([
-        `kpm import: "${service}" cannot be the service of registry secrets`,
-        "  choose one with --service NAME",
-      ]);
-    }
-    const plan = await planImport(text, service);
-    const templatePath = args.template ? ctx.flagPath(args.template) : `${source}.template`;
+    if (args._.length > 1 || (file === undefined) === (fromScan === undefined))
+      throw new UsageError("kpm import: one file required (e.g. kpm import .env), or --from-scan REPORT");
+    if (fromScan !== undefined && args.template)
+      throw new UsageError("kpm import: --template names one template; it does not go with --from-scan");
 
-    const client = plan.secrets.length > 0 ? await ctx.client() : null;
+    const targets: Array<{ shown: string; source: string; lines?: Set<number> }> = [];
+    if (file !== undefined) targets.push({ shown: file, source: ctx.flagPath(file) });
+    else {
+      let report: Map<string, Set<number>>;
+      try {
+        report = parseScanReport(readText(ctx.flagPath(fromScan ?? ""), fromScan ?? ""));
+      } catch (error) {
+        if (error instanceof ScanReportError) throw new CliError(`kpm import: ${fromScan}: ${error.message}`);
+        throw error;
+      }
+      for (const [name, lines] of report) {
+        // Findings in environments (env:…, pid:…) name no file to import from.
+        if (/^(?:env|pid):/.test(name)) continue;
+        targets.push({ shown: name, source: resolve(ctx.cwd, name), lines });
+      }
+    }
+
+    const { credentialStorePath } = await import("@kpm/agentkms-client");
+    const plans: FilePlan[] = [];
+    for (const target of targets) {
+      const text = readText(target.source, target.shown);
+      const service = serviceName(args.service ?? basename(dirname(resolve(target.source))));
+      if (service.length === 0 || credentialStorePath(`${service}/x`)) {
+        throw new CliError([
+          `kpm import: "${service}" cannot be the service of registry secrets`,
+          "  choose one with --service NAME",
+        ]);
+      }
+      const plan = await planImport(text, service, target.lines);
+      const templatePath = args.template ? ctx.flagPath(args.template) : `${target.source}.template`;
+      plans.push({
+        source: target.source,
+        text,
+        plan,
+        templatePath,
+        templateChanged: !sameFile(templatePath, plan.template),
+        rewriteChanged: args.rewrite === true && text !== plan.template,
+      });
+    }
+
+    const secrets = plans.flatMap((filePlan) => filePlan.plan.secrets);
+    const client = secrets.length > 0 ? await ctx.client() : null;
     const statuses = new Map<ImportEntry, Status>();
-    for (const entry of plan.secrets) statuses.set(entry, client ? await statusOf(client, entry) : "new");
+    for (const entry of secrets) statuses.set(entry, client ? await statusOf(client, entry) : "new");
 
     const lines: string[] = [];
-    for (const entry of plan.secrets)
-      lines.push(`store  ${entry.name} → ${entry.path}  (${entry.rule}) ${statuses.get(entry)}`);
-    for (const name of plan.kept) lines.push(`keep   ${name}`);
-    const templateChanged = !sameFile(templatePath, plan.template);
-    lines.push(`write  ${templatePath} ${templateChanged ? "" : "unchanged"}`.trimEnd());
-    const rewriteChanged = args.rewrite === true && text !== plan.template;
-    if (args.rewrite) lines.push(`rewrite ${source} ${rewriteChanged ? "" : "unchanged"}`.trimEnd());
-    await writeStdout(`${lines.join("\n")}\n`);
+    for (const { source, plan, templatePath, templateChanged, rewriteChanged } of plans) {
+      for (const entry of plan.secrets)
+        lines.push(`store  ${entry.name} → ${entry.path}  (${entry.rule}) ${statuses.get(entry)}`);
+      for (const name of plan.kept) lines.push(`keep   ${name}`);
+      lines.push(`write  ${templatePath}${templateChanged ? "" : " unchanged"}`);
+      if (args.rewrite) lines.push(`rewrite ${source}${rewriteChanged ? "" : " unchanged"}`);
+    }
+    await writeStdout(lines.length > 0 ? `${lines.join("\n")}\n` : "");
 
-    const conflicts = plan.secrets.filter((entry) => statuses.get(entry) === "conflict");
+    const conflicts = secrets.filter((entry) => statuses.get(entry) === "conflict");
     if (conflicts.length > 0 && !args.force) {
       throw new CliError([
         `kpm import: ${conflicts.map((entry) => entry.path).join(", ")} already ${conflicts.length === 1 ? "holds" : "hold"} a different value`,
@@ -85,7 +134,7 @@ export default defineKpmCommand({
       return 0;
     }
     let stored = 0;
-    for (const entry of plan.secrets) {
+    for (const entry of secrets) {
       if (statuses.get(entry) === "unchanged" || !client) continue;
       try {
         await client.writeSecret(entry.path, { value: entry.value });
@@ -94,8 +143,9 @@ export default defineKpmCommand({
       }
       stored++;
     }
-    if (templateChanged) writeFileSync(templatePath, plan.template, { mode: 0o644 });
-    if (rewriteChanged) {
+    for (const { source, text, plan, templatePath, templateChanged, rewriteChanged } of plans) {
+      if (templateChanged) writeFileSync(templatePath, plan.template, { mode: 0o644 });
+      if (!rewriteChanged) continue;
       const backup = `${source}.kpm-backup`;
       if (!args["no-backup"]) {
         if (existsSync(backup))
@@ -105,13 +155,19 @@ export default defineKpmCommand({
       writeFileSync(source, plan.template);
     }
     ctx.log.info(
-      `kpm import: stored ${plural(stored, "secret")}, ${plural(plan.secrets.length - stored, "already there", "already there")}`,
+      `kpm import: stored ${plural(stored, "secret")}, ${plural(secrets.length - stored, "already there", "already there")}`,
     );
     return 0;
   },
 });
 
-type Client = Awaited<ReturnType<KpmContext["client"]>>;
+function readText(path: string, shown: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(`kpm import: read ${shown}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
+  }
+}
 
 async function statusOf(client: Client, entry: ImportEntry): Promise<Status> {
   const metadata = await client.getMetadata(entry.path);
