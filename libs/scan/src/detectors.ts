@@ -14,7 +14,12 @@ const SECRETLINT_CONFIG = {
 /** `NAME=value`, `NAME: value`, `"name": "value"`, `export NAME="value"` — the value is group 2. */
 const ASSIGNMENT =
   /(?:^|[\s{,;(])(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?\s*(?::=|=|:)\s*["'`]?([^\s"'`,;]+)/g;
-const PEM_HEADER = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g;
+/**
+ * A private-key block with a body (as gitleaks' rule requires), so code and docs that only name
+ * the header are not reported: 64+ base64 characters, whitespace or escaped newlines, then END.
+ */
+const PEM_BLOCK =
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s]|\\n){64,}?-----END /g;
 
 /** Every secret in one text, in order; values appear only as redacted previews. */
 export async function detectInText(file: string, content: string): Promise<Finding[]> {
@@ -38,11 +43,12 @@ export async function detectInText(file: string, content: string): Promise<Findi
       preview: redact(value),
     });
   }
-  for (const match of content.matchAll(PEM_HEADER)) {
+  for (const match of content.matchAll(PEM_BLOCK)) {
     const position = positionOf(lineStarts, match.index);
     if (flaggedLines.has(position.line)) continue;
     flaggedLines.add(position.line);
-    findings.push({ file, ...position, rule: "kpm/pem-private-key", preview: redact(match[0]) });
+    const header = match[0].slice(0, match[0].indexOf("-----", 5) + 5);
+    findings.push({ file, ...position, rule: "kpm/pem-private-key", preview: redact(header) });
   }
   for (const match of content.matchAll(ASSIGNMENT)) {
     const value = match[2] ?? "";
