@@ -215,6 +215,7 @@ describe("kpm import (compiled binary, dev server)", () => {
     expectNoValue(template);
     expect(template).toContain("GITHUB_TOKEN=${kms:proj/github-token}\n");
     expect(template).toContain("PORT=8080\n");
+    expect(template).toContain("# primary\nDB_HOST=db.internal\n");
 
     const run = await kpm(["run", "--from", "proj/.env.template", "--no-masking", "--", "env"], {
       binary: true,
@@ -223,7 +224,12 @@ describe("kpm import (compiled binary, dev server)", () => {
     const childEnv = parseEnvLines(run.stdout);
     const original = parseEnvLines(corpus.files[".env"] ?? "");
     for (const [name, value] of Object.entries(original))
-      expect({ name, value: childEnv[name] }).toEqual({ name, value: value.replace(/^"(.*)"$/, "$1") });
+      expect({ name, value: childEnv[name] }).toEqual({
+        name,
+        // dotenv semantics: one pair of quotes and a " # comment" are not part of the value
+        value: value.replace(/\s+#.*$/, "").replace(/^"(.*)"$/, "$1"),
+      });
+    expect(childEnv.DB_HOST).toBe("db.internal");
 
     const again = await kpm(["import", "proj/.env", "--yes"], { binary: true });
     expect(again.code).toBe(0);

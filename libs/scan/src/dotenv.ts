@@ -11,6 +11,10 @@ export type DotenvLine =
       /** Offset of the value (inside its quotes) in raw, and its length there. */
       valueStart: number;
       valueLength: number;
+      /** The text of a trailing ` # comment` (without the `#`), or "" when there is none. */
+      comment: string;
+      /** raw up to the end of the value (its closing quote included), without the comment. */
+      withoutComment: string;
     };
 
 /** `[export ]NAME=value`, the value bare, 'single' or "double" quoted, an optional ` # comment`. */
@@ -33,11 +37,33 @@ function parseLine(raw: string): DotenvLine {
     const close = rest.indexOf(quote, 1);
     if (close === -1) return { kind: "other", raw }; // multi-line values are left alone
     const value = rest.slice(1, close);
-    return { kind: "assignment", raw, name, value, valueStart: prefix.length + 1, valueLength: value.length };
+    const comment = /#(.*)$/.exec(rest.slice(close + 1))?.[1]?.trim() ?? "";
+    const withoutComment = raw.slice(0, prefix.length + close + 1);
+    return {
+      kind: "assignment",
+      raw,
+      name,
+      value,
+      valueStart: prefix.length + 1,
+      valueLength: value.length,
+      comment,
+      withoutComment,
+    };
   }
-  const comment = rest.search(/\s#/);
-  const value = (comment === -1 ? rest : rest.slice(0, comment)).trimEnd();
-  return { kind: "assignment", raw, name, value, valueStart: prefix.length, valueLength: value.length };
+  const hash = rest.search(/\s#/);
+  const value = (hash === -1 ? rest : rest.slice(0, hash)).trimEnd();
+  const comment = hash === -1 ? "" : rest.slice(rest.indexOf("#", hash) + 1).trim();
+  const withoutComment = raw.slice(0, prefix.length + value.length);
+  return {
+    kind: "assignment",
+    raw,
+    name,
+    value,
+    valueStart: prefix.length,
+    valueLength: value.length,
+    comment,
+    withoutComment,
+  };
 }
 
 /** The line with its value replaced (quotes and trailing comment kept). */

@@ -59,9 +59,12 @@ export async function planImport(
       continue;
     }
     const rule = onlyLines && !onlyLines.has(index + 1) ? null : await classify(line);
+    // A template has no inline comments (a "#" is part of the value): the comment moves above.
+    const hasComment = line.raw.slice(line.withoutComment.length).includes("#");
+    if (hasComment) out.push(`#${line.comment ? ` ${line.comment}` : ""}`);
     if (rule === null) {
       kept.push(line.name);
-      out.push(line.raw);
+      out.push(hasComment ? line.withoutComment : line.raw);
       continue;
     }
     const path = `${service}/${secretName(line.name)}`;

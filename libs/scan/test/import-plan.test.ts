@@ -45,7 +45,7 @@ describe("planImport", () => {
       "myapp/openai-api-key",
       "myapp/slack-webhook-url",
     ]);
-    expect(plan.kept).toEqual(["PORT"]);
+    expect(plan.kept).toEqual(["PORT", "DB_HOST"]);
     expect(plan.template).toContain(
       "# app settings\nPORT=8080\nAWS_ACCESS_KEY_ID=${kms:myapp/aws-access-key-id}\n",
     );
@@ -73,6 +73,22 @@ describe("planImport", () => {
   test("names", () => {
     expect(serviceName("My App!")).toBe("my-app");
     expect(secretName("OPENAI_API_KEY")).toBe("openai-api-key");
+  });
+});
+
+describe("inline comments", () => {
+  test("parseDotenv keeps the comment apart from the value", () => {
+    const [bare, quoted, none] = parseDotenv('A=1 # web\nB="x y" #q\nC=2   \n');
+    expect(bare).toMatchObject({ value: "1", comment: "web", withoutComment: "A=1" });
+    expect(quoted).toMatchObject({ value: "x y", comment: "q", withoutComment: 'B="x y"' });
+    expect(none).toMatchObject({ value: "2", comment: "" });
+  });
+
+  test("the template moves inline comments above their line (a template has none)", async () => {
+    const plan = await planImport('PORT=8080 # web\nDB_PASSWORD="changeme" # rotate\nX=1   \nY=2 #\n', "s");
+    expect(plan.template).toBe(
+      "# web\nPORT=8080\n# rotate\nDB_PASSWORD=${kms:s/db-password}\nX=1   \n#\nY=2\n",
+    );
   });
 });
 
