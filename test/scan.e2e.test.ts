@@ -302,7 +302,10 @@ describe("kpm import (compiled binary, dev server)", () => {
   test("bad input: no file, a missing file, a reserved service", async () => {
     expect((await kpm(["import"])).code).toBe(2);
     const missing = await kpm(["import", "nope.env"]);
-    expect(missing).toMatchObject({ code: 1, stderr: "kpm import: read nope.env: ENOENT\n" });
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: "kpm import: read nope.env: no such file or directory\n",
+    });
     const reserved = await kpm(["import", "other/app.env", "--service", "llm"]);
     expect(reserved.code).toBe(1);
     expect(reserved.stderr).toContain('kpm import: "llm" cannot be the service of registry secrets');

@@ -1,6 +1,6 @@
 // Scanning files: read each (bounded), skip binaries (a NUL in the first 8 KiB, as git does)
-// and oversized files, and run the detectors; many files at once to overlap I/O.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+// and oversized files, and run the detectors.
+import { BoundedReadError, readFileBounded } from "@kpm/bounded-read";
 import { detectInText } from "./detectors.ts";
 import type { Finding } from "./finding.ts";
 
@@ -32,34 +32,20 @@ export function emptyStats(): ScanStats {
   return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, unreadable: 0 };
 }
 
-/** Bytes of a text file, or why it is skipped. */
+/** A text file's content, or why it is skipped (read through kpm's one bounded reader). */
 export function readTextFile(
   path: string,
 ): { text: string } | { skipped: "binary" | "large" | "unreadable" } {
-  let fd: number;
+  let bytes: Uint8Array;
   try {
-    fd = openSync(path, "r");
-  } catch {
-    return { skipped: "unreadable" };
+    bytes = readFileBounded(path, MAX_FILE_BYTES, { regularOnly: true });
+  } catch (error) {
+    return {
+      skipped: error instanceof BoundedReadError && error.code === "too_large" ? "large" : "unreadable",
+    };
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_FILE_BYTES) return { skipped: "large" };
-    const bytes = new Uint8Array(size);
-    let read = 0;
-    while (read < size) {
-      const count = readSync(fd, bytes, read, size - read, null);
-      if (count === 0) break;
-      read += count;
-    }
-    const content = bytes.subarray(0, read);
-    if (content.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { skipped: "binary" };
-    return { text: new TextDecoder().decode(content) };
-  } catch {
-    return { skipped: "unreadable" };
-  } finally {
-    closeSync(fd);
-  }
+  if (bytes.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { skipped: "binary" };
+  return { text: new TextDecoder().decode(bytes) };
 }
 
 export async function scanFiles(inputs: FileInput[]): Promise<ScanResult> {

@@ -3,6 +3,7 @@
 // changes nothing.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
+import { describeFsError, MiB, readFileBounded } from "@kpm/bounded-read";
 import {
   type ImportEntry,
   type ImportPlan,
@@ -18,6 +19,10 @@ import { plural } from "../cli/text.ts";
 import type { KpmContext } from "../context.ts";
 
 type Status = "new" | "unchanged" | "conflict";
+
+/** A dotenv file is a template-sized file; a scan report may list many findings. */
+const MAX_DOTENV_BYTES = MiB;
+const MAX_REPORT_BYTES = 16 * MiB;
 type Client = Awaited<ReturnType<KpmContext["client"]>>;
 
 interface FilePlan {
@@ -72,7 +77,7 @@ export default defineKpmCommand({
     else {
       let report: Map<string, Set<number>>;
       try {
-        report = parseScanReport(readText(ctx.flagPath(fromScan ?? ""), fromScan ?? ""));
+        report = parseScanReport(readText(ctx.flagPath(fromScan ?? ""), fromScan ?? "", MAX_REPORT_BYTES));
       } catch (error) {
         if (error instanceof ScanReportError) throw new CliError(`kpm import: ${fromScan}: ${error.message}`);
         throw error;
@@ -87,7 +92,7 @@ export default defineKpmCommand({
     const { credentialStorePath } = await import("@kpm/agentkms-client");
     const plans: FilePlan[] = [];
     for (const target of targets) {
-      const text = readText(target.source, target.shown);
+      const text = readText(target.source, target.shown, MAX_DOTENV_BYTES);
       const service = serviceName(args.service ?? basename(dirname(resolve(target.source))));
       if (service.length === 0 || credentialStorePath(`${service}/x`)) {
         throw new CliError([
@@ -161,19 +166,23 @@ export default defineKpmCommand({
   },
 });
 
-function readText(path: string, shown: string): string {
+function readText(path: string, shown: string, maxBytes: number): string {
   try {
-    return readFileSync(path, "utf8");
+    return new TextDecoder().decode(readFileBounded(path, maxBytes, { regularOnly: true }));
   } catch (error) {
-    throw new CliError(`kpm import: read ${shown}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    throw new CliError(`kpm import: read ${shown}: ${describeFsError(error)}`);
   }
 }
 
 async function statusOf(client: Client, entry: ImportEntry): Promise<Status> {
-  const metadata = await client.getMetadata(entry.path);
-  if (!metadata || metadata.deleted) return "new";
-  const fields = await client.fetchRegistrySecret(entry.path);
-  return fields.value === entry.value ? "unchanged" : "conflict";
+  try {
+    const metadata = await client.getMetadata(entry.path);
+    if (!metadata || metadata.deleted) return "new";
+    const fields = await client.fetchRegistrySecret(entry.path);
+    return fields.value === entry.value ? "unchanged" : "conflict";
+  } catch (error) {
+    throw new CliError(`kpm import: check ${entry.path}: ${(error as Error).message}`);
+  }
 }
 
 function sameFile(path: string, text: string): boolean {
