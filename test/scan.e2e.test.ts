@@ -149,6 +149,10 @@ describe("kpm scan", () => {
     const gitlab = corpus.planted.find((planted) => planted.kind === "gitlab-token")?.value ?? "";
     const child = Bun.spawn(["sleep", "30"], { env: { PLANTED_TOKEN: gitlab } });
     try {
+      // /proc shows the forked runner until the child has exec'd sleep (bounded wait).
+      const comm = () =>
+        existsSync(`/proc/${child.pid}/comm`) ? readFileSync(`/proc/${child.pid}/comm`, "utf8") : "";
+      for (let tries = 0; comm() !== "sleep\n" && tries < 50; tries++) Bun.sleepSync(20);
       const result = await kpm(["scan", "env"], { binary: true, env: { DEPLOY_TOKEN: github } });
       expect(result.code).toBe(1);
       expectNoValue(result);

@@ -62,7 +62,13 @@ describe("environments", () => {
   test("a child this user started shows up with its start-up environment", () => {
     const child = Bun.spawn(["sleep", "30"], { env: { PLANTED_TOKEN: github } });
     try {
-      const found = otherProcessEnvironments().find((environment) => environment.pid === child.pid);
+      // Until the child has exec'd, /proc shows the forked runner: wait for sleep (bounded).
+      const find = () => otherProcessEnvironments().find((environment) => environment.pid === child.pid);
+      let found = find();
+      for (let tries = 0; found?.command !== "sleep" && tries < 50; tries++) {
+        Bun.sleepSync(20);
+        found = find();
+      }
       expect(found?.command).toBe("sleep");
       expect(found?.entries).toContain(`PLANTED_TOKEN=${github}`);
       expect(otherProcessEnvironments().some((environment) => environment.pid === process.pid)).toBe(false);
