@@ -30,6 +30,8 @@ Usage:
   kpm trust [dir]                   Let kpm use a project's .kpm files (--list shows them)
   kpm untrust [dir]                 Stop using a project's .kpm files
   kpm allow <tool>                  Pin a tool in your --secure allow-list
+  kpm scan [paths…]                 Find exposed secrets in files (redacted report)
+  kpm import <file>                 Move a .env file's secrets into AgentKMS (writes a template)
   kpm config push [dir]             Upload templates to AgentKMS
   kpm config pull [dir]             Download templates from AgentKMS
   kpm dev <command>                 Embedded AgentKMS dev server (serve, enroll, secrets, stop, status)

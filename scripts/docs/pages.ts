@@ -87,6 +87,19 @@ export const COMMAND_PAGES: CommandPage[] = [
     ],
   },
   {
+    file: "scan.md",
+    title: "Scan and import",
+    summary:
+      "Find exposed secrets (redacted, text/JSON/SARIF) and move a `.env` file's secrets into AgentKMS.",
+    commands: ["scan", "import"],
+    intro: [
+      "`kpm scan` reports secrets in files, staged changes and the environment with secretlint's " +
+        "recommended rules plus kpm's value rules, never printing a value; `kpm import` stores a " +
+        "dotenv file's secrets in the registry and writes a template whose values are references to them. " +
+        "Rules, output formats, the pre-commit hook and a CI step: [scan](../scan.md).",
+    ],
+  },
+  {
     file: "dev.md",
     title: "Dev server",
     summary:

@@ -145,6 +145,10 @@ export const TOPIC_PAGES: Term[] = [
     term: "broker.md",
     text: "Brokered credentials: the tool holds a placeholder, a per-run proxy adds the key for declared hosts.",
   },
+  {
+    term: "scan.md",
+    text: "`kpm scan` and `kpm import`: sources, rules, output formats, exit codes, hook, CI, import.",
+  },
   { term: "trust.md", text: "Project trust: which project files need `kpm trust`, the trust store." },
   {
     term: "security.md",

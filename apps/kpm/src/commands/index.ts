@@ -34,6 +34,8 @@ export const commands: Record<string, Loader> = {
   untrust: load(() => import("./untrust.ts")),
   allow: load(() => import("./allow.ts")),
   doctor: load(() => import("./doctor.ts")),
+  scan: load(() => import("./scan.ts")),
+  import: load(() => import("./import.ts")),
 };
 
 /** Aliases resolve to the canonical command (the name used in usage hints stays as typed). */
