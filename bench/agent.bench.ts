@@ -12,6 +12,7 @@ import { createClient } from "@kpm/agentkms-client";
 import { enroll, setDevSecret, startDevServer } from "@kpm/agentkms-dev";
 import { compileKpm, compileSource } from "./compile.ts";
 import type { BenchRow } from "./run.ts";
+import { median, round } from "./stats.ts";
 
 const RUNS = 31;
 const WARMUP = 3;
@@ -36,16 +37,6 @@ async function timeProcess(argv: string[], env: Record<string, string>, expected
     );
   return elapsed;
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 /** Runs every measurement once per round, in an order rotated each round; medians after WARMUP. */
 async function interleaved(named: Record<string, Timed>): Promise<Record<string, number>> {

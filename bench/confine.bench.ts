@@ -15,15 +15,11 @@ import {
   writeKpmConfig,
 } from "../test/helpers/kpm-env.ts";
 import type { BenchRow } from "./run.ts";
+import { median } from "./stats.ts";
 
 const WARMUP = 3;
 const RUNS = 21;
 const TARGET_MS = 15;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 export async function run(): Promise<BenchRow[]> {
   const sandbox = createSandbox();

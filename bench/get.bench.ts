@@ -10,6 +10,7 @@ import { createClient } from "@kpm/agentkms-client";
 import { enroll, startDevServer } from "@kpm/agentkms-dev";
 import { compileKpm, compileSource } from "./compile.ts";
 import type { BenchRow } from "./run.ts";
+import { median, round } from "./stats.ts";
 
 const RUNS = 41;
 const WARMUP = 2;
@@ -52,16 +53,6 @@ async function timeProcess(argv: string[], env: Record<string, string>, expected
   }
   return elapsed;
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 export async function run(): Promise<BenchRow[]> {
   const work = mkdtempSync(join(tmpdir(), "kpm-get-bench-"));

@@ -21,6 +21,7 @@ import {
 } from "../test/helpers/kpm-env.ts";
 import { compileKpm, compileSource } from "./compile.ts";
 import type { BenchRow } from "./run.ts";
+import { median } from "./stats.ts";
 
 const SECRETS = 10;
 const WARMUP = 3;
@@ -143,11 +144,6 @@ async function timeOnce({ argv, env, cwd }: Command): Promise<number> {
   const elapsed = (Bun.nanoseconds() - start) / 1e6;
   if (exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${exitCode}: ${stderr}`);
   return elapsed;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 /** Medians of commands run in alternation, so load drift on a shared machine hits them alike. */

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileKpm, compileSource } from "./compile.ts";
 import type { BenchRow } from "./run.ts";
+import { median } from "./stats.ts";
 
 const WARMUP = 2;
 const RUNS = 21;
@@ -19,14 +20,6 @@ function timeOnce(argv: string[], env: Record<string, string>, cwd: string): num
   const elapsed = (Bun.nanoseconds() - start) / 1e6;
   if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${result.exitCode}`);
   return elapsed;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 export async function run(): Promise<BenchRow[]> {
