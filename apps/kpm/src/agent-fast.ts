@@ -3,8 +3,10 @@
 // load. The agent finds the config from the same variables and answers the value to print, or
 // declines; then (and for any other failure) the whole command runs as usual, so every error and
 // exit code is the command's own. Measured: ~20 ms less than the dispatcher's warm path (bench/agent).
-import { AgentConnection, agentSocketPath } from "@kpm/agent/client";
+import { agentSocketPath, parseResponse } from "@kpm/agent/protocol";
+import { unixRequest } from "@kpm/libc/unix-client";
 import { checkSocketPath, resolveRuntimeDir } from "@kpm/session/client";
+import { writeValue } from "./cli/io.ts";
 import type { Env } from "./paths.ts";
 
 /** What locates the config file (paths.ts resolveDirs; apps/kpm/test/agent-fast.test.ts holds it to that). */
@@ -30,24 +32,39 @@ export function fastPathApplies(argv: readonly string[], env: Env): boolean {
   );
 }
 
-/** The value the running agent answers for `input`, or null (no agent, declined, any failure). */
-export async function fastGet(input: string, env: Env): Promise<string | null> {
-  let connection: AgentConnection | null = null;
+/** How long the agent may take: its own call to AgentKMS has a 10 s timeout (RESPONSE_TIMEOUT_MS). */
+const ANSWER_TIMEOUT_MS = 15_000;
+
+/**
+ * The value the running agent answers for `input`, or null (no agent, declined, any failure). One
+ * blocking request through libc (unixRequest): no event loop, no Bun socket, no node:path.
+ */
+export function fastGet(input: string, env: Env): string | null {
   try {
     const socketPath = agentSocketPath(resolveRuntimeDir(env, process.getuid?.() ?? 0));
     checkSocketPath(socketPath);
-    connection = await AgentConnection.open(socketPath);
-    if (connection === null) return null;
     const located: Record<string, string> = {};
     for (const name of DIRECTORY_VARIABLES) {
       const value = env[name];
       if (value !== undefined) located[name] = value;
     }
-    const answer = await connection.request({ op: "get", input, env: located });
-    return "value" in answer && typeof answer.value === "string" ? answer.value : null;
+    const request = new TextEncoder().encode(
+      `${JSON.stringify({ op: "get", input, env: located, id: 1 })}\n`,
+    );
+    const line = unixRequest(socketPath, request, ANSWER_TIMEOUT_MS);
+    if (line === null) return null;
+    const answer = parseResponse(new TextDecoder().decode(line));
+    return answer !== null && "value" in answer && typeof answer.value === "string" ? answer.value : null;
   } catch {
     return null;
-  } finally {
-    connection?.close();
   }
+}
+
+/** `kpm get <ref>` answered by the agent and printed; false when the command must run instead. */
+export async function answeredByAgent(argv: readonly string[], env: Env): Promise<boolean> {
+  if (!fastPathApplies(argv, env)) return false;
+  const value = fastGet(argv[1] ?? "", env);
+  if (value === null) return false;
+  await writeValue(value);
+  return true;
 }

@@ -3,22 +3,18 @@
 // here: only @peculiar/x509 needs it, and @kpm/x509, its one importer, loads it first (evaluating it here cost
 // ~0.35 ms of every command). The npm bundle's entry, scripts/npm/entry.ts, imports it first.
 // `kpm _exec`, the exec step of `kpm run`, bypasses the command table: it becomes the child.
-import { runCli } from "./cli/dispatch.ts";
-
+// `kpm get <ref>` with the agent warm: one request, then exit (agent-fast.ts). Both it and the
+// dispatcher are imported when needed, so that path evaluates none of the dispatcher's modules
+// and no other command evaluates its own.
 const args = process.argv.slice(2);
-// `kpm get <ref>` with the agent warm: one request, then exit (agent-fast.ts); else the command.
 if (args[0] === "get" && args.length === 2) {
-  const fast = await import("./agent-fast.ts");
-  const value = fast.fastPathApplies(args, process.env)
-    ? await fast.fastGet(args[1] ?? "", process.env)
-    : null;
-  if (value !== null) {
-    await (await import("./cli/io.ts")).writeValue(value);
-    process.exit(0);
-  }
+  const { answeredByAgent } = await import("./agent-fast.ts");
+  if (await answeredByAgent(args, process.env)) process.exit(0);
 }
 const code =
   args[0] === "_exec"
     ? await (await import("./run/exec-step.ts")).runExecStep(args.slice(1))
-    : await runCli(args);
+    : await (await import("./cli/dispatch.ts")).runCli(args);
 process.exit(code);
+
+export {};

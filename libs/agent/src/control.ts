@@ -1,11 +1,6 @@
-// `kpm agent status|flush|stop` and the socket path every side agrees on.
-import { join } from "node:path";
+// `kpm agent status|flush|stop`.
 import { AgentConnection } from "./connection.ts";
-import { AGENT_SOCKET_NAME, type AgentStatus } from "./protocol.ts";
-
-export function agentSocketPath(runtimeDir: string): string {
-  return join(runtimeDir, AGENT_SOCKET_NAME);
-}
+import type { AgentStatus } from "./protocol.ts";
 
 /** The running agent's status, or null when none answers at `socketPath`. */
 export async function agentStatus(socketPath: string): Promise<AgentStatus | null> {

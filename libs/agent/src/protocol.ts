@@ -4,6 +4,11 @@
 
 export const AGENT_SOCKET_NAME = "agent.sock";
 export const AGENT_PID_NAME = "agent.pid";
+
+/** The socket every side agrees on, in a runtime directory as resolveRuntimeDir gives it (normalised). */
+export function agentSocketPath(runtimeDir: string): string {
+  return `${runtimeDir}/${AGENT_SOCKET_NAME}`;
+}
 /** A request line longer than this is refused (a call's arguments are a path or a provider). */
 export const MAX_LINE_BYTES = 64 * 1024;
 

@@ -2,8 +2,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { checkRuntimeDir, ensureRuntimeDir, resolveRuntimeDir, SessionError } from "@kpm/session";
+import fc from "fast-check";
 import { makePrivateDir, removeCreatedDirs } from "./helpers/fixtures.ts";
 
 afterEach(removeCreatedDirs);
@@ -31,6 +32,20 @@ describe("resolveRuntimeDir", () => {
 
   test("makes a relative TMPDIR absolute, as the listener runs in another directory", () => {
     expect(resolveRuntimeDir({ TMPDIR: "rel/tmp" }, 3)).toBe(join(process.cwd(), "rel/tmp/kpm-3"));
+  });
+
+  test("gives node:path's answer for any pair of variables (the join/resolve it skips when clean)", () => {
+    const segment = fc.constantFrom("", ".", "..", "run", "user", "1000", "t mp", "ü");
+    const path = fc
+      .tuple(fc.boolean(), fc.array(segment, { maxLength: 5 }))
+      .map(([absolute, parts]) => `${absolute ? "/" : ""}${parts.join("/")}`);
+    fc.assert(
+      fc.property(fc.option(path), fc.option(path), (xdg, temp) => {
+        const env = { XDG_RUNTIME_DIR: xdg ?? undefined, TMPDIR: temp ?? undefined };
+        const oracle = xdg && isAbsolute(xdg) ? join(xdg, "kpm") : resolve(temp || tmpdir(), "kpm-9");
+        expect(resolveRuntimeDir(env, 9)).toBe(oracle);
+      }),
+    );
   });
 
   test("uses the OS temporary directory when TMPDIR is unset or empty", () => {
