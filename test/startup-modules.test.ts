@@ -44,7 +44,7 @@ const PATHS: StartupPath[] = [
       [`${APP}/context.ts`, `${APP}/version.ts`],
       [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
-    forbidden: [crypto, yaml, zodClassic],
+    forbidden: [crypto, yaml, zodClassic, fs],
   },
   {
     // `kpm get <ref>` with the agent warm: main.ts sends it whole (agent-fast.ts), before the
@@ -85,7 +85,7 @@ const PATHS: StartupPath[] = [
       [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
       [`${APP}/run/template-mode.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
-    forbidden: [yaml, zod, tlsClient],
+    forbidden: [yaml, zod, tlsClient, fs],
   },
   {
     // An active session: blobs go to their listeners; no directory, config or template is read.
@@ -131,6 +131,32 @@ const BRANCHES: Branch[] = [
     from: `${APP}/cli/io.ts`,
     to: "node:fs",
     when: "the first line written to stderr (a notice, a warning, an error)",
+  },
+  {
+    from: "libs/bounded-read/src/read-file.ts",
+    to: "node:fs",
+    when: "a file libc does not read: not a regular file (device, FIFO), or a failure other than ENOENT/ENOTDIR (node:fs words it)",
+  },
+  {
+    from: "libs/template/src/load.ts",
+    to: "node:fs",
+    when: "an include whose real path cannot be resolved (node:fs words the error)",
+  },
+  { from: "libs/template/src/summary.ts", to: "node:fs", when: "kpm tree lists a templates directory" },
+  {
+    from: "libs/trust/src/project-files.ts",
+    to: "node:fs",
+    when: "kpm trust lists the files a project brings",
+  },
+  {
+    from: "libs/trust/src/store.ts",
+    to: "node:fs",
+    when: "the trust store is written (kpm trust, untrust, quickstart)",
+  },
+  {
+    from: "libs/trust/src/trust-key.ts",
+    to: "node:fs",
+    when: "a file a project brings is checked against the trust store (its real path)",
   },
   {
     from: "libs/libc/src/index.ts",

@@ -2,8 +2,8 @@
 // default template resolved in the current directory) is used only when `kpm trust <dir>` recorded
 // exactly its content. Files under <ConfigDir> and files the user names (`--from FILE`) need no
 // record. Imported only where a template, allow-list or project profile is about to be read.
-import { realpathSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
+import { realPathIfPresent } from "@kpm/libc";
 import { findProjectDir } from "@kpm/template/project-dir";
 import { MAX_TRUSTED_FILE_BYTES, readRegularFile, TRUST_STORE_FILE, TrustChecker } from "@kpm/trust";
 import { CliError } from "./cli/errors.ts";
@@ -53,11 +53,9 @@ export class ProjectTrust {
     if (this.userRoots === undefined) {
       const configDir = resolve(this.ctx.cwd, this.ctx.dirs.configDir);
       this.userRoots = [configDir];
-      try {
-        this.userRoots.push(realpathSync(configDir));
-      } catch {
-        // No config dir yet: nothing can be under its real path.
-      }
+      // No config dir yet (null): nothing can be under its real path.
+      const real = realPathIfPresent(configDir);
+      if (real !== null) this.userRoots.push(real);
     }
     const path = resolve(this.ctx.cwd, file);
     return this.userRoots.some((root) => isWithin(root, path));

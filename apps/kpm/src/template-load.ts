@@ -1,7 +1,7 @@
 // Loading the template for `env` and `run`: which file (§5.5, with project trust), profiles,
 // includes, profile expansion (§5), with the CLI's error texts.
-import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { statIfPresent } from "@kpm/libc";
 import {
   discoverTemplate,
   expandHome,
@@ -55,7 +55,7 @@ export function chooseTemplate(
       return false;
     },
   });
-  return { path, projectDir: projectDirOf(path), usable: !refused.has(path) && existsSync(path) };
+  return { path, projectDir: projectDirOf(path), usable: !refused.has(path) && statIfPresent(path) !== null };
 }
 
 /** Auto-discovery (§5.5) where an untrusted project template counts as absent. */

@@ -11,7 +11,9 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  realpathSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -22,12 +24,18 @@ import {
   type Dlopen,
   isatty,
   isDirectory,
+  isRegularFile,
   isSocket,
   isSymbolicLink,
   LAYOUTS,
+  type LinkStatus,
   lstat,
   lstatIfPresent,
   nativeDlopen,
+  O_RDONLY,
+  readRegularFile,
+  realPathIfPresent,
+  statIfPresent,
 } from "@kpm/libc";
 
 const dir = mkdtempSync(join(tmpdir(), "kpm-libc-"));
@@ -258,5 +266,53 @@ describe("isatty", () => {
     } finally {
       for (const fd of Object.values(fds)) closeSync(fd);
     }
+  });
+});
+
+describe.if(onKnownLayout)("the file calls (stat, realpath, readRegularFile)", () => {
+  const files = join(dir, "files");
+  mkdirSync(files, { recursive: true });
+  const data = join(files, "data.txt");
+  writeFileSync(data, "x".repeat(1234));
+  symlinkSync(data, join(files, "link"));
+  symlinkSync(join(files, "nowhere"), join(files, "dangling"));
+
+  test("statIfPresent follows links as statSync does; null where statSync throws", () => {
+    for (const path of [data, join(files, "link"), files, "/dev/null"]) {
+      const viaNode = statSync(path);
+      expect({ path, status: statIfPresent(path) }).toEqual({
+        path,
+        status: { mode: viaNode.mode, uid: viaNode.uid },
+      });
+    }
+    expect(isRegularFile(statIfPresent(join(files, "link")) as LinkStatus)).toBe(true);
+    expect(statIfPresent(join(files, "dangling"))).toBeNull();
+    expect(statIfPresent(join(files, "missing"))).toBeNull();
+  });
+
+  test("realPathIfPresent resolves links, . and .. as realpathSync does", () => {
+    expect(realPathIfPresent(join(files, "link"))).toBe(realpathSync(data));
+    expect(realPathIfPresent(`${files}/./../files/data.txt`)).toBe(realpathSync(data));
+    expect(realPathIfPresent(join(files, "dangling"))).toBeNull();
+  });
+
+  test("readRegularFile: the bytes and mode; st_size read at its offset (a wrong layout misreports it)", () => {
+    const read = readRegularFile(data, O_RDONLY, 1 << 20);
+    expect(read && "bytes" in read ? [read.bytes.length, read.mode] : read).toEqual([
+      1234,
+      statSync(data).mode,
+    ]);
+    expect(readRegularFile(data, O_RDONLY, 1000)).toEqual({ tooLarge: 1234 });
+    // A regular file that says size 0 (/proc) is read to its end all the same.
+    const status = readRegularFile("/proc/self/status", O_RDONLY, 1 << 20);
+    expect(status && "bytes" in status ? new TextDecoder().decode(status.bytes) : "").toContain("Pid:");
+  });
+
+  test("readRegularFile: ENOENT and ENOTDIR by name; undefined for what node:fs must read or word", () => {
+    expect(readRegularFile(join(files, "missing"), O_RDONLY, 100)).toEqual({ missing: "ENOENT" });
+    expect(readRegularFile(join(data, "below"), O_RDONLY, 100)).toEqual({ missing: "ENOTDIR" });
+    expect(readRegularFile(files, O_RDONLY, 100)).toBeUndefined();
+    expect(readRegularFile("/dev/zero", O_RDONLY, 100)).toBeUndefined();
+    expect(readRegularFile("/a\0b", O_RDONLY, 100)).toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 // Include directives (spec §5.4): path rules, the project-then-user lookup, and the rule that a
 // target stays inside the directory it was found in.
 
-import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isRegularFile as isRegularStatus, realPathIfPresent, statIfPresent } from "@kpm/libc";
 import { firstBadSegment } from "@kpm/path-rules";
 
 export const maxIncludeDepth = 16;
@@ -39,20 +39,13 @@ export function findIncludeTarget(logical: string, dirs: readonly string[]): Inc
  * directory does not hold. An unresolvable `dir` contains nothing.
  */
 export function isInsideDirectory(realPath: string, dir: string): boolean {
-  let realDir: string;
-  try {
-    realDir = realpathSync(dir);
-  } catch {
-    return false;
-  }
+  const realDir = realPathIfPresent(dir);
+  if (realDir === null) return false;
   return realPath.startsWith(realDir.endsWith("/") ? realDir : `${realDir}/`);
 }
 
 export function isRegularFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    // Missing, a dangling link or an unreadable parent: not a usable file here.
-    return false;
-  }
+  // null: missing, a dangling link or an unreadable parent — not a usable file here.
+  const status = statIfPresent(path);
+  return status !== null && isRegularStatus(status);
 }

@@ -1,8 +1,9 @@
 // Loads a template with its includes (spec §5.1–§5.4): profile expansion, reference
 // parsing, include resolution with cycle and depth checks, and de-duplication.
 
-import { realpathSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { requireBuiltin } from "@kpm/deferred";
+import { realPathIfPresent } from "@kpm/libc";
 import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";
 import { describeFsError } from "./fs-reason.ts";
@@ -152,8 +153,11 @@ function findUsableInclude(
 
 /** Unlike realPathOf, no fallback: the containment check must never pass on an unresolved path. */
 function includeRealPath(path: string): string {
+  const real = realPathIfPresent(path);
+  if (real !== null) return real;
   try {
-    return realpathSync(path);
+    // For the error's wording: node:fs only on this failure (it costs ~3 ms to load).
+    return requireBuiltin("node:fs").realpathSync(path);
   } catch (error) {
     throw new TemplateError("io", `open template ${path}: ${describeFsError(error)}`);
   }
@@ -185,12 +189,8 @@ function parseEntryReference(raw: string, key: string, file: string, line: numbe
 }
 
 function realPathOf(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    // The file was just read, so this only happens in a race; the resolved path still identifies it.
-    return file;
-  }
+  // The file was just read, so null only happens in a race; the resolved path still identifies it.
+  return realPathIfPresent(file) ?? file;
 }
 
 /** Position of the first occurrence, content of the last (spec §5.1 rule 5). */

@@ -2,9 +2,9 @@
 // directory up to the root, over the global config file's `profile:` mapping. Parsing a file is
 // the caller's: YAML for loadProfiles, a flat-file check first for loadProfilesAsync.
 
-import { realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { BoundedReadError, MAX_CONFIG_BYTES, type ReadFileOptions, readFileBounded } from "@kpm/bounded-read";
+import { realPathIfPresent } from "@kpm/libc";
 import { TemplateError } from "./error.ts";
 import type { ProfileValues } from "./profile-expand.ts";
 
@@ -77,12 +77,7 @@ function* walkUpConfigPaths(start: string): Generator<string> {
 
 /** False when the file's real path was already taken (two symlinked dirs, or walk = global). */
 function markSeen(seen: Set<string>, path: string): boolean {
-  let key: string;
-  try {
-    key = realpathSync(path);
-  } catch {
-    key = path;
-  }
+  const key = realPathIfPresent(path) ?? path;
   if (seen.has(key)) return false;
   seen.add(key);
   return true;

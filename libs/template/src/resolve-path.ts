@@ -1,7 +1,7 @@
 // Template path resolution for `--from` and `default_template` (spec §5.5).
 
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { statIfPresent } from "@kpm/libc";
 import { projectTemplatesDir } from "./project-dir.ts";
 
 export interface ResolvePathContext {
@@ -20,7 +20,7 @@ export interface ResolvePathContext {
  * what was asked for).
  */
 export function resolveTemplatePath(value: string, ctx: ResolvePathContext): string {
-  const usable = (path: string) => existsSync(path) && (ctx.accept?.(path) ?? true);
+  const usable = (path: string) => statIfPresent(path) !== null && (ctx.accept?.(path) ?? true);
   const direct = resolve(ctx.cwd, expandHome(value, ctx.home));
   if (usable(direct) || value.includes("/")) return direct;
   for (const dir of [projectTemplatesDir(resolve(ctx.cwd)), resolve(ctx.cwd, ctx.templatesDir)]) {

@@ -1,9 +1,12 @@
 // Per-file summaries of a templates directory for `kpm tree` (spec §12.1). Nothing is
 // resolved: includes are not followed and `{{profile:…}}` is shown as written. Subdirectories
 // (`ai/`, `infra/`, where discovery and includes look) are listed too, as `ai/claude.template`.
+// node:fs on first use: `kpm run` loads this module with the rest of the template code, and
+// loading node:fs costs it ~3 ms.
 
-import { type Dirent, readdirSync } from "node:fs";
+import type { Dirent } from "node:fs";
 import { join } from "node:path";
+import { requireBuiltin } from "@kpm/deferred";
 import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-reason.ts";
@@ -32,7 +35,7 @@ const MAX_DEPTH = 4;
 export function summarizeTemplateDir(dir: string, trust?: TrustGate): TemplateDirSummary {
   let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = requireBuiltin("node:fs").readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if (errorCode(error) === "ENOENT") return { missing: true };
     return { error: `open ${dir}: ${describeFsError(error)}` };
@@ -63,7 +66,7 @@ function collect(
     } else if (entry.isDirectory() && !entry.name.startsWith(".") && depth < MAX_DEPTH) {
       let children: Dirent[];
       try {
-        children = readdirSync(join(root, name), { withFileTypes: true });
+        children = requireBuiltin("node:fs").readdirSync(join(root, name), { withFileTypes: true });
       } catch (error) {
         const reason = `open ${join(root, name)}: ${describeFsError(error)}`;
         found.push({ name: `${name}/`, summary: { name: `${name}/`, unreadable: reason } });

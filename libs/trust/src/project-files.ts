@@ -2,9 +2,9 @@
 // read — templates at any depth (discovery, includes, `--from NAME`), the allow-list and the
 // profile file.
 
-import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describeFsError, errorCode } from "@kpm/bounded-read/error";
+import { requireBuiltin } from "@kpm/deferred";
 
 /** Deep enough for any include path (16 levels) with room to spare; also stops link loops. */
 const MAX_DEPTH = 32;
@@ -31,7 +31,7 @@ export function projectFiles(dir: string): ProjectFiles {
 function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFiles): void {
   let real: string;
   try {
-    real = realpathSync(dir);
+    real = requireBuiltin("node:fs").realpathSync(dir);
   } catch {
     return;
   }
@@ -39,7 +39,7 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
   seen.add(real);
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = requireBuiltin("node:fs").readdirSync(dir);
   } catch (error) {
     const code = errorCode(error);
     if (code !== "ENOENT" && code !== "ENOTDIR") result.problems.push(`${dir}: ${describeFsError(error)}`);
@@ -47,10 +47,10 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
   }
   for (const name of names) {
     const path = join(dir, name);
-    let stat: ReturnType<typeof statSync>;
+    let stat: ReturnType<typeof import("node:fs").statSync>;
     try {
       // Links followed: the loaders follow them too, so the content they would read is what is hashed.
-      stat = statSync(path);
+      stat = requireBuiltin("node:fs").statSync(path);
     } catch {
       continue;
     }
@@ -61,7 +61,7 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
 
 function isRegularFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return requireBuiltin("node:fs").statSync(path).isFile();
   } catch {
     return false;
   }

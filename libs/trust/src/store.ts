@@ -3,9 +3,9 @@
 // (temporary file + rename) so a crash never leaves half a store; a store that does not read back
 // as exactly that shape is an error, never "trust nothing" silently and never "trust all".
 
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { describeFsError } from "@kpm/bounded-read/error";
+import { requireBuiltin } from "@kpm/deferred";
 import { readRegularFile } from "./read-file.ts";
 import { TrustError } from "./trust-error.ts";
 
@@ -74,17 +74,18 @@ export function writeTrustStore(path: string, records: TrustRecords): void {
   const temporary = join(dir, `.${basename(path)}.${process.pid}.${randomSuffix()}.tmp`);
   try {
     ensurePrivateDir(dir);
-    const fd = openSync(temporary, "wx", 0o600);
+    const fd = requireBuiltin("node:fs").openSync(temporary, "wx", 0o600);
     try {
       const bytes = new TextEncoder().encode(text);
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
+      for (let written = 0; written < bytes.length; )
+        written += requireBuiltin("node:fs").writeSync(fd, bytes, written);
+      requireBuiltin("node:fs").fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      requireBuiltin("node:fs").closeSync(fd);
     }
     // Exactly 0600 whatever the umask.
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, path);
+    requireBuiltin("node:fs").chmodSync(temporary, 0o600);
+    requireBuiltin("node:fs").renameSync(temporary, path);
   } catch (error) {
     removeQuietly(temporary);
     throw new TrustError("io", `kpm: cannot write trust store ${path}: ${describeFsError(error)}`);
@@ -93,7 +94,7 @@ export function writeTrustStore(path: string, records: TrustRecords): void {
 
 function removeQuietly(path: string): void {
   try {
-    rmSync(path, { force: true });
+    requireBuiltin("node:fs").rmSync(path, { force: true });
   } catch {
     // Never created (the directory is missing or not a directory): nothing to clean up.
   }
@@ -101,8 +102,8 @@ function removeQuietly(path: string): void {
 
 /** `<DataDir>` is 0700 when kpm creates it (an existing directory keeps its mode). */
 function ensurePrivateDir(dir: string): void {
-  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (created !== undefined) chmodSync(dir, 0o700);
+  const created = requireBuiltin("node:fs").mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) requireBuiltin("node:fs").chmodSync(dir, 0o700);
 }
 
 function randomSuffix(): string {

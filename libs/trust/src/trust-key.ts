@@ -4,14 +4,14 @@
 // (or whose `.kpm`) is a symlink to a file the user trusted for another project must not inherit
 // that trust, or the repo could pick which trusted template an agent gets.
 
-import { realpathSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { requireBuiltin } from "@kpm/deferred";
 
 /** The real path of a project directory; the resolved path when it does not exist (a deleted checkout). */
 export function realProjectDir(dir: string): string {
   const lexical = resolve(dir);
   try {
-    return realpathSync(lexical);
+    return requireBuiltin("node:fs").realpathSync(lexical);
   } catch {
     return lexical;
   }
