@@ -5,9 +5,10 @@
 // `kpm _exec`, the exec step of `kpm run`, bypasses the command table: it becomes the child.
 // `kpm get <ref>` with the agent warm: one request, then exit (agent-fast.ts). Both it and the
 // dispatcher are imported when needed, so that path evaluates none of the dispatcher's modules
-// and no other command evaluates its own.
+// and no other command evaluates its own. KPM_NO_AGENT=1 is checked here too (fastPathApplies
+// holds the whole rule): with the agent off, importing the fast path cost ~1 ms for nothing.
 const args = process.argv.slice(2);
-if (args[0] === "get" && args.length === 2) {
+if (args[0] === "get" && args.length === 2 && process.env.KPM_NO_AGENT !== "1") {
   const { answeredByAgent } = await import("./agent-fast.ts");
   if (await answeredByAgent(args, process.env)) process.exit(0);
 }
