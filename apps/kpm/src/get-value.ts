@@ -2,7 +2,7 @@
 // the agent's fast path share. Profile expansion stays with the command (the fast path declines
 // an argument that has `{{profile:`).
 import type { AgentKmsClient } from "@kpm/agentkms-client/resolve";
-import { parseReference } from "@kpm/template/core";
+import { parseReference } from "@kpm/template/reference";
 import { CliError } from "./cli/errors.ts";
 import { toCliError } from "./cli/lib-errors.ts";
 

@@ -4,7 +4,6 @@ import { defineKpmCommand } from "../cli/command.ts";
 import { UsageError } from "../cli/errors.ts";
 import { writeValue } from "../cli/io.ts";
 import { printableFor, referenceText } from "../get-value.ts";
-import { expandProfileText } from "../profile.ts";
 
 export default defineKpmCommand({
   meta: { name: "get", description: "Print one secret value" },
@@ -19,7 +18,11 @@ export default defineKpmCommand({
   run: async ({ args, data: ctx }) => {
     const input = args._[0];
     if (!input) throw new UsageError("kpm get: no reference specified");
-    const text = await expandProfileText(ctx, referenceText(input));
+    // The profile code (and the template library's core) only for an argument that uses it.
+    const reference = referenceText(input);
+    const text = reference.includes("{{profile:")
+      ? await (await import("../profile.ts")).expandProfileText(ctx, reference)
+      : reference;
     const value = await printableFor(input, text, () =>
       ctx.client({ authenticateEarly: true, viaAgent: true }),
     );
