@@ -1,6 +1,7 @@
 // How commands use the per-user agent (docs/agent.md): whether it is on, finding or starting it,
 // and the client that sends reads over its socket and falls back to the direct path. Loads neither
 // the TLS client nor zod: a warm `kpm get` is one request over a Unix socket.
+import type { AgentChannel } from "@kpm/agent/client";
 import type { AgentKmsClient, AgentKmsErrorCode } from "@kpm/agentkms-client/resolve";
 import type { KpmConfig } from "./config-flat.ts";
 import type { ClientSettings, KpmContext } from "./context.ts";
@@ -27,9 +28,12 @@ async function agentSocket(env: Env): Promise<{ runtimeDir: string; socketPath: 
   return { runtimeDir, socketPath: agentSocketPath(runtimeDir) };
 }
 
-/** A connection to a running agent whose socket passes the checks, or null. */
-async function connect(socketPath: string, ctx: KpmContext) {
-  const [{ AgentConnection }, { checkSocketPath }] = await Promise.all([
+/**
+ * A connection to a running agent whose socket passes the checks, or null: blocking calls through
+ * libc where they can be had (BlockingConnection), else a Bun socket.
+ */
+async function connect(socketPath: string, ctx: KpmContext): Promise<AgentChannel | null> {
+  const [{ AgentConnection, BlockingConnection }, { checkSocketPath }] = await Promise.all([
     import("@kpm/agent/client"),
     import("@kpm/session/client"),
   ]);
@@ -40,7 +44,7 @@ async function connect(socketPath: string, ctx: KpmContext) {
     if (code !== "no_listener") ctx.log.debug(`kpm: agent: ${(error as Error).message}`);
     return null;
   }
-  return AgentConnection.open(socketPath);
+  return BlockingConnection.open(socketPath) ?? AgentConnection.open(socketPath);
 }
 
 /** Starts the agent unless one answers; its pid, or the reason it could not start. */

@@ -4,10 +4,14 @@
 // so a command's output and exit code do not depend on whether an agent was running.
 import type { AgentKmsClient } from "@kpm/agentkms-client/resolve";
 import type { AgentConnection } from "./connection.ts";
+
+/** What the client needs of a connection: AgentConnection (Bun socket) or BlockingConnection (libc). */
+export type AgentChannel = Pick<AgentConnection, "request" | "close">;
+
 import { CALL_METHODS, type CallMethod, type RemoteError, type ServerSettings } from "./protocol.ts";
 
 export interface RemoteClientOptions {
-  connection: AgentConnection;
+  connection: AgentChannel;
   settings: ServerSettings;
   /** The config file the settings came from (the agent watches it). */
   config?: string;
@@ -38,7 +42,7 @@ export function remoteClient(options: RemoteClientOptions): AgentKmsClient {
     if (unavailable === undefined) {
       const request = { op: "call" as const, settings: options.settings, method, args };
       const body = options.config === undefined ? request : { ...request, config: options.config };
-      let outcome: Awaited<ReturnType<AgentConnection["request"]>> | string;
+      let outcome: Awaited<ReturnType<AgentChannel["request"]>> | string;
       try {
         outcome = await connection.request(body);
       } catch (error) {

@@ -86,6 +86,93 @@ export function encodeTimeval(milliseconds: number): Uint8Array {
 }
 
 /**
+ * A connected Unix stream socket used with blocking calls: send whole buffers, then read up to a
+ * number of newlines. Every failure (a failed call, EOF, the timeout, `maxBytes`) answers null or
+ * false; the caller then closes it.
+ */
+export class UnixStream {
+  readonly #libc: UnixClientLibc;
+  readonly #fd: number;
+  /** Bytes read past the last line handed out (a peer may answer ahead). */
+  #pending = new Uint8Array(0);
+  #closed = false;
+
+  private constructor(libc: UnixClientLibc, fd: number) {
+    this.#libc = libc;
+    this.#fd = fd;
+  }
+
+  /** Connects, with `timeoutMs` for every later send and read; null when it cannot. */
+  static open(path: string, timeoutMs: number): UnixStream | null {
+    const libc = unixClientLibc();
+    const address = encodeSockaddrUn(path);
+    if (libc === null || address === null) return null;
+    const fd = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return null;
+    const timeout = encodeTimeval(timeoutMs);
+    if (
+      libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, TIMEVAL.size) !== 0 ||
+      libc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, timeout, TIMEVAL.size) !== 0 ||
+      libc.connect(fd, address, SOCKADDR_UN.size) !== 0
+    ) {
+      libc.close(fd);
+      return null;
+    }
+    return new UnixStream(libc, fd);
+  }
+
+  send(bytes: Uint8Array): boolean {
+    for (let sent = 0; sent < bytes.byteLength; ) {
+      const written = this.#closed
+        ? -1
+        : this.#libc.write(this.#fd, bytes.subarray(sent), bytes.byteLength - sent);
+      if (written <= 0) return false;
+      sent += written;
+    }
+    return true;
+  }
+
+  /** The next `count` lines, each with its newline, in one buffer; null on failure. */
+  receiveLines(count: number, maxBytes = 1 << 20): Uint8Array | null {
+    let buffer = new Uint8Array(Math.max(4096, this.#pending.byteLength * 2));
+    buffer.set(this.#pending);
+    let length = this.#pending.byteLength;
+    let seen = 0;
+    let scanned = 0;
+    for (;;) {
+      for (let index = buffer.subarray(scanned, length).indexOf(NEWLINE); index !== -1; ) {
+        seen++;
+        const end = scanned + index + 1;
+        if (seen === count) {
+          this.#pending = buffer.slice(end, length);
+          return buffer.subarray(0, end);
+        }
+        scanned = end;
+        index = buffer.subarray(scanned, length).indexOf(NEWLINE);
+      }
+      scanned = length;
+      if (length === buffer.byteLength) {
+        if (length >= maxBytes) return null;
+        const larger = new Uint8Array(Math.min(maxBytes, length * 2));
+        larger.set(buffer);
+        buffer = larger;
+      }
+      const received = this.#closed
+        ? -1
+        : this.#libc.read(this.#fd, buffer.subarray(length), buffer.byteLength - length);
+      if (received <= 0) return null;
+      length += received;
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#libc.close(this.#fd);
+  }
+}
+
+/**
  * Connects to the Unix socket at `path`, writes `request`, and returns the bytes the peer sends up
  * to and including the first newline; null when FFI is unavailable, on any failed call, on EOF
  * before a newline, past `maxBytes`, or when a send or a read waits longer than `timeoutMs`.
@@ -96,37 +183,11 @@ export function unixRequest(
   timeoutMs: number,
   maxBytes = 1 << 20,
 ): Uint8Array | null {
-  const libc = unixClientLibc();
-  const address = encodeSockaddrUn(path);
-  if (libc === null || address === null) return null;
-  const fd = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return null;
+  const stream = UnixStream.open(path, timeoutMs);
+  if (stream === null) return null;
   try {
-    const timeout = encodeTimeval(timeoutMs);
-    if (libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, TIMEVAL.size) !== 0) return null;
-    if (libc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, timeout, TIMEVAL.size) !== 0) return null;
-    if (libc.connect(fd, address, SOCKADDR_UN.size) !== 0) return null;
-    for (let sent = 0; sent < request.byteLength; ) {
-      const written = libc.write(fd, request.subarray(sent), request.byteLength - sent);
-      if (written <= 0) return null;
-      sent += written;
-    }
-    let answer = new Uint8Array(4096);
-    let length = 0;
-    for (;;) {
-      if (length === answer.byteLength) {
-        if (length >= maxBytes) return null;
-        const larger = new Uint8Array(Math.min(maxBytes, length * 2));
-        larger.set(answer);
-        answer = larger;
-      }
-      const received = libc.read(fd, answer.subarray(length), answer.byteLength - length);
-      if (received <= 0) return null;
-      const newline = answer.subarray(length, length + received).indexOf(NEWLINE);
-      length += received;
-      if (newline !== -1) return answer.subarray(0, length - received + newline + 1);
-    }
+    return stream.send(request) ? stream.receiveLines(1, maxBytes) : null;
   } finally {
-    libc.close(fd);
+    stream.close();
   }
 }
