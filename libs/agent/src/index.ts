@@ -11,6 +11,7 @@ export {
   type AgentResponse,
   CACHED_METHODS,
   CALL_METHODS,
+  type CallMethod,
   parseRequest,
   parseResponse,
   toRemoteError,

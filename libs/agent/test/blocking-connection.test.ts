@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CALL_METHODS, type CallMethod } from "@kpm/agent";
 import { BlockingConnection } from "@kpm/agent/client";
 
 const root = mkdtempSync(join(tmpdir(), "kpm-blocking-"));
@@ -45,8 +46,12 @@ async function agent(path: string, behaviour: string): Promise<{ output: () => P
   };
 }
 
-const call = (method: string) =>
-  ({ op: "call", settings: { server: "s", cert: "c", key: "k", ca: "a" }, method, args: [] }) as const;
+const call = (method: CallMethod) => ({
+  op: "call" as const,
+  settings: { server: "s", cert: "c", key: "k", ca: "a" },
+  method,
+  args: [],
+});
 
 describe.if(process.platform === "linux")("BlockingConnection", () => {
   test("the requests of one turn share one write; answers in any order reach their requests", async () => {
@@ -54,7 +59,7 @@ describe.if(process.platform === "linux")("BlockingConnection", () => {
     const peer = await agent(path, "echo");
     const connection = BlockingConnection.open(path);
     expect(connection).not.toBeNull();
-    const methods = ["fetchLLM", "fetchGeneric", "fetchRegistrySecret", "getMetadata", "history"] as const;
+    const methods = CALL_METHODS.filter((method) => method !== "listMetadata");
     const answers = await Promise.all(methods.map((method) => connection?.request(call(method))));
     expect(answers).toEqual(
       methods.map((method, index) => ({ id: index + 1, value: `${method}:${index + 1}` })),
