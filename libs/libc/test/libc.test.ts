@@ -232,18 +232,20 @@ describe("linux-arm64 layout", () => {
       ]);
       expect(build.exitCode).toBe(0);
       const owned = join(dir, "owned-arm64");
-      writeFileSync(owned, "");
+      writeFileSync(owned, "12345");
       chownSync(owned, 65534, 65533);
       const run = Bun.spawnSync(["qemu-aarch64", "-L", ARM64_SYSROOT, binary, owned], { stderr: "pipe" });
       const report = JSON.parse(run.stdout.toString()) as {
         target: string;
         known: boolean;
         rows: Array<{ path: string; libc: number[]; node: number[] }>;
+        size: unknown;
       };
       expect(report.target).toBe("linux-arm64");
       expect(report.known).toBe(true);
       for (const row of report.rows) expect(row.libc).toEqual(row.node);
       expect(report.rows.at(-1)?.libc[1]).toBe(65534);
+      expect(report.size).toEqual({ tooLarge: 5 });
     },
     120_000,
   );
