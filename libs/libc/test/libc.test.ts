@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   realpathSync,
   rmSync,
   statSync,
@@ -35,6 +36,7 @@ import {
   O_RDONLY,
   readRegularFile,
   realPathIfPresent,
+  stat,
   statIfPresent,
 } from "@kpm/libc";
 
@@ -204,6 +206,15 @@ describe("bindLibc", () => {
       const bound = bindLibc(refuseFirst, "linux", process.arch);
       expect(names).toEqual(["libc.so.6", "libc.so"]);
       expect(bound === null || typeof bound.isatty === "function").toBe(true);
+      // bun:ffi's dlopen throws instead (a missing symbol, an unknown name): the next name too.
+      const thrown: string[] = [];
+      const throwFirst: Dlopen = (name, symbols) => {
+        thrown.push(name);
+        if (thrown.length === 1) throw new Error("no such symbol");
+        return native(name, symbols);
+      };
+      bindLibc(throwFirst, "linux", process.arch);
+      expect(thrown).toEqual(["libc.so.6", "libc.so"]);
     },
   );
 });
@@ -308,6 +319,22 @@ describe.if(onKnownLayout)("the file calls (stat, realpath, readRegularFile)", (
     // A regular file that says size 0 (/proc) is read to its end all the same.
     const status = readRegularFile("/proc/self/status", O_RDONLY, 1 << 20);
     expect(status && "bytes" in status ? new TextDecoder().decode(status.bytes) : "").toContain("Pid:");
+  });
+
+  test("readRegularFile grows its buffer for a file that says size 0 and holds more (/proc/kallsyms)", () => {
+    const whole = readFileSync("/proc/kallsyms");
+    const read = readRegularFile("/proc/kallsyms", O_RDONLY, 16 << 20);
+    expect(read && "bytes" in read ? read.bytes.length : read).toBe(whole.length);
+    // Past the cap while growing: too large, with no size (fstat said 0).
+    expect(readRegularFile("/proc/kallsyms", O_RDONLY, 200_000)).toEqual({ tooLarge: undefined });
+  });
+
+  test("stat, statIfPresent and realPathIfPresent: node:fs answers what libc cannot (a NUL byte)", () => {
+    const viaNode = statSync(data);
+    expect(stat(data)).toEqual({ mode: viaNode.mode, uid: viaNode.uid });
+    expect(() => stat("/a\0b")).toThrow();
+    expect(statIfPresent("/a\0b")).toBeNull();
+    expect(realPathIfPresent("/a\0b")).toBeNull();
   });
 
   test("readRegularFile: ENOENT and ENOTDIR by name; undefined for what node:fs must read or word", () => {
