@@ -17,6 +17,8 @@ interface Queued {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** The answers of one batch, at most: a `list` of many thousand secrets stays well below it. */
+const MAX_BATCH_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export class BlockingConnection {
   readonly #stream: UnixStream;
@@ -64,7 +66,7 @@ export class BlockingConnection {
     }
     const answers =
       this.#stream.send(encoder.encode(batch.map((queued) => queued.line).join(""))) &&
-      this.#stream.receiveLines(batch.length);
+      this.#stream.receiveLines(batch.length, MAX_BATCH_ANSWER_BYTES);
     if (!answers) {
       this.#fail("the agent did not answer");
       for (const queued of batch) queued.reject(new Error("the agent did not answer"));

@@ -72,6 +72,14 @@ describe.if(process.platform === "linux")("unixRequest", () => {
     expect(decode(unixRequest(path, request(`${line}\n`), 5_000))).toBe(`got ${line}\n`);
   });
 
+  test("grows its buffer for an answer far larger than the first read", async () => {
+    const path = join(root, "bigline.sock");
+    await peer(path, "bigline");
+    const answer = unixRequest(path, request("x\n"), 5_000);
+    expect(answer?.byteLength).toBe(300 * 1024 + 1);
+    expect(answer?.at(-1)).toBe(10);
+  });
+
   test("connects through the longest path sockaddr_un holds (107 bytes)", async () => {
     const dir = join(root, "d".repeat(107 - root.length - 1 - "/x.sock".length));
     mkdirSync(dir);
