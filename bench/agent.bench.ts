@@ -19,6 +19,25 @@ const WARMUP = 3;
 const SECRETS = 10;
 const PEERS = "/tmp/peers/bin";
 const HELLO = 'await Bun.write(Bun.stdout, "hello");\n';
+/**
+ * The least a cold `kpm get llm/anthropic` can be in Bun: read the three PEM files (Bun.file, no
+ * node:fs), one TLS 1.3-only FetchSession, POST /auth/session, GET the credential, print it. The
+ * same two requests kpm and Go kpm make; nothing checked, nothing worded.
+ */
+const TLS_FLOOR = `const env = process.env;
+const pem = (path) => Bun.file(path ?? "").text();
+const [cert, key, ca] = await Promise.all([pem(env.FLOOR_CERT), pem(env.FLOOR_KEY), pem(env.FLOOR_CA)]);
+const session = new Bun.FetchSession({
+  tls: { cert, key, ca, secureOptions: 0x04000000 | 0x10000000 | 0x08000000 },
+  proxy: false,
+});
+const auth = await session.fetch(env.FLOOR_SERVER + "/auth/session", { method: "POST" });
+const { token } = await auth.json();
+const read = await session.fetch(env.FLOOR_SERVER + "/credentials/llm/anthropic", {
+  headers: { Authorization: "Bearer " + token },
+});
+await Bun.write(Bun.stdout, (await read.json()).api_key);
+`;
 
 interface Target {
   files: { server: string; cert: string; key: string; ca: string };
@@ -274,13 +293,25 @@ export async function run(): Promise<BenchRow[]> {
           goEnv,
           () => true,
         );
+      const floor = compileSource(work, "tls-floor", TLS_FLOOR);
+      const { server, cert, key, ca } = peer.target.files;
+      const floorEnv = {
+        PATH: goEnv.PATH,
+        FLOOR_SERVER: server,
+        FLOOR_CERT: cert,
+        FLOOR_KEY: key,
+        FLOOR_CA: ca,
+      };
+      const floorGet: Timed = () => timeProcess([floor], floorEnv, (out) => out === "sk-bench-0123456789");
       const { medians } = await measure(kpm, work, peer.target, {
         "go get": goGet,
         "go run": goRun,
         hello: helloRun,
+        "tls floor": floorGet,
       });
       const m = (name: string) => medians[name] ?? Number.NaN;
       ms("Go kpm get (real agentkms-dev)", m("go get"));
+      ms("Bun floor: 2 mTLS requests (auth, credential), compiled", m("tls floor"));
       ms(`Go kpm run --plaintext, ${SECRETS} secrets`, m("go run"));
       ms("kpm get, agent warm (real agentkms-dev)", m("get warm"));
       ms("kpm get, no agent (real agentkms-dev)", m("get cold"));
@@ -290,6 +321,8 @@ export async function run(): Promise<BenchRow[]> {
       ratio("kpm run warm / Go run", m("run warm") / m("go run"), "target ≤ 1.0");
       ratio("kpm get cold / Go get", m("get cold") / m("go get"), "target ≤ 2.0");
       ratio("kpm run cold / Go run", m("run cold") / m("go run"), "target ≤ 2.0");
+      ratio("Bun floor / Go get", m("tls floor") / m("go get"), "what any Bun client pays for the cold get");
+      ratio("kpm get cold / Bun floor", m("get cold") / m("tls floor"), "");
     } finally {
       await peer.stop();
     }
