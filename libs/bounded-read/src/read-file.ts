@@ -2,11 +2,12 @@
 // its fstat size before any read, anything else by counting bytes, because a character device or a
 // FIFO reports size 0 and /dev/zero never ends (a read-all would never return).
 //
-// A regular file is read through libc (@kpm/libc readRegularFile) where it can be: node:fs costs
-// ~3 ms to load in a compiled binary, more than the rest of a warm `kpm run`'s file work. Anything
-// else — a device, a FIFO, a failure whose error must be worded — goes through node:fs, loaded then.
+// A regular file is opened and read through libc (@kpm/libc openRegularFile) where it can be:
+// node:fs costs ~3 ms to load in a compiled binary, more than the rest of a warm `kpm run`'s file
+// work. Anything else — a device, a FIFO, a failure whose error must be worded — goes through
+// node:fs, loaded then. Both are read by the one loop below (readAll).
 import { requireBuiltin } from "@kpm/deferred";
-import { O_NOCTTY, O_NONBLOCK, O_RDONLY, readRegularFile } from "@kpm/libc";
+import { closeFile, O_NOCTTY, O_NONBLOCK, O_RDONLY, openRegularFile, readInto } from "@kpm/libc";
 import { BoundedReadError } from "./bounded-read-error.ts";
 
 export interface ReadFileOptions {
@@ -37,12 +38,26 @@ export function readFileWithMode(
 ): { bytes: Uint8Array; mode: number } {
   // O_NOCTTY as readFileSync opens: a terminal device named here never becomes the controlling tty.
   const flags = O_RDONLY | O_NOCTTY | (options.regularOnly ? O_NONBLOCK : 0);
-  const viaLibc = readRegularFile(path, flags, maxBytes);
-  if (viaLibc !== undefined) {
-    if ("tooLarge" in viaLibc) throw BoundedReadError.tooLarge("file", maxBytes, viaLibc.tooLarge);
+  const opened = openRegularFile(path, flags);
+  if (opened !== undefined && "missing" in opened) {
     // The same error node:fs would have thrown: fromSystem words it from the code alone.
-    if ("missing" in viaLibc) throw BoundedReadError.fromSystem({ code: viaLibc.missing }, maxBytes);
-    return viaLibc;
+    throw BoundedReadError.fromSystem({ code: opened.missing }, maxBytes);
+  }
+  if (opened !== undefined) {
+    try {
+      if (opened.size > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes, opened.size);
+      const bytes = readAll(maxBytes, opened.size, (buffer, offset) => {
+        const read = readInto(opened.fd, buffer.subarray(offset));
+        if (read < 0) throw LIBC_READ_FAILED;
+        return read;
+      });
+      return { bytes, mode: opened.mode };
+    } catch (error) {
+      // A failed read through libc is read again through node:fs, which words its error.
+      if (error !== LIBC_READ_FAILED) throw error;
+    } finally {
+      closeFile(opened.fd);
+    }
   }
   const { closeSync, fstatSync, openSync } = requireBuiltin("node:fs");
   let fd: number;
@@ -59,7 +74,11 @@ export function readFileWithMode(
     }
     if (stat.isDirectory()) throw new BoundedReadError("EISDIR", "is a directory", maxBytes);
     if (regular && stat.size > maxBytes) throw BoundedReadError.tooLarge("file", maxBytes, stat.size);
-    return { bytes: readAll(fd, maxBytes, regular ? stat.size : 0), mode: stat.mode };
+    const { readSync } = requireBuiltin("node:fs");
+    const bytes = readAll(maxBytes, regular ? stat.size : 0, (buffer, offset) =>
+      readSync(fd, buffer, offset, buffer.length - offset, null),
+    );
+    return { bytes, mode: stat.mode };
   } catch (error) {
     if (error instanceof BoundedReadError) throw error;
     throw BoundedReadError.fromSystem(error, maxBytes);
@@ -68,8 +87,18 @@ export function readFileWithMode(
   }
 }
 
-/** Reads to end of file; `expected` sizes the first buffer (a regular file may still grow or shrink). */
-function readAll(fd: number, maxBytes: number, expected: number): Uint8Array {
+/** Thrown by the libc reader of readAll when read(2) fails: readFileWithMode then uses node:fs. */
+const LIBC_READ_FAILED = Symbol("libc read failed");
+
+/**
+ * Reads to end of file with `read` (into `buffer` from `offset`: the byte count, 0 at the end);
+ * `expected` sizes the first buffer (a regular file may still grow or shrink).
+ */
+function readAll(
+  maxBytes: number,
+  expected: number,
+  read: (buffer: Uint8Array, offset: number) => number,
+): Uint8Array {
   // One byte past the expected size (or the cap) tells "all of it" from "more" in the second read;
   // sized to the file, not to a chunk: a zeroed 64 KiB buffer per PEM file tripled the read's cost.
   let buffer = new Uint8Array(Math.min(maxBytes, expected > 0 ? expected : FIRST_CHUNK) + 1);
@@ -83,9 +112,9 @@ function readAll(fd: number, maxBytes: number, expected: number): Uint8Array {
         buffer.fill(0);
         buffer = larger;
       }
-      const read = requireBuiltin("node:fs").readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) return buffer.subarray(0, length);
-      length += read;
+      const count = read(buffer, length);
+      if (count === 0) return buffer.subarray(0, length);
+      length += count;
     }
   } catch (error) {
     buffer.fill(0);

@@ -2,7 +2,7 @@
 // while reading), endless devices and FIFOs (fstat says 0), and every failure has a stable code.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BoundedReadError, MiB, readFileBounded, readFileWithMode } from "@kpm/bounded-read";
@@ -77,6 +77,14 @@ describe("regular files", () => {
     const error = failure(() => readFileBounded("/proc/self/maps", 16));
     expect(error.code).toBe("too_large");
     expect(error.size).toBeUndefined();
+  });
+
+  test("a file that says size 0 and holds more than the first buffer (/proc/kallsyms) is read whole, or cut at the cap", () => {
+    const whole = readFileSync("/proc/kallsyms");
+    expect(readFileBounded("/proc/kallsyms", 16 * MiB).length).toBe(whole.length);
+    // Past the cap while growing: too large, with no size (fstat said 0).
+    const error = failure(() => readFileBounded("/proc/kallsyms", 200_000));
+    expect([error.code, error.message]).toEqual(["too_large", "file too large (max 200000 bytes)"]);
   });
 
   test("a file larger than the first buffer but under the cap grows the buffer", () => {

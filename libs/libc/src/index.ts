@@ -58,7 +58,7 @@ export interface Libc {
   layout?: StatLayout;
 }
 
-/** open/fstat/read/close: what a whole-file read needs (readRegularFile). */
+/** open/fstat/read/close: what a whole-file read needs (openRegularFile, readInto, closeFile). */
 interface FileCalls {
   /** errno right after a failed call (-1 where it cannot be read). */
   errno(): number;
@@ -184,81 +184,59 @@ export const O_CLOEXEC = 0o2000000;
 /** errno values the same on x86_64 and arm64 (asm-generic), by the name node:fs gives them. */
 export const ERRNO_NAMES: Readonly<Record<number, string>> = { 2: "ENOENT", 20: "ENOTDIR" };
 
+/** A regular file open for reading (close it with closeFile): its descriptor, st_mode and st_size. */
+export interface OpenedFile {
+  fd: number;
+  mode: number;
+  size: number;
+}
+
 /**
- * A whole regular file through libc, for a caller that needs no node:fs on its success path
- * (loading it costs ~3 ms in a compiled binary): the bytes and st_mode; `tooLarge` (with the
- * size when fstat gave it) past `maxBytes`; `missing` with the errno name when stat or open failed
- * for one of ERRNO_NAMES (a profile walk up the tree misses at almost every level); or
- * undefined — libc unbound, not a regular file, any other failure — and the caller reads it its
- * own way (for node:fs's error wording, or a device counted byte by byte).
+ * open(2) of a regular file through libc, for a reader that needs no node:fs on its success path
+ * (loading it costs ~3 ms in a compiled binary). `missing` with the errno name when stat or open
+ * failed for one of ERRNO_NAMES (a profile walk up the tree misses at almost every level);
+ * undefined — libc unbound, not a regular file, any other failure — and the caller opens it its
+ * own way (for node:fs's error wording, or a device read byte by byte). Stat comes before open: a
+ * FIFO or device is never opened here, so nothing it holds is consumed before node:fs reads it
+ * (and a FIFO without a writer cannot block this open).
  */
-export function readRegularFile(
-  path: string,
-  flags: number,
-  maxBytes: number,
-): { bytes: Uint8Array; mode: number } | { tooLarge: number | undefined } | { missing: string } | undefined {
+export function openRegularFile(path: string, flags: number): OpenedFile | { missing: string } | undefined {
   const c = statLibc();
   if (!c?.files || !c.stat || !c.layout || path.includes("\0")) return undefined;
   const { files, layout } = c;
   const name = encoder.encode(`${path}\0`);
-  // stat before open: a FIFO or device is never opened here, so nothing it holds is consumed
-  // before node:fs reads it (and a FIFO without a writer cannot block this open).
-  const before = new Uint8Array(layout.size);
   const failed = () => {
     const errno = ERRNO_NAMES[files.errno()];
     return errno === undefined ? undefined : { missing: errno };
   };
+  const before = new Uint8Array(layout.size);
   if (c.stat(name, before) !== 0) return failed();
   if ((new DataView(before.buffer).getUint32(layout.mode, true) & S_IFMT) !== S_IFREG) return undefined;
   const fd = files.open(name, flags | O_CLOEXEC);
   if (fd < 0) return failed();
-  try {
-    const status = new Uint8Array(layout.size);
-    if (files.fstat(fd, status) !== 0) return undefined;
-    const view = new DataView(status.buffer);
-    const mode = view.getUint32(layout.mode, true);
-    if ((mode & S_IFMT) !== S_IFREG) return undefined;
-    const size = Number(view.getBigInt64(layout.fileSize, true));
-    if (size > maxBytes) return { tooLarge: size };
-    const bytes = readToEnd(files, fd, size, maxBytes);
-    return bytes === "too_large" ? { tooLarge: undefined } : bytes === null ? undefined : { bytes, mode };
-  } finally {
+  const status = new Uint8Array(layout.size);
+  const view = new DataView(status.buffer);
+  // Replaced between the stat and the open: not ours to read.
+  if (files.fstat(fd, status) !== 0 || (view.getUint32(layout.mode, true) & S_IFMT) !== S_IFREG) {
     files.close(fd);
+    return undefined;
   }
+  return {
+    fd,
+    mode: view.getUint32(layout.mode, true),
+    size: Number(view.getBigInt64(layout.fileSize, true)),
+  };
 }
 
-/**
- * Reads `fd` to its end: the bytes, "too_large" past `maxBytes`, or null on a failed read. One
- * byte past the fstat size tells a file that grew since from one read whole; a file that says 0
- * (/proc) starts with 64 KiB, as the node:fs reader does. Buffers let go of are zeroed.
- */
-function readToEnd(
-  files: FileCalls,
-  fd: number,
-  size: number,
-  maxBytes: number,
-): Uint8Array | "too_large" | null {
-  let buffer = new Uint8Array(Math.min(maxBytes, size > 0 ? size : 64 * 1024) + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (length > maxBytes) {
-        buffer.fill(0);
-        return "too_large";
-      }
-      const larger = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1));
-      larger.set(buffer);
-      buffer.fill(0);
-      buffer = larger;
-    }
-    const read = files.read(fd, buffer.subarray(length), buffer.length - length);
-    if (read < 0) {
-      buffer.fill(0);
-      return null;
-    }
-    if (read === 0) return buffer.subarray(0, length);
-    length += read;
-  }
+/** read(2) through libc into `buffer`: the byte count, 0 at the end, -1 on failure or where unbound. */
+export function readInto(fd: number, buffer: Uint8Array): number {
+  const files = statLibc()?.files;
+  return files ? files.read(fd, buffer, buffer.byteLength) : -1;
+}
+
+/** close(2) of a descriptor openRegularFile gave. */
+export function closeFile(fd: number): void {
+  statLibc()?.files?.close(fd);
 }
 
 /**
