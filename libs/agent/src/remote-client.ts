@@ -4,11 +4,10 @@
 // so a command's output and exit code do not depend on whether an agent was running.
 import type { AgentKmsClient } from "@kpm/agentkms-client/resolve";
 import type { AgentConnection } from "./connection.ts";
+import { CALL_METHODS, type CallMethod, type RemoteError, type ServerSettings } from "./protocol.ts";
 
 /** What the client needs of a connection: AgentConnection (Bun socket) or BlockingConnection (libc). */
 export type AgentChannel = Pick<AgentConnection, "request" | "close">;
-
-import { CALL_METHODS, type CallMethod, type RemoteError, type ServerSettings } from "./protocol.ts";
 
 export interface RemoteClientOptions {
   connection: AgentChannel;

@@ -29,9 +29,10 @@ export function projectFiles(dir: string): ProjectFiles {
 }
 
 function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFiles): void {
+  const fs = requireBuiltin("node:fs");
   let real: string;
   try {
-    real = requireBuiltin("node:fs").realpathSync(dir);
+    real = fs.realpathSync(dir);
   } catch {
     return;
   }
@@ -39,7 +40,7 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
   seen.add(real);
   let names: string[];
   try {
-    names = requireBuiltin("node:fs").readdirSync(dir);
+    names = fs.readdirSync(dir);
   } catch (error) {
     const code = errorCode(error);
     if (code !== "ENOENT" && code !== "ENOTDIR") result.problems.push(`${dir}: ${describeFsError(error)}`);
@@ -47,10 +48,10 @@ function walk(dir: string, depth: number, seen: Set<string>, result: ProjectFile
   }
   for (const name of names) {
     const path = join(dir, name);
-    let stat: ReturnType<typeof import("node:fs").statSync>;
+    let stat: ReturnType<typeof fs.statSync>;
     try {
       // Links followed: the loaders follow them too, so the content they would read is what is hashed.
-      stat = requireBuiltin("node:fs").statSync(path);
+      stat = fs.statSync(path);
     } catch {
       continue;
     }

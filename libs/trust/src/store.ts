@@ -74,18 +74,18 @@ export function writeTrustStore(path: string, records: TrustRecords): void {
   const temporary = join(dir, `.${basename(path)}.${process.pid}.${randomSuffix()}.tmp`);
   try {
     ensurePrivateDir(dir);
-    const fd = requireBuiltin("node:fs").openSync(temporary, "wx", 0o600);
+    const fs = requireBuiltin("node:fs");
+    const fd = fs.openSync(temporary, "wx", 0o600);
     try {
       const bytes = new TextEncoder().encode(text);
-      for (let written = 0; written < bytes.length; )
-        written += requireBuiltin("node:fs").writeSync(fd, bytes, written);
-      requireBuiltin("node:fs").fsyncSync(fd);
+      for (let written = 0; written < bytes.length; ) written += fs.writeSync(fd, bytes, written);
+      fs.fsyncSync(fd);
     } finally {
-      requireBuiltin("node:fs").closeSync(fd);
+      fs.closeSync(fd);
     }
     // Exactly 0600 whatever the umask.
-    requireBuiltin("node:fs").chmodSync(temporary, 0o600);
-    requireBuiltin("node:fs").renameSync(temporary, path);
+    fs.chmodSync(temporary, 0o600);
+    fs.renameSync(temporary, path);
   } catch (error) {
     removeQuietly(temporary);
     throw new TrustError("io", `kpm: cannot write trust store ${path}: ${describeFsError(error)}`);
@@ -102,8 +102,9 @@ function removeQuietly(path: string): void {
 
 /** `<DataDir>` is 0700 when kpm creates it (an existing directory keeps its mode). */
 function ensurePrivateDir(dir: string): void {
-  const created = requireBuiltin("node:fs").mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (created !== undefined) requireBuiltin("node:fs").chmodSync(dir, 0o700);
+  const fs = requireBuiltin("node:fs");
+  const created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) fs.chmodSync(dir, 0o700);
 }
 
 function randomSuffix(): string {
