@@ -3,7 +3,7 @@
 // load. The agent finds the config from the same variables and answers the value to print, or
 // declines; then (and for any other failure) the whole command runs as usual, so every error and
 // exit code is the command's own. Measured: ~20 ms less than the dispatcher's warm path (bench/agent).
-import { agentSocketPath, parseResponse } from "@kpm/agent/protocol";
+import { agentSocketPath, parseResponse, requestLine } from "@kpm/agent/protocol";
 import { unixRequest } from "@kpm/libc/unix-client";
 import { checkSocketPath, resolveRuntimeDir } from "@kpm/session/client";
 import { writeValue } from "./cli/io.ts";
@@ -48,9 +48,7 @@ export function fastGet(input: string, env: Env): string | null {
       const value = env[name];
       if (value !== undefined) located[name] = value;
     }
-    const request = new TextEncoder().encode(
-      `${JSON.stringify({ op: "get", input, env: located, id: 1 })}\n`,
-    );
+    const request = new TextEncoder().encode(requestLine({ op: "get", input, env: located }, 1));
     const line = unixRequest(socketPath, request, ANSWER_TIMEOUT_MS);
     if (line === null) return null;
     const answer = parseResponse(new TextDecoder().decode(line));

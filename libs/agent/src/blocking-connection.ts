@@ -5,8 +5,8 @@
 // concurrently. No Bun socket and no event-loop wake-up per answer: measured on a warm template
 // `kpm run` with 10 references, the fetch took ~1.5 ms instead of ~3.5 ms over Bun.connect.
 import { UnixStream } from "@kpm/libc/unix-client";
-import { RESPONSE_TIMEOUT_MS, type RequestBody } from "./connection.ts";
-import { type AgentResponse, parseResponse } from "./protocol.ts";
+import { RESPONSE_TIMEOUT_MS } from "./connection.ts";
+import { type AgentResponse, parseResponse, type RequestBody, requestLine } from "./protocol.ts";
 
 interface Queued {
   id: number;
@@ -42,7 +42,7 @@ export class BlockingConnection {
     if (this.#failure !== undefined) return Promise.reject(new Error(this.#failure));
     const id = this.#nextId++;
     return new Promise<AgentResponse>((resolve, reject) => {
-      this.#queue.push({ id, line: `${JSON.stringify({ ...body, id })}\n`, resolve, reject });
+      this.#queue.push({ id, line: requestLine(body, id), resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         // After the microtasks of this turn: every request the caller starts together is queued.

@@ -1,15 +1,14 @@
 // The client end of the agent socket: one connection per kpm process, requests written as NDJSON
 // lines and answered by id (several may be in flight: `kpm run` resolves its references at once).
 import type { Socket } from "bun";
-import { type AgentRequest, type AgentResponse, parseResponse } from "./protocol.ts";
+import { type AgentResponse, parseResponse, type RequestBody, requestLine } from "./protocol.ts";
 
 /** How long a request may wait for its answer: the agent's own call to AgentKMS has a 10 s timeout. */
 export const RESPONSE_TIMEOUT_MS = 15_000;
 
 type Pending = { resolve: (response: AgentResponse) => void; reject: (error: Error) => void };
 
-/** Distributes without the id: it is the connection's to assign. */
-export type RequestBody = AgentRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
+export type { RequestBody } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -73,7 +72,7 @@ export class AgentConnection {
     const id = this.#nextId++;
     return new Promise<AgentResponse>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#queued.push(encoder.encode(`${JSON.stringify({ ...body, id })}\n`));
+      this.#queued.push(encoder.encode(requestLine(body, id)));
       this.flush();
     });
   }

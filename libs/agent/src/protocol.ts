@@ -67,6 +67,14 @@ export interface ControlRequest {
 
 export type AgentRequest = CallRequest | GetRequest | ControlRequest;
 
+/** A request without its id: the connection assigns it (distributed over the request kinds). */
+export type RequestBody = AgentRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
+
+/** One request as it goes over the socket, with its id: its JSON and a newline (NDJSON). */
+export function requestLine(body: RequestBody, id: number): string {
+  return `${JSON.stringify({ ...body, id })}\n`;
+}
+
 /** A library error as it crosses the socket: what the CLI needs to word it exactly as the direct path. */
 export interface RemoteError {
   name: string;
