@@ -24,3 +24,24 @@ export function nativeDlopen(): Dlopen | undefined {
   const ffi = (Bun as unknown as { FFI?: { dlopen?: unknown } }).FFI;
   return typeof ffi?.dlopen === "function" ? (ffi.dlopen as Dlopen) : undefined;
 }
+
+/**
+ * The symbols of the first library in `names` that opens with every one of `symbols`, or null.
+ * A name that fails — the native dlopen returns the Error, bun:ffi's throws (a missing symbol,
+ * an unknown name) — gives way to the next.
+ */
+export function openFirst<T>(
+  dlopen: Dlopen,
+  names: readonly string[],
+  symbols: Record<string, SymbolSpec>,
+): T | null {
+  for (const name of names) {
+    try {
+      const library = dlopen(name, symbols);
+      if (!(library instanceof Error)) return (library as { symbols: T }).symbols;
+    } catch {
+      // Not this name, or a symbol missing there: try the next one.
+    }
+  }
+  return null;
+}

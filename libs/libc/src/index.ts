@@ -8,7 +8,7 @@
 // known and tested (LAYOUTS). Elsewhere, for a path that C cannot spell (a NUL byte), and on every
 // failure, node:fs answers: its errors (ENOENT, EACCES, …) are the ones callers report.
 import { requireBuiltin } from "@kpm/deferred";
-import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
+import { type Dlopen, LIBRARY_NAMES, nativeDlopen, openFirst } from "./binding.ts";
 
 export { type Dlopen, nativeDlopen } from "./binding.ts";
 
@@ -93,30 +93,23 @@ export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc |
   const names = LIBRARY_NAMES[platform];
   if (!names) return null;
   const layout = LAYOUTS[`${platform}-${arch}`];
-  for (const name of names) {
-    try {
-      // bun:ffi throws; the native function it wraps returns the Error.
-      const library = dlopen(
-        name,
-        layout ? { isatty: ISATTY, lstat: LSTAT, ...FILE_SYMBOLS } : { isatty: ISATTY },
-      );
-      if (library instanceof Error) continue;
-      const symbols = (library as { symbols: Symbols }).symbols;
-      const isatty = (fd: number) => (symbols.isatty as (fd: number) => number)(fd);
-      if (!layout) return { isatty };
-      return {
-        isatty,
-        lstat: symbols.lstat as NonNullable<Libc["lstat"]>,
-        stat: symbols.stat as NonNullable<Libc["stat"]>,
-        realpath: symbols.realpath as NonNullable<Libc["realpath"]>,
-        files: { ...(symbols as unknown as FileCalls), errno: errnoReader(symbols.__errno_location) },
-        layout,
-      };
-    } catch {
-      // Not this name, or no lstat symbol (glibc < 2.33): try the next one.
-    }
-  }
-  return null;
+  // glibc < 2.33 exports no lstat or stat: then no name opens with the layout's symbols.
+  const symbols = openFirst<Symbols>(
+    dlopen,
+    names,
+    layout ? { isatty: ISATTY, lstat: LSTAT, ...FILE_SYMBOLS } : { isatty: ISATTY },
+  );
+  if (symbols === null) return null;
+  const isatty = (fd: number) => (symbols.isatty as (fd: number) => number)(fd);
+  if (!layout) return { isatty };
+  return {
+    isatty,
+    lstat: symbols.lstat as NonNullable<Libc["lstat"]>,
+    stat: symbols.stat as NonNullable<Libc["stat"]>,
+    realpath: symbols.realpath as NonNullable<Libc["realpath"]>,
+    files: { ...(symbols as unknown as FileCalls), errno: errnoReader(symbols.__errno_location) },
+    layout,
+  };
 }
 
 /** Reads the calling thread's errno through __errno_location and Bun.FFI.read. */
@@ -140,8 +133,8 @@ function statLibc(): Libc | null {
 
 const encoder = new TextEncoder();
 
-/** lstat(2) through libc: the status, "failed", or undefined where libc cannot answer (unbound, a NUL byte). */
-function libcLstat(path: string, follow = false): LinkStatus | "failed" | undefined {
+/** lstat(2), or stat(2) with `follow`, through libc: the status, "failed", or undefined where libc cannot answer (unbound, a NUL byte). */
+function libcStatus(path: string, follow = false): LinkStatus | "failed" | undefined {
   const c = statLibc();
   const call = follow ? c?.stat : c?.lstat;
   if (!call || !c?.layout || path.includes("\0")) return undefined;
@@ -156,10 +149,7 @@ function libcLstat(path: string, follow = false): LinkStatus | "failed" | undefi
  * Throws node:fs's error when the path cannot be inspected.
  */
 export function lstat(path: string): LinkStatus {
-  const status = libcLstat(path);
-  if (status !== undefined && status !== "failed") return status;
-  const stats = requireBuiltin("node:fs").lstatSync(path);
-  return { mode: stats.mode, uid: stats.uid };
+  return statusOf(path, false);
 }
 
 /**
@@ -167,9 +157,15 @@ export function lstat(path: string): LinkStatus {
  * node:fs's error when the path cannot be inspected.
  */
 export function stat(path: string): LinkStatus {
-  const status = libcLstat(path, true);
+  return statusOf(path, true);
+}
+
+/** lstat or stat (`follow`) through libc, else node:fs, whose error is the one thrown. */
+function statusOf(path: string, follow: boolean): LinkStatus {
+  const status = libcStatus(path, follow);
   if (status !== undefined && status !== "failed") return status;
-  const stats = requireBuiltin("node:fs").statSync(path);
+  const fs = requireBuiltin("node:fs");
+  const stats = follow ? fs.statSync(path) : fs.lstatSync(path);
   return { mode: stats.mode, uid: stats.uid };
 }
 
@@ -245,23 +241,20 @@ export function closeFile(fd: number): void {
  * lstat's fallback loads it only to word an error nobody reads here.
  */
 export function lstatIfPresent(path: string): LinkStatus | null {
-  const status = libcLstat(path);
-  if (status === "failed") return null;
-  if (status !== undefined) return status;
-  try {
-    return lstat(path);
-  } catch {
-    return null;
-  }
+  return statusIfPresent(path, false);
 }
 
 /** stat(2) for "is anything there?": lstatIfPresent with symbolic links followed. */
 export function statIfPresent(path: string): LinkStatus | null {
-  const status = libcLstat(path, true);
+  return statusIfPresent(path, true);
+}
+
+function statusIfPresent(path: string, follow: boolean): LinkStatus | null {
+  const status = libcStatus(path, follow);
   if (status === "failed") return null;
   if (status !== undefined) return status;
   try {
-    return stat(path);
+    return statusOf(path, follow);
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 // The process-control half of libc (prctl, rlimits, execve and what an exec step needs), bound
 // through Bun's FFI on Linux only. It is a separate dlopen from statLibc's isatty/lstat (~0.25 ms
 // more): only `kpm run`, the listener and the `_exec` step pay for it, never `kpm get`.
-import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
+import { type Dlopen, LIBRARY_NAMES, nativeDlopen, openFirst } from "./binding.ts";
 
 /** sizeof(struct rlimit): two rlim_t, 64-bit on these targets (asm-generic and x86_64 alike). */
 export const RLIMIT_LAYOUTS: Readonly<Record<string, { size: number; soft: number; hard: number }>> = {
@@ -79,39 +79,31 @@ export function bindProcessLibc(
   const rlimit = RLIMIT_LAYOUTS[`${platform}-${arch}`];
   const names = LIBRARY_NAMES[platform];
   if (!rlimit || !names || platform !== "linux") return null;
-  for (const name of names) {
-    try {
-      const library = dlopen(name, SYMBOLS);
-      if (library instanceof Error) continue;
-      const s = (library as { symbols: Symbols }).symbols;
-      const errnoLocation = s.__errno_location as () => number;
-      return {
-        prctl: s.prctl as ProcessLibc["prctl"],
-        getrlimit: s.getrlimit as ProcessLibc["getrlimit"],
-        setrlimit: s.setrlimit as ProcessLibc["setrlimit"],
-        open: s.open as ProcessLibc["open"],
-        sigprocmask: s.sigprocmask as ProcessLibc["sigprocmask"],
-        getpid: s.getpid as ProcessLibc["getpid"],
-        getppid: s.getppid as ProcessLibc["getppid"],
-        kill: s.kill as ProcessLibc["kill"],
-        execve: s.execve as ProcessLibc["execve"],
-        pipe2: s.pipe2 as ProcessLibc["pipe2"],
-        read: s.read as ProcessLibc["read"],
-        write: s.write as ProcessLibc["write"],
-        close: s.close as ProcessLibc["close"],
-        fcntl: s.fcntl as ProcessLibc["fcntl"],
-        signal: s.signal as ProcessLibc["signal"],
-        getsockopt: s.getsockopt as ProcessLibc["getsockopt"],
-        syscall: s.syscall as ProcessLibc["syscall"],
-        errno: () => pointers.read.i32(errnoLocation(), 0),
-        addressOf: (bytes) => pointers.ptr(bytes),
-        rlimit,
-      };
-    } catch {
-      // Not this name, or a symbol missing: try the next one.
-    }
-  }
-  return null;
+  const s = openFirst<Symbols>(dlopen, names, SYMBOLS);
+  if (s === null) return null;
+  const errnoLocation = s.__errno_location as () => number;
+  return {
+    prctl: s.prctl as ProcessLibc["prctl"],
+    getrlimit: s.getrlimit as ProcessLibc["getrlimit"],
+    setrlimit: s.setrlimit as ProcessLibc["setrlimit"],
+    open: s.open as ProcessLibc["open"],
+    sigprocmask: s.sigprocmask as ProcessLibc["sigprocmask"],
+    getpid: s.getpid as ProcessLibc["getpid"],
+    getppid: s.getppid as ProcessLibc["getppid"],
+    kill: s.kill as ProcessLibc["kill"],
+    execve: s.execve as ProcessLibc["execve"],
+    pipe2: s.pipe2 as ProcessLibc["pipe2"],
+    read: s.read as ProcessLibc["read"],
+    write: s.write as ProcessLibc["write"],
+    close: s.close as ProcessLibc["close"],
+    fcntl: s.fcntl as ProcessLibc["fcntl"],
+    signal: s.signal as ProcessLibc["signal"],
+    getsockopt: s.getsockopt as ProcessLibc["getsockopt"],
+    syscall: s.syscall as ProcessLibc["syscall"],
+    errno: () => pointers.read.i32(errnoLocation(), 0),
+    addressOf: (bytes) => pointers.ptr(bytes),
+    rlimit,
+  };
 }
 
 let bound: ProcessLibc | null | undefined;

@@ -4,7 +4,7 @@
 // what that path adds to Bun's own start. Linux only (x64 and arm64 share every constant and
 // struct used here); elsewhere, and on any failure, the answer is null and the caller takes its
 // usual path.
-import { type Dlopen, LIBRARY_NAMES, nativeDlopen } from "./binding.ts";
+import { type Dlopen, LIBRARY_NAMES, nativeDlopen, openFirst } from "./binding.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -39,17 +39,7 @@ const SYMBOLS = {
 
 /** Binds the socket calls on Linux; null elsewhere or when no libc name opens. */
 export function bindUnixClient(dlopen: Dlopen, platform: string): UnixClientLibc | null {
-  if (platform !== "linux") return null;
-  for (const name of LIBRARY_NAMES.linux ?? []) {
-    try {
-      const library = dlopen(name, SYMBOLS);
-      if (library instanceof Error) continue;
-      return (library as { symbols: UnixClientLibc }).symbols;
-    } catch {
-      // Not this name: try the next one.
-    }
-  }
-  return null;
+  return platform === "linux" ? openFirst<UnixClientLibc>(dlopen, LIBRARY_NAMES.linux ?? [], SYMBOLS) : null;
 }
 
 let bound: UnixClientLibc | null | undefined;
