@@ -1,5 +1,5 @@
-// lstat(2) and isatty(3) from the C library through Bun's FFI, for the hot path of `kpm run` in
-// env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
+// lstat(2) and the whole-file calls from the C library through Bun's FFI (isatty(3) is tty.ts),
+// for the hot path of `kpm run` in env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
 // that path needs nothing else from it: the §7.3/§7.6 checks of the runtime directory and the
 // socket, and whether stdio is a terminal. libc is bound on the first call (~0.15 ms, statLibc):
 // no caller has to remember to open it.
@@ -48,9 +48,8 @@ export const LAYOUTS: Readonly<Record<string, StatLayout>> = {
   "linux-arm64": { size: 128, mode: 16, uid: 24, fileSize: 48 },
 };
 
-/** The bound C functions; lstat and the file calls only where the stat layout is known. */
+/** The bound C functions: bound only where the stat layout is known. */
 export interface Libc {
-  isatty(fd: number): number;
   lstat?: (path: Uint8Array, buffer: Uint8Array) => number;
   stat?: (path: Uint8Array, buffer: Uint8Array) => number;
   realpath?: (path: Uint8Array, resolved: Uint8Array) => number | null;
@@ -73,7 +72,6 @@ interface SymbolSpec {
   returns: string;
 }
 
-const ISATTY: SymbolSpec = { args: ["i32"], returns: "i32" };
 const LSTAT: SymbolSpec = { args: ["ptr", "ptr"], returns: "i32" };
 /** Bound with lstat, in the same dlopen (a second one costs ~0.1 ms more). */
 const FILE_SYMBOLS: Record<string, SymbolSpec> = {
@@ -88,22 +86,15 @@ const FILE_SYMBOLS: Record<string, SymbolSpec> = {
 
 type Symbols = Record<string, (...args: unknown[]) => number>;
 
-/** Binds libc for a platform: lstat and isatty where the stat layout is known, else isatty alone. */
+/** Binds lstat and the file calls for a platform where the struct stat layout is known; else null. */
 export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc | null {
   const names = LIBRARY_NAMES[platform];
-  if (!names) return null;
   const layout = LAYOUTS[`${platform}-${arch}`];
-  // glibc < 2.33 exports no lstat or stat: then no name opens with the layout's symbols.
-  const symbols = openFirst<Symbols>(
-    dlopen,
-    names,
-    layout ? { isatty: ISATTY, lstat: LSTAT, ...FILE_SYMBOLS } : { isatty: ISATTY },
-  );
+  if (!names || !layout) return null;
+  // glibc < 2.33 exports no lstat or stat: then no name opens with these symbols.
+  const symbols = openFirst<Symbols>(dlopen, names, { lstat: LSTAT, ...FILE_SYMBOLS });
   if (symbols === null) return null;
-  const isatty = (fd: number) => (symbols.isatty as (fd: number) => number)(fd);
-  if (!layout) return { isatty };
   return {
-    isatty,
     lstat: symbols.lstat as NonNullable<Libc["lstat"]>,
     stat: symbols.stat as NonNullable<Libc["stat"]>,
     realpath: symbols.realpath as NonNullable<Libc["realpath"]>,
@@ -122,7 +113,7 @@ function errnoReader(location: ((...args: unknown[]) => unknown) | undefined): (
 let bound: Libc | null | undefined;
 let statBuffer: Uint8Array | undefined;
 
-/** This process's libc for lstat and isatty, bound on first use; null where it cannot be bound. */
+/** This process's libc for lstat and the file calls, bound on first use; null where it cannot be bound. */
 function statLibc(): Libc | null {
   if (bound === undefined) {
     const dlopen = nativeDlopen();
@@ -282,12 +273,6 @@ export function realPathIfPresent(path: string): string | null {
   }
 }
 
-/** isatty(3) through libc, or undefined where libc cannot be bound. */
-export function isatty(fd: number): boolean | undefined {
-  const c = statLibc();
-  return c ? c.isatty(fd) === 1 : undefined;
-}
-
 export {
   closeDescriptor,
   encodeEnvironment,
@@ -341,3 +326,4 @@ export {
   unsupportedReason,
 } from "./process-binding.ts";
 export { decodeUcred, type PeerCredentials, peerCredentials, UCRED_LAYOUT } from "./socket.ts";
+export { bindIsatty, isatty } from "./tty.ts";

@@ -5,11 +5,11 @@
 // struct used here); elsewhere, and on any failure, the answer is null and the caller takes its
 // usual path.
 import { type Dlopen, LIBRARY_NAMES, nativeDlopen, openFirst } from "./binding.ts";
+import { decodeUcred, SO_PEERCRED, SOL_SOCKET, UCRED_LAYOUT } from "./ucred.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SO_SNDTIMEO = 21;
 const NEWLINE = 10;
@@ -23,6 +23,7 @@ interface UnixClientLibc {
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, address: Uint8Array, length: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: Uint32Array): number;
   write(fd: number, buffer: Uint8Array, count: number): number;
   read(fd: number, buffer: Uint8Array, count: number): number;
   close(fd: number): number;
@@ -32,6 +33,7 @@ const SYMBOLS = {
   socket: { args: ["i32", "i32", "i32"], returns: "i32" },
   connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   write: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
   read: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
   close: { args: ["i32"], returns: "i32" },
@@ -66,13 +68,23 @@ export function encodeSockaddrUn(path: string): Uint8Array | null {
   return read === path.length ? (written > 0 ? address : null) : null;
 }
 
-/** struct timeval bytes for a timeout in milliseconds. */
+/**
+ * struct timeval bytes for a timeout in milliseconds (little-endian; both fields fit 32 bits for
+ * any timeout under 136 years, so no BigInt: its first use costs ~0.2 ms of a warm `kpm get`).
+ */
 export function encodeTimeval(milliseconds: number): Uint8Array {
   const value = new Uint8Array(TIMEVAL.size);
-  const view = new DataView(value.buffer);
-  view.setBigInt64(TIMEVAL.seconds, BigInt(Math.floor(milliseconds / 1000)), true);
-  view.setBigInt64(TIMEVAL.microseconds, BigInt((milliseconds % 1000) * 1000), true);
+  const words = new Uint32Array(value.buffer);
+  words[TIMEVAL.seconds / 4] = Math.floor(milliseconds / 1000);
+  words[TIMEVAL.microseconds / 4] = (milliseconds % 1000) * 1000;
   return value;
+}
+
+/** Whose process is on the other end of the connected socket `fd`: its uid, or null when not readable. */
+function peerUid(libc: UnixClientLibc, fd: number): number | null {
+  const value = new Uint8Array(UCRED_LAYOUT.size);
+  const length = new Uint32Array([UCRED_LAYOUT.size]);
+  return libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) === 0 ? decodeUcred(value).uid : null;
 }
 
 /**
@@ -92,8 +104,13 @@ export class UnixStream {
     this.#fd = fd;
   }
 
-  /** Connects, with `timeoutMs` for every later send and read; null when it cannot. */
-  static open(path: string, timeoutMs: number): UnixStream | null {
+  /**
+   * Connects, with `timeoutMs` for every later send and read; null when it cannot. With
+   * `expectedUid`, also null unless the process listening runs as that uid (SO_PEERCRED, read on
+   * the connected socket before anything is sent): another user's socket at the path, or a link
+   * to one, is never written to.
+   */
+  static open(path: string, timeoutMs: number, expectedUid?: number): UnixStream | null {
     const libc = unixClientLibc();
     const address = encodeSockaddrUn(path);
     if (libc === null || address === null) return null;
@@ -103,7 +120,8 @@ export class UnixStream {
     if (
       libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, TIMEVAL.size) !== 0 ||
       libc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, timeout, TIMEVAL.size) !== 0 ||
-      libc.connect(fd, address, SOCKADDR_UN.size) !== 0
+      libc.connect(fd, address, SOCKADDR_UN.size) !== 0 ||
+      (expectedUid !== undefined && peerUid(libc, fd) !== expectedUid)
     ) {
       libc.close(fd);
       return null;
@@ -162,18 +180,26 @@ export class UnixStream {
   }
 }
 
+export interface UnixRequestOptions {
+  timeoutMs: number;
+  /** Only a peer running as this uid is sent the request (UnixStream.open). */
+  expectedUid?: number;
+  maxBytes?: number;
+}
+
 /**
  * Connects to the Unix socket at `path`, writes `request`, and returns the bytes the peer sends up
- * to and including the first newline; null when FFI is unavailable, on any failed call, on EOF
- * before a newline, past `maxBytes`, or when a send or a read waits longer than `timeoutMs`.
+ * to and including the first newline; null when FFI is unavailable, on any failed call, when the
+ * peer is not `expectedUid`, on EOF before a newline, past `maxBytes`, or when a send or a read
+ * waits longer than `timeoutMs`.
  */
 export function unixRequest(
   path: string,
   request: Uint8Array,
-  timeoutMs: number,
-  maxBytes = 1 << 20,
+  options: UnixRequestOptions,
 ): Uint8Array | null {
-  const stream = UnixStream.open(path, timeoutMs);
+  const { timeoutMs, expectedUid, maxBytes = 1 << 20 } = options;
+  const stream = UnixStream.open(path, timeoutMs, expectedUid);
   if (stream === null) return null;
   try {
     return stream.send(request) ? stream.receiveLines(1, maxBytes) : null;

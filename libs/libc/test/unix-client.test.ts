@@ -2,7 +2,7 @@
 // in another process: a wrong sockaddr_un or timeval layout, or a wrong option number, fails here
 // (a timeval read wrong is a zero timeout, which blocks forever and trips the test's timeout).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeSockaddrUn, encodeTimeval, SOCKADDR_UN, TIMEVAL, unixRequest } from "@kpm/libc/unix-client";
@@ -55,6 +55,9 @@ describe("struct layouts", () => {
     const view = new DataView(value.buffer);
     expect(view.getBigInt64(TIMEVAL.seconds, true)).toBe(2n);
     expect(view.getBigInt64(TIMEVAL.microseconds, true)).toBe(250_000n);
+    const long = new DataView(encodeTimeval(86_400_000 * 365).buffer);
+    expect(long.getBigInt64(TIMEVAL.seconds, true)).toBe(31_536_000n);
+    expect(long.getBigInt64(TIMEVAL.microseconds, true)).toBe(0n);
   });
 });
 
@@ -62,20 +65,20 @@ describe.if(process.platform === "linux")("unixRequest", () => {
   test("returns the answer up to and including its first newline", async () => {
     const path = join(root, "answer.sock");
     await peer(path, "answer");
-    expect(decode(unixRequest(path, request("hello\n"), 5_000))).toBe("got hello\n");
+    expect(decode(unixRequest(path, request("hello\n"), { timeoutMs: 5_000 }))).toBe("got hello\n");
   });
 
   test("assembles an answer that arrives in pieces", async () => {
     const path = join(root, "chunks.sock");
     await peer(path, "chunks");
     const line = `{"id":1,"value":"${"v".repeat(40)}"}`;
-    expect(decode(unixRequest(path, request(`${line}\n`), 5_000))).toBe(`got ${line}\n`);
+    expect(decode(unixRequest(path, request(`${line}\n`), { timeoutMs: 5_000 }))).toBe(`got ${line}\n`);
   });
 
   test("grows its buffer for an answer far larger than the first read", async () => {
     const path = join(root, "bigline.sock");
     await peer(path, "bigline");
-    const answer = unixRequest(path, request("x\n"), 5_000);
+    const answer = unixRequest(path, request("x\n"), { timeoutMs: 5_000 });
     expect(answer?.byteLength).toBe(300 * 1024 + 1);
     expect(answer?.at(-1)).toBe(10);
   });
@@ -86,26 +89,58 @@ describe.if(process.platform === "linux")("unixRequest", () => {
     const path = join(dir, "x.sock");
     expect(Buffer.byteLength(path)).toBe(107);
     await peer(path, "answer");
-    expect(decode(unixRequest(path, request("long\n"), 5_000))).toBe("got long\n");
+    expect(decode(unixRequest(path, request("long\n"), { timeoutMs: 5_000 }))).toBe("got long\n");
   });
 
   test("gives up on a silent peer after the timeout, not before", async () => {
     const path = join(root, "silent.sock");
     await peer(path, "silent");
     const started = performance.now();
-    expect(unixRequest(path, request("anyone?\n"), 400)).toBeNull();
+    expect(unixRequest(path, request("anyone?\n"), { timeoutMs: 400 })).toBeNull();
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(350);
     expect(waited).toBeLessThan(5_000);
   });
 
   test("null for no listener, an answer cut short, and one past maxBytes", async () => {
-    expect(unixRequest(join(root, "nothing.sock"), request("x\n"), 1_000)).toBeNull();
+    expect(unixRequest(join(root, "nothing.sock"), request("x\n"), { timeoutMs: 1_000 })).toBeNull();
     const closing = join(root, "close.sock");
     await peer(closing, "close");
-    expect(unixRequest(closing, request("x\n"), 5_000)).toBeNull();
+    expect(unixRequest(closing, request("x\n"), { timeoutMs: 5_000 })).toBeNull();
     const big = join(root, "big.sock");
     await peer(big, "big");
-    expect(unixRequest(big, request("x\n"), 5_000, 64 * 1024)).toBeNull();
+    expect(unixRequest(big, request("x\n"), { timeoutMs: 5_000, maxBytes: 64 * 1024 })).toBeNull();
+  });
+});
+
+// expectedUid reads struct ucred (SO_PEERCRED) on the connected socket. The peer runs as uid 65534
+// with gid 65533, so a uid read from the pid or gid offset fails the second expectation. Root
+// only: it starts that peer through setpriv (an inline script: nobody cannot read this checkout).
+describe.if(process.platform === "linux" && process.getuid?.() === 0)("unixRequest with expectedUid", () => {
+  test("writes only to a peer running as that uid; without it, any listener is asked", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "kpm-unix-client-shared-"));
+    chmodSync(shared, 0o777);
+    const path = join(shared, "peer.sock");
+    const script = `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data(s, d) { s.write("got " + d); } } });
+      console.log("ready"); for await (const _ of Bun.stdin.stream()) {} process.exit(0);`;
+    const child = Bun.spawn(
+      ["setpriv", "--reuid=65534", "--regid=65533", "--clear-groups", process.execPath, "-e", script],
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    );
+    try {
+      const reader = child.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("ready\n");
+      reader.releaseLock();
+      expect(unixRequest(path, request("secret?\n"), { timeoutMs: 5_000, expectedUid: 0 })).toBeNull();
+      expect(decode(unixRequest(path, request("a\n"), { timeoutMs: 5_000, expectedUid: 65_534 }))).toBe(
+        "got a\n",
+      );
+      // The check switched off: the foreign peer is asked and answers (the attack the check stops).
+      expect(decode(unixRequest(path, request("secret?\n"), { timeoutMs: 5_000 }))).toBe("got secret?\n");
+    } finally {
+      child.stdin.end();
+      await child.exited;
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@
 // Bun colours it red on a terminal, which would alter our exact texts. node:fs (~1.5 ms to load)
 // is loaded on the first line written (requireBuiltin), so a run that writes nothing never loads it.
 import { requireBuiltin } from "@kpm/deferred";
-import { isatty as libcIsatty } from "@kpm/libc";
+import { isatty as libcIsatty } from "@kpm/libc/tty";
 
 /**
  * Writes data (env lines, tables, JSON, secret values) to stdout, exactly as given. Nothing is
