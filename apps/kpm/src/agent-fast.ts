@@ -5,7 +5,7 @@
 // exit code is the command's own. Measured: ~20 ms less than the dispatcher's warm path (bench/agent).
 import { agentSocketPath, parseResponse, requestLine } from "@kpm/agent/protocol";
 import { unixRequest } from "@kpm/libc/unix-client";
-import { checkSocketPath, resolveRuntimeDir } from "@kpm/session/client";
+import { resolveRuntimeDir } from "@kpm/session/runtime-dir-path";
 import { writeValue } from "./cli/io.ts";
 import type { Env } from "./paths.ts";
 
@@ -37,19 +37,22 @@ const ANSWER_TIMEOUT_MS = 15_000;
 
 /**
  * The value the running agent answers for `input`, or null (no agent, declined, any failure). One
- * blocking request through libc (unixRequest): no event loop, no Bun socket, no node:path.
+ * blocking request through libc (unixRequest): no event loop, no Bun socket, no node:path. The
+ * request goes only to a peer running as this user (SO_PEERCRED on the connected socket): that
+ * replaces the lstat checks of the runtime directory and the socket on this path, which cost
+ * ~1 ms more (a second libc binding) and could not see what a link or a race put there.
  */
 export function fastGet(input: string, env: Env): string | null {
   try {
-    const socketPath = agentSocketPath(resolveRuntimeDir(env, process.getuid?.() ?? 0));
-    checkSocketPath(socketPath);
+    const uid = process.getuid?.() ?? 0;
+    const socketPath = agentSocketPath(resolveRuntimeDir(env, uid));
     const located: Record<string, string> = {};
     for (const name of DIRECTORY_VARIABLES) {
       const value = env[name];
       if (value !== undefined) located[name] = value;
     }
     const request = new TextEncoder().encode(requestLine({ op: "get", input, env: located }, 1));
-    const line = unixRequest(socketPath, request, ANSWER_TIMEOUT_MS);
+    const line = unixRequest(socketPath, request, { timeoutMs: ANSWER_TIMEOUT_MS, expectedUid: uid });
     if (line === null) return null;
     const answer = parseResponse(new TextDecoder().decode(line));
     return answer !== null && "value" in answer && typeof answer.value === "string" ? answer.value : null;

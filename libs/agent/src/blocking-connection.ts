@@ -31,9 +31,12 @@ export class BlockingConnection {
     this.#stream = stream;
   }
 
-  /** Connects to the agent at `socketPath`; null when nothing accepts there or libc cannot be used. */
+  /**
+   * Connects to the agent at `socketPath`; null when nothing accepts there, the process listening
+   * is not this user's (SO_PEERCRED), or libc cannot be used.
+   */
   static open(socketPath: string): BlockingConnection | null {
-    const stream = UnixStream.open(socketPath, RESPONSE_TIMEOUT_MS);
+    const stream = UnixStream.open(socketPath, RESPONSE_TIMEOUT_MS, process.getuid?.());
     return stream === null ? null : new BlockingConnection(stream);
   }
 
