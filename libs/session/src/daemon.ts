@@ -1,8 +1,9 @@
 // What kpm's detached helper processes (the session listeners here, the per-user agent in
 // @kpm/agent) share: the few variables they inherit, and small process-side helpers. A light entry
-// (`@kpm/session/daemon`) that loads node:path and node:fs only when a function needs them, so the
+// (`@kpm/session/daemon`) that loads node:fs only when a function needs it, so the
 // CLI's agent fast path can import it.
 import { requireBuiltin } from "@kpm/deferred";
+import { resolve } from "@kpm/deferred/path";
 
 /** Everything else (secrets, blobs, BUN_* settings, KPM_* switches) stays out of a detached helper. */
 export const DAEMON_VARIABLES = [
@@ -22,7 +23,7 @@ export function daemonEnvironment(env: Record<string, string | undefined>): Reco
   for (const name of DAEMON_VARIABLES) {
     const value = env[name];
     if (value === undefined) continue;
-    minimal[name] = name === "TMPDIR" && value !== "" ? requireBuiltin("node:path").resolve(value) : value;
+    minimal[name] = name === "TMPDIR" && value !== "" ? resolve(value) : value;
   }
   return minimal;
 }

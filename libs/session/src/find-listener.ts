@@ -1,13 +1,12 @@
 // Which socket serves a blob's session (spec §7.6): the shell's own session first, then the
 // per-session socket in <RuntimeDir>, so blobs of a second session in one shell still work.
-import { requireBuiltin } from "@kpm/deferred";
+import { join } from "@kpm/deferred/path";
 import { pathExists } from "./path-exists.ts";
 import { isValidSessionId } from "./session-id.ts";
 
 /**
  * The socket path for `sessionId`, or null when there is none. `runtimeDir` may be a function,
- * called only when the session is not the shell's own: the common case then never loads
- * node:path (~0.4 ms).
+ * called only when the session is not the shell's own.
  */
 export function findListenerSocket(
   sessionId: string,
@@ -19,7 +18,6 @@ export function findListenerSocket(
   if (shellSocket && (!shellSession || shellSession === sessionId)) return shellSocket;
   if (!isValidSessionId(sessionId)) return null;
   const directory = typeof runtimeDir === "function" ? runtimeDir() : runtimeDir;
-  const { join } = requireBuiltin("node:path");
   const socketPath = join(directory, `${sessionId}.sock`);
   return pathExists(socketPath) ? socketPath : null;
 }

@@ -5,7 +5,7 @@ import { requireBuiltin } from "@kpm/deferred";
 import { isDirectory, isSymbolicLink, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
 
-export { isCleanAbsolute, resolveRuntimeDir } from "./runtime-dir-path.ts";
+export { resolveRuntimeDir } from "./runtime-dir-path.ts";
 
 /** Creates the directory (0700) when missing — never its parent — then verifies it. */
 export function ensureRuntimeDir(dir: string): void {

@@ -2,9 +2,9 @@
 // before trusting one.
 
 import { describeFsError, errorCode } from "@kpm/bounded-read/error";
+import { dirname } from "@kpm/deferred/path";
 import { isSocket, type LinkStatus, lstat } from "@kpm/libc";
 import { SessionError } from "./error.ts";
-import { parentDirectory } from "./posix-path.ts";
 import { currentUid, privateDirectoryProblem } from "./runtime-dir.ts";
 
 /** sockaddr_un.sun_path is 104 bytes on macOS including the NUL, so 103 is the portable limit. */
@@ -15,7 +15,7 @@ export const MAX_SOCKET_PATH_BYTES = 103;
  * socket owned by this uid. A missing socket means the session ended → code "no_listener".
  */
 export function checkSocketPath(socketPath: string): void {
-  const directory = parentDirectory(socketPath);
+  const directory = dirname(socketPath);
   const directoryProblem = privateDirectoryProblem(directory);
   if (directoryProblem !== null) refuse(socketPath, `parent directory ${directory}: ${directoryProblem}`);
 
