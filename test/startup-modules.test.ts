@@ -20,7 +20,7 @@ import {
 } from "./helpers/startup-graph.ts";
 
 const APP = "apps/kpm/src";
-const { crypto, fs, tlsClient, yaml, zod, zodClassic } = FORBIDDEN;
+const { crypto, fs, path, tlsClient, yaml, zod, zodClassic } = FORBIDDEN;
 
 /** main.ts imports the dispatcher when the command is not answered by the agent fast path. */
 const DISPATCH: [string, string] = [`${APP}/main.ts`, `${APP}/cli/dispatch.ts`];
@@ -44,14 +44,14 @@ const PATHS: StartupPath[] = [
       [`${APP}/context.ts`, `${APP}/version.ts`],
       [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
-    forbidden: [crypto, yaml, zodClassic, fs],
+    forbidden: [crypto, yaml, zodClassic, fs, path],
   },
   {
     // `kpm get <ref>` with the agent warm: main.ts sends it whole (agent-fast.ts), before the
     // dispatcher, the config reader or node:fs.
     name: "kpm get (agent fast path)",
     takes: [[`${APP}/main.ts`, `${APP}/agent-fast.ts`]],
-    forbidden: [crypto, yaml, zod, tlsClient, fs],
+    forbidden: [crypto, yaml, zod, tlsClient, fs, path],
   },
   {
     // The dispatcher's warm path (flags, a profile): one request per read; no TLS client, no zod.
@@ -67,7 +67,7 @@ const PATHS: StartupPath[] = [
       [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
       [`${APP}/get-value.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
-    forbidden: [crypto, yaml, zod, tlsClient],
+    forbidden: [crypto, yaml, zod, tlsClient, path],
   },
   {
     // Template-mode `kpm run` with the agent warm: the template, then one request per reference.
@@ -85,7 +85,7 @@ const PATHS: StartupPath[] = [
       [`${APP}/agent-use.ts`, "libs/agentkms-client/src/resolve-index.ts"],
       [`${APP}/run/template-mode.ts`, "libs/agentkms-client/src/resolve-index.ts"],
     ],
-    forbidden: [yaml, zod, tlsClient, fs],
+    forbidden: [yaml, zod, tlsClient, fs, path],
   },
   {
     // An active session: blobs go to their listeners; no directory, config or template is read.
@@ -106,6 +106,16 @@ const PATHS: StartupPath[] = [
  * A new one fails the test until it is listed here; an entry whose edge is gone fails too.
  */
 const BRANCHES: Branch[] = [
+  {
+    from: "libs/deferred/src/path.ts",
+    to: "node:path",
+    when: "a path not in normal form (an empty, . or .. segment, a trailing slash), or Windows",
+  },
+  {
+    from: `${APP}/commands/get.ts`,
+    to: `${APP}/profile.ts`,
+    when: "kpm get with a {{profile:…}} reference",
+  },
   { from: `${APP}/cli/dispatch.ts`, to: `${APP}/paths.ts`, when: "usage text names the config directory" },
   {
     from: `${APP}/context.ts`,

@@ -1,8 +1,9 @@
 // config.yaml (spec §4.3) without yaml or zod: defaults, and the reader for a flat file of plain
 // `key: value` lines (what init and quickstart write). On `kpm get` the YAML parser and the schema
 // cost several ms of startup, so the CLI loads config.ts (both) only when this reader declines.
-import { dirname } from "node:path";
+
 import { BoundedReadError, MAX_CONFIG_BYTES, readFileBounded } from "@kpm/bounded-read";
+import { dirname } from "@kpm/deferred/path";
 import { type FlatValue, readFlatYaml } from "@kpm/template/flat-yaml";
 import { CliError } from "./cli/errors.ts";
 import { expandPath } from "./paths.ts";

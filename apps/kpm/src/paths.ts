@@ -1,8 +1,9 @@
 // Directory resolution (spec §4.1): <ConfigDir>, <DataDir>, <TemplatesDir>, certs, and `~` expansion.
 // Imported on demand (KpmContext.prepare, usage): env-scan `kpm run` needs none of it. The stat
 // calls go through libc (@kpm/libc): node:fs costs ~3 ms to load in a compiled binary.
-import { isAbsolute, join, resolve } from "node:path";
+
 import { requireBuiltin } from "@kpm/deferred";
+import { isAbsolute, join, resolve } from "@kpm/deferred/path";
 import { isDirectory as isDirectoryStatus, isRegularFile, statIfPresent } from "@kpm/libc";
 import { CliError } from "./cli/errors.ts";
 

@@ -2,7 +2,7 @@
 // default template resolved in the current directory) is used only when `kpm trust <dir>` recorded
 // exactly its content. Files under <ConfigDir> and files the user names (`--from FILE`) need no
 // record. Imported only where a template, allow-list or project profile is about to be read.
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "@kpm/deferred/path";
 import { realPathIfPresent } from "@kpm/libc";
 import { findProjectDir } from "@kpm/template/project-dir";
 import { MAX_TRUSTED_FILE_BYTES, readRegularFile, TRUST_STORE_FILE, TrustChecker } from "@kpm/trust";

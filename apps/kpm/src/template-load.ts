@@ -1,6 +1,6 @@
 // Loading the template for `env` and `run`: which file (§5.5, with project trust), profiles,
 // includes, profile expansion (§5), with the CLI's error texts.
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "@kpm/deferred/path";
 import { statIfPresent } from "@kpm/libc";
 import {
   discoverTemplate,

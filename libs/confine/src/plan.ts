@@ -2,8 +2,8 @@
 // access beneath every entry of every ancestor of a denied path, except the entries that lead to
 // a denied path, and listing only on those ancestors themselves.
 
-import { dirname, join, resolve, sep } from "node:path";
 import { requireBuiltin } from "@kpm/deferred";
+import { dirname, join, resolve, sep } from "@kpm/deferred/path";
 import type { LandlockRule } from "@kpm/libc";
 
 /** What the planner reads of the filesystem (injected, so tests plan against a fake tree). */

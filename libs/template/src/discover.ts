@@ -1,6 +1,6 @@
 // Auto-discovery of `<tool>.template` for `kpm run` (spec §5.5).
 
-import { basename, join, resolve } from "node:path";
+import { basename, join, resolve } from "@kpm/deferred/path";
 import { isRegularFile } from "./include.ts";
 import { projectTemplatesDir } from "./project-dir.ts";
 

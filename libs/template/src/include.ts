@@ -1,7 +1,7 @@
 // Include directives (spec §5.4): path rules, the project-then-user lookup, and the rule that a
 // target stays inside the directory it was found in.
 
-import { join } from "node:path";
+import { join } from "@kpm/deferred/path";
 import { isRegularFile as isRegularStatus, realPathIfPresent, statIfPresent } from "@kpm/libc";
 import { firstBadSegment } from "@kpm/path-rules";
 

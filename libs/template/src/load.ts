@@ -1,8 +1,8 @@
 // Loads a template with its includes (spec §5.1–§5.4): profile expansion, reference
 // parsing, include resolution with cycle and depth checks, and de-duplication.
 
-import { basename, resolve } from "node:path";
 import { requireBuiltin } from "@kpm/deferred";
+import { basename, resolve } from "@kpm/deferred/path";
 import { realPathIfPresent } from "@kpm/libc";
 import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";

@@ -2,8 +2,8 @@
 // directory up to the root, over the global config file's `profile:` mapping. Parsing a file is
 // the caller's: YAML for loadProfiles, a flat-file check first for loadProfilesAsync.
 
-import { dirname, join, resolve } from "node:path";
 import { BoundedReadError, MAX_CONFIG_BYTES, type ReadFileOptions, readFileBounded } from "@kpm/bounded-read";
+import { dirname, join, resolve } from "@kpm/deferred/path";
 import { realPathIfPresent } from "@kpm/libc";
 import { TemplateError } from "./error.ts";
 import type { ProfileValues } from "./profile-expand.ts";

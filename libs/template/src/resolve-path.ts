@@ -1,6 +1,6 @@
 // Template path resolution for `--from` and `default_template` (spec §5.5).
 
-import { join, resolve } from "node:path";
+import { join, resolve } from "@kpm/deferred/path";
 import { statIfPresent } from "@kpm/libc";
 import { projectTemplatesDir } from "./project-dir.ts";
 

@@ -5,8 +5,8 @@
 // loading node:fs costs it ~3 ms.
 
 import type { Dirent } from "node:fs";
-import { join } from "node:path";
 import { requireBuiltin } from "@kpm/deferred";
+import { join } from "@kpm/deferred/path";
 import { checkEntryReference, checkIncludeDirective } from "./entry-checks.ts";
 import { TemplateError } from "./error.ts";
 import { describeFsError, errorCode } from "./fs-reason.ts";

@@ -2,9 +2,9 @@
 // read — templates at any depth (discovery, includes, `--from NAME`), the allow-list and the
 // profile file.
 
-import { join, resolve } from "node:path";
 import { describeFsError, errorCode } from "@kpm/bounded-read/error";
 import { requireBuiltin } from "@kpm/deferred";
+import { join, resolve } from "@kpm/deferred/path";
 
 /** Deep enough for any include path (16 levels) with room to spare; also stops link loops. */
 const MAX_DEPTH = 32;

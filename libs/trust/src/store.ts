@@ -3,9 +3,9 @@
 // (temporary file + rename) so a crash never leaves half a store; a store that does not read back
 // as exactly that shape is an error, never "trust nothing" silently and never "trust all".
 
-import { basename, dirname, isAbsolute, join } from "node:path";
 import { describeFsError } from "@kpm/bounded-read/error";
 import { requireBuiltin } from "@kpm/deferred";
+import { basename, dirname, isAbsolute, join } from "@kpm/deferred/path";
 import { readRegularFile } from "./read-file.ts";
 import { TrustError } from "./trust-error.ts";
 

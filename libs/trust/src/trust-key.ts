@@ -4,8 +4,8 @@
 // (or whose `.kpm`) is a symlink to a file the user trusted for another project must not inherit
 // that trust, or the repo could pick which trusted template an agent gets.
 
-import { join, relative, resolve } from "node:path";
 import { requireBuiltin } from "@kpm/deferred";
+import { join, relative, resolve } from "@kpm/deferred/path";
 
 /** The real path of a project directory; the resolved path when it does not exist (a deleted checkout). */
 export function realProjectDir(dir: string): string {

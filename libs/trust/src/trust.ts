@@ -1,7 +1,7 @@
 // The trust commands as library calls: record a project's files, forget a directory, list what
 // is recorded. Each reads the store first, so a corrupt store is reported and never overwritten.
 
-import { sep } from "node:path";
+import { sep } from "@kpm/deferred/path";
 import { sha256Hex } from "./hash.ts";
 import { projectFiles } from "./project-files.ts";
 import { readRegularFile } from "./read-file.ts";

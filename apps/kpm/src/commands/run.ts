@@ -2,7 +2,7 @@
 // entitled to, for its lifetime only — from a template, or by decrypting the shell's blobs
 // through their listeners — then mirror its exit status.
 
-import { importBuiltin } from "@kpm/deferred";
+import { basename } from "@kpm/deferred/path";
 import type { TemplateEntry } from "@kpm/template/core";
 import { defineKpmCommand } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/errors.ts";
@@ -61,7 +61,7 @@ export default defineKpmCommand({
     // Before any secret is fetched or decrypted into this process.
     hardenSelf(ctx.env, ctx.log);
 
-    const tool = await toolName(command);
+    const tool = toolName(command);
     // An untrusted project template or allow-list: skipped with a line, or under --secure the error.
     const onUntrusted = args.secure ? "fail" : "skip";
     const template = await selectTemplate(ctx, tool, args.from, onUntrusted);
@@ -106,10 +106,10 @@ export default defineKpmCommand({
   },
 });
 
-/** The tool (§8.2: the basename of <cmd> as typed); node:path (~0.4 ms) only for a path. */
-async function toolName(command: string): Promise<string> {
+/** The tool (§8.2: the basename of <cmd> as typed). */
+function toolName(command: string): string {
   const isPath = command.includes("/") || (process.platform === "win32" && command.includes("\\"));
-  return isPath ? (await importBuiltin("node:path")).basename(command) : command;
+  return isPath ? basename(command) : command;
 }
 
 /** Mode selection (§8.2): the template to load, or null for env-scan mode. */

@@ -2,7 +2,7 @@
 // (config, data with certificates, keys and the trust store, the dev server's directory, the
 // runtime directory), and how this machine keeps it out (@kpm/confine). The exec step enforces
 // the Landlock rules; macOS runs the tool under sandbox-exec.
-import { dirname, join, resolve } from "node:path";
+
 import {
   type ConfinementPlan,
   describeMechanism,
@@ -13,6 +13,7 @@ import {
   planConfinement,
   sandboxProfile,
 } from "@kpm/confine";
+import { dirname, join, resolve } from "@kpm/deferred/path";
 import { landlockAbi } from "@kpm/libc";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";

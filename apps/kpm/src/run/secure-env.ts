@@ -1,7 +1,9 @@
 // What a --secure tool inherits and which file it is (docs/security.md, "Inherited environment",
 // "Tool pinning"): the allow-list lib decides; this file applies its decisions to `kpm run`'s child
 // and reports them (one stderr line for drops, --verbose kpm_env lines, the secure_env record).
+
 import type { Allowlist, EnvSummary, InheritDrop } from "@kpm/allowlist";
+import { resolve } from "@kpm/deferred/path";
 import { CliError } from "../cli/errors.ts";
 import type { KpmContext } from "../context.ts";
 
@@ -46,7 +48,7 @@ export async function verifyPinnedTool(
   const pins = toolPins(lists, tool);
   if (pins.length === 0) return undefined;
   let found: string | null;
-  if (command.includes("/")) found = (await import("node:path")).resolve(ctx.cwd, command);
+  if (command.includes("/")) found = resolve(ctx.cwd, command);
   else found = Bun.which(command, { PATH: env.PATH ?? "" });
   if (found === null) throw new CliError(`error: run ${command}: executable file not found in $PATH`, 127);
   const check = checkToolPins(pins, found);
