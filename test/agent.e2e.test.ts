@@ -4,7 +4,19 @@
 // direct path fails the second vend with a hint; a dead, stale or turned-off agent is never needed.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: templates spell ${kms:…} literally
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@kpm/agentkms-client";
 import { isPidAlive } from "@kpm/libc";
@@ -61,6 +73,54 @@ async function waitFor(condition: () => boolean, ms = 5000): Promise<boolean> {
     await Bun.sleep(25);
   }
   return true;
+}
+
+/**
+ * A stand-in agent listening at `path` (as `uid` through setpriv when given) that answers a `get`
+ * with PLANTED and a read call with an LLM credential whose key is PLANTED. `asked()` lists the ops
+ * it received (from its stdout, read once it is stopped).
+ */
+async function plantedAgent(
+  path: string,
+  uid?: number,
+): Promise<{ asked: () => string[]; stop: () => Promise<void> }> {
+  const script = `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data(s, d) {
+      for (const line of d.toString().split("\\n").filter(Boolean)) {
+        const r = JSON.parse(line); console.log("op " + r.op);
+        const value = r.op === "get" ? "PLANTED" : { provider: "anthropic", api_key: "PLANTED" };
+        s.write(JSON.stringify(r.op === "get" || r.op === "call" ? { id: r.id, value } : { id: r.id, fail: "no" }) + "\\n");
+      } } } });
+    console.log("ready"); for await (const _ of Bun.stdin.stream()) {} process.exit(0);`;
+  const asUser = uid === undefined ? [] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups"];
+  const child = Bun.spawn([...asUser, process.execPath, "-e", script], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const lines: string[] = [];
+  const decoder = new TextDecoder();
+  const reader = child.stdout.getReader();
+  let buffered = "";
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += decoder.decode(value, { stream: true });
+      for (let at = buffered.indexOf("\n"); at !== -1; at = buffered.indexOf("\n")) {
+        lines.push(buffered.slice(0, at));
+        buffered = buffered.slice(at + 1);
+      }
+    }
+  })();
+  await waitFor(() => lines.includes("ready"));
+  return {
+    asked: () => lines.filter((line) => line.startsWith("op ")).map((line) => line.slice(3)),
+    stop: async () => {
+      child.stdin.end();
+      await child.exited;
+      await pump;
+    },
+  };
 }
 
 async function closeAgentSandbox(sandbox: Sandbox | undefined): Promise<void> {
@@ -300,6 +360,54 @@ describe("the agent is never required", () => {
     expect(next).not.toBe(pid);
     expect(isPidAlive(next as number)).toBe(true);
   });
+
+  // The attack: a process of another user listening at the agent's path, its socket file made to
+  // pass the lstat checks (owned by this user, in the private runtime directory). Root only: it
+  // starts that process as nobody, then moves and chowns its socket into place.
+  test.if(process.getuid?.() === 0)(
+    "a stand-in agent run as nobody is never asked, even when its socket passes the lstat checks",
+    async () => {
+      await kpm(sandbox, ["agent", "stop"]);
+      await waitFor(() => !existsSync(join(sandbox.runtimeDir, "agent.sock")));
+      writeFileSync(join(sandbox.home, "planted.template"), "KEY=${kms:llm/anthropic}\n");
+      const run = () =>
+        kpm(sandbox, [
+          "run",
+          "--no-masking",
+          "--from",
+          join(sandbox.home, "planted.template"),
+          "--",
+          "printenv",
+          "KEY",
+        ]);
+      mkdirSync(sandbox.runtimeDir, { recursive: true, mode: 0o700 });
+      const socket = join(sandbox.runtimeDir, "agent.sock");
+      const shared = mkdtempSync(join(tmpdir(), "kpm-planted-"));
+      chmodSync(shared, 0o777);
+      const foreign = await plantedAgent(join(shared, "agent.sock"), 65534);
+      try {
+        renameSync(join(shared, "agent.sock"), socket);
+        lchownSync(socket, 0, 0);
+        expect(await get()).toEqual(ok);
+        expect(await run()).toEqual({ code: 0, stdout: "sk-ant-fallback-0123\n", stderr: "" });
+        // A status request (nothing secret) may reach it when kpm looks for an agent to start; no read does.
+        expect(foreign.asked().filter((op) => op === "get" || op === "call")).toEqual([]);
+      } finally {
+        await foreign.stop();
+        rmSync(socket, { force: true });
+        rmSync(shared, { recursive: true, force: true });
+      }
+      // The same stand-in run as this user is asked and believed: the peer's uid is what refused it.
+      const own = await plantedAgent(socket);
+      try {
+        expect((await get()).stdout).toBe("PLANTED");
+        expect(own.asked()).toContain("get");
+      } finally {
+        await own.stop();
+        rmSync(socket, { force: true });
+      }
+    },
+  );
 
   test("an agent whose config file changed answers no more and exits; the command still succeeds", async () => {
     expect(await get()).toEqual(ok);

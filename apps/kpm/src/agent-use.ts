@@ -30,7 +30,8 @@ async function agentSocket(env: Env): Promise<{ runtimeDir: string; socketPath: 
 
 /**
  * A connection to a running agent whose socket passes the checks, or null: blocking calls through
- * libc where they can be had (BlockingConnection), else a Bun socket.
+ * libc where they can be had (BlockingConnection, which also checks the peer's uid), else a Bun
+ * socket.
  */
 async function connect(socketPath: string, ctx: KpmContext): Promise<AgentChannel | null> {
   const [{ AgentConnection, BlockingConnection }, { checkSocketPath }] = await Promise.all([
@@ -44,7 +45,10 @@ async function connect(socketPath: string, ctx: KpmContext): Promise<AgentChanne
     if (code !== "no_listener") ctx.log.debug(`kpm: agent: ${(error as Error).message}`);
     return null;
   }
-  return BlockingConnection.open(socketPath) ?? AgentConnection.open(socketPath);
+  // Where blocking connections can be made, a null is final: nothing listens, or the process
+  // listening is not this user's (SO_PEERCRED), which a Bun socket could not tell.
+  if (BlockingConnection.supported) return BlockingConnection.open(socketPath);
+  return AgentConnection.open(socketPath);
 }
 
 /** Starts the agent unless one answers; its pid, or the reason it could not start. */

@@ -4,7 +4,7 @@
 // in one write, and the process then blocks until every answer has arrived; the agent serves them
 // concurrently. No Bun socket and no event-loop wake-up per answer: measured on a warm template
 // `kpm run` with 10 references, the fetch took ~1.5 ms instead of ~3.5 ms over Bun.connect.
-import { UnixStream } from "@kpm/libc/unix-client";
+import { UnixStream, unixClientAvailable } from "@kpm/libc/unix-client";
 import { RESPONSE_TIMEOUT_MS } from "./connection.ts";
 import { type AgentResponse, parseResponse, type RequestBody, requestLine } from "./protocol.ts";
 
@@ -29,6 +29,11 @@ export class BlockingConnection {
 
   private constructor(stream: UnixStream) {
     this.#stream = stream;
+  }
+
+  /** Whether blocking connections can be made here (libc through FFI, on Linux). */
+  static get supported(): boolean {
+    return unixClientAvailable();
   }
 
   /**

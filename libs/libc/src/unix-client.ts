@@ -54,6 +54,11 @@ function unixClientLibc(): UnixClientLibc | null {
   return bound;
 }
 
+/** Whether this process can use UnixStream at all (Linux, with Bun's FFI and a libc that opens). */
+export function unixClientAvailable(): boolean {
+  return unixClientLibc() !== null;
+}
+
 const encoder = new TextEncoder();
 
 /** sockaddr_un bytes for `path`, or null when it does not fit (or holds a NUL byte). */
