@@ -2,7 +2,7 @@
 // all that locate the config (held to paths.ts resolveDirs), and that without an agent it declines.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: references spell ${kms:…} literally
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DIRECTORY_VARIABLES, fastGet, fastPathApplies } from "../src/agent-fast.ts";
 import { resolveDirs } from "../src/paths.ts";
@@ -52,31 +52,6 @@ describe("DIRECTORY_VARIABLES", () => {
   });
 });
 
-/**
- * A stand-in agent at `path` that answers every line with PLANTED as the value, run as `uid`
- * (setpriv) when given; resolves once it listens. Stopped by closing its stdin.
- */
-async function plantedAgent(path: string, uid?: number): Promise<Bun.Subprocess<"pipe", "pipe", "inherit">> {
-  const script = `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data(s) { s.write('{"id":1,"value":"PLANTED"}\\n'); } } });
-    console.log("ready"); for await (const _ of Bun.stdin.stream()) {} process.exit(0);`;
-  const asUser = uid === undefined ? [] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups"];
-  const child = Bun.spawn([...asUser, process.execPath, "-e", script], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = child.stdout.getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  expect(new TextDecoder().decode(value)).toBe("ready\n");
-  return child;
-}
-
-async function stop(child: Bun.Subprocess<"pipe", "pipe", "inherit">): Promise<void> {
-  child.stdin.end();
-  await child.exited;
-}
-
 describe("fastGet", () => {
   test("declines (null) when no agent listens", () => {
     const temp = join(root, "t");
@@ -85,36 +60,4 @@ describe("fastGet", () => {
     mkdirSync(join(temp, `kpm-${process.getuid?.() ?? 0}`), { mode: 0o700 });
     expect(fastGet("llm/a", { HOME: root, TMPDIR: temp })).toBeNull();
   });
-
-  // The attack: another user's process listening where the agent's socket belongs (a runtime
-  // directory it could write to). Run as root only, which can start that process as nobody.
-  test.if(process.platform === "linux" && process.getuid?.() === 0)(
-    "asks only a process of this user: a stand-in agent run as nobody is never asked",
-    async () => {
-      const shared = mkdtempSync("/tmp/kf-shared-");
-      try {
-        chmodSync(shared, 0o755);
-        const runtime = join(shared, "kpm-0");
-        mkdirSync(runtime, { mode: 0o777 });
-        chmodSync(runtime, 0o777);
-        const env = { HOME: root, TMPDIR: shared };
-        const foreign = await plantedAgent(join(runtime, "agent.sock"), 65534);
-        try {
-          expect(fastGet("llm/a", env)).toBeNull();
-        } finally {
-          await stop(foreign);
-        }
-        rmSync(join(runtime, "agent.sock"), { force: true });
-        // The same stand-in run as this user is asked and believed: the check above is what refused it.
-        const own = await plantedAgent(join(runtime, "agent.sock"));
-        try {
-          expect(fastGet("llm/a", env)).toBe("PLANTED");
-        } finally {
-          await stop(own);
-        }
-      } finally {
-        rmSync(shared, { recursive: true, force: true });
-      }
-    },
-  );
 });
