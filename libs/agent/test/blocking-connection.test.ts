@@ -86,4 +86,8 @@ describe.if(process.platform === "linux")("BlockingConnection", () => {
   test("no connection where nothing listens", () => {
     expect(BlockingConnection.open(join(root, "nothing.sock"))).toBeNull();
   });
+
+  test("is supported on Linux with Bun's FFI: agent-use then takes no Bun-socket fallback", () => {
+    expect(BlockingConnection.supported).toBe(true);
+  });
 });
