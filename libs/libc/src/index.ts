@@ -1,7 +1,7 @@
 // lstat(2) and the whole-file calls from the C library through Bun's FFI (isatty(3) is tty.ts),
-// for the hot path of `kpm run` in env-scan mode. Under Bun 1.4 the first use of node:fs costs ~1.5 ms of a ~10 ms process, and
-// that path needs nothing else from it: the §7.3/§7.6 checks of the runtime directory and the
-// socket, and whether stdio is a terminal. libc is bound on the first call (~0.15 ms, statLibc):
+// for the hot path of `kpm run` in env-scan mode. Under Bun 1.4 the first use of node:fs costs
+// ~1.5 ms of a ~10 ms process, and that path needs nothing else from it: the §7.3/§7.6 checks of
+// the runtime directory and the socket. libc is bound on the first call (~0.15 ms, statLibc):
 // no caller has to remember to open it.
 //
 // FFI returns struct stat as raw bytes, so lstat is read through libc only where the layout is
@@ -50,11 +50,11 @@ export const LAYOUTS: Readonly<Record<string, StatLayout>> = {
 
 /** The bound C functions: bound only where the stat layout is known. */
 export interface Libc {
-  lstat?: (path: Uint8Array, buffer: Uint8Array) => number;
-  stat?: (path: Uint8Array, buffer: Uint8Array) => number;
-  realpath?: (path: Uint8Array, resolved: Uint8Array) => number | null;
-  files?: FileCalls;
-  layout?: StatLayout;
+  lstat: (path: Uint8Array, buffer: Uint8Array) => number;
+  stat: (path: Uint8Array, buffer: Uint8Array) => number;
+  realpath: (path: Uint8Array, resolved: Uint8Array) => number | null;
+  files: FileCalls;
+  layout: StatLayout;
 }
 
 /** open/fstat/read/close: what a whole-file read needs (openRegularFile, readInto, closeFile). */
@@ -95,9 +95,9 @@ export function bindLibc(dlopen: Dlopen, platform: string, arch: string): Libc |
   const symbols = openFirst<Symbols>(dlopen, names, { lstat: LSTAT, ...FILE_SYMBOLS });
   if (symbols === null) return null;
   return {
-    lstat: symbols.lstat as NonNullable<Libc["lstat"]>,
-    stat: symbols.stat as NonNullable<Libc["stat"]>,
-    realpath: symbols.realpath as NonNullable<Libc["realpath"]>,
+    lstat: symbols.lstat as Libc["lstat"],
+    stat: symbols.stat as Libc["stat"],
+    realpath: symbols.realpath as Libc["realpath"],
     files: { ...(symbols as unknown as FileCalls), errno: errnoReader(symbols.__errno_location) },
     layout,
   };
@@ -127,8 +127,8 @@ const encoder = new TextEncoder();
 /** lstat(2), or stat(2) with `follow`, through libc: the status, "failed", or undefined where libc cannot answer (unbound, a NUL byte). */
 function libcStatus(path: string, follow = false): LinkStatus | "failed" | undefined {
   const c = statLibc();
-  const call = follow ? c?.stat : c?.lstat;
-  if (!call || !c?.layout || path.includes("\0")) return undefined;
+  if (!c || path.includes("\0")) return undefined;
+  const call = follow ? c.stat : c.lstat;
   statBuffer ??= new Uint8Array(c.layout.size);
   if (call(encoder.encode(`${path}\0`), statBuffer) !== 0) return "failed";
   const view = new DataView(statBuffer.buffer);
@@ -189,7 +189,7 @@ export interface OpenedFile {
  */
 export function openRegularFile(path: string, flags: number): OpenedFile | { missing: string } | undefined {
   const c = statLibc();
-  if (!c?.files || !c.stat || !c.layout || path.includes("\0")) return undefined;
+  if (!c || path.includes("\0")) return undefined;
   const { files, layout } = c;
   const name = encoder.encode(`${path}\0`);
   const failed = () => {
@@ -223,7 +223,7 @@ export function readInto(fd: number, buffer: Uint8Array): number {
 
 /** close(2) of a descriptor openRegularFile gave. */
 export function closeFile(fd: number): void {
-  statLibc()?.files?.close(fd);
+  statLibc()?.files.close(fd);
 }
 
 /**
@@ -260,7 +260,7 @@ const PATH_MAX = 4096;
  */
 export function realPathIfPresent(path: string): string | null {
   const c = statLibc();
-  if (c?.realpath && !path.includes("\0")) {
+  if (c && !path.includes("\0")) {
     const resolved = new Uint8Array(PATH_MAX);
     if (c.realpath(encoder.encode(`${path}\0`), resolved) === null) return null;
     const end = resolved.indexOf(0);
